@@ -1,0 +1,91 @@
+"""Who a user is: OMB role and current agency memberships, loaded once per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .models import Membership, OmbRole, Role
+
+_CACHE_ATTR = "_challenge_cards_roles"
+
+
+@dataclass(frozen=True)
+class UserRoles:
+    omb_admin: bool = False
+    omb_viewer: bool = False
+    deputy_of: frozenset[int] = field(default_factory=frozenset)
+    delegate_of: frozenset[int] = field(default_factory=frozenset)
+    viewer_of: frozenset[int] = field(default_factory=frozenset)
+    # Sub-agencies reached through a parent agency membership (IRS for a Treasury member).
+    sub_agency_ids: frozenset[int] = field(default_factory=frozenset)
+    editable_sub_agency_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_omb(self) -> bool:
+        return self.omb_admin or self.omb_viewer
+
+    @property
+    def member_agency_ids(self) -> frozenset[int]:
+        return self.deputy_of | self.delegate_of | self.viewer_of
+
+    @property
+    def agency_ids(self) -> frozenset[int]:
+        """Every agency whose cards this user may read."""
+        return self.member_agency_ids | self.sub_agency_ids
+
+    def may_edit_agency(self, agency_id: int) -> bool:
+        """Deputy secretaries and delegates edit their agency's (and sub-agencies') cards."""
+        return agency_id in self.deputy_of or agency_id in self.delegate_of or agency_id in self.editable_sub_agency_ids
+
+    def acts_on_behalf(self, agency_id: int) -> bool:
+        """A delegate (not the deputy) acts on behalf of the deputy secretary."""
+        return agency_id not in self.deputy_of and self.may_edit_agency(agency_id)
+
+
+NO_ROLES = UserRoles()
+
+
+def roles_of(user) -> UserRoles:
+    """The user's roles, cached on the user object so a request pays for them once."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_ROLES
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    from .models import Agency
+
+    omb_kind = OmbRole.objects.filter(user=user).values_list("kind", flat=True).first()
+    by_role: dict[str, set[int]] = {role: set() for role in Role.values}
+    for agency_id, role in Membership.objects.current().filter(user=user).values_list("agency_id", "role"):
+        by_role[role].add(agency_id)
+    members = set().union(*by_role.values())
+    children = list(Agency.objects.filter(parent_id__in=members).values_list("id", "parent_id")) if members else []
+    editors = by_role[Role.DEPUTY_SECRETARY] | by_role[Role.DELEGATE]
+    roles = UserRoles(
+        omb_admin=omb_kind == OmbRole.Kind.ADMIN,
+        omb_viewer=omb_kind == OmbRole.Kind.VIEWER,
+        deputy_of=frozenset(by_role[Role.DEPUTY_SECRETARY]),
+        delegate_of=frozenset(by_role[Role.DELEGATE]),
+        viewer_of=frozenset(by_role[Role.VIEWER]),
+        sub_agency_ids=frozenset(child for child, _ in children) - members,
+        editable_sub_agency_ids=frozenset(child for child, parent in children if parent in editors) - members,
+    )
+    setattr(user, _CACHE_ATTR, roles)
+    return roles
+
+
+def forget_roles(user) -> None:
+    """Drop the cached roles after a membership change."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def current_deputy_secretary(agency_id: int):
+    """The agency's current deputy secretary (a User), or None."""
+    membership = (
+        Membership.objects.current()
+        .filter(agency_id=agency_id, role=Role.DEPUTY_SECRETARY)
+        .select_related("user")
+        .first()
+    )
+    return membership.user if membership else None

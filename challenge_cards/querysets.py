@@ -1,0 +1,89 @@
+"""Reads and visibility: every page and API list starts from visible_to(user)."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from agencies.roles import roles_of
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+class MeetingQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MeetingQuerySet:
+        """Meetings are council-wide: every signed-in user with a role sees them."""
+        roles = roles_of(user)
+        if roles.is_omb or roles.agency_ids:
+            return self.all()
+        return self.none()
+
+    def upcoming(self, now: datetime.datetime | None = None) -> MeetingQuerySet:
+        now = now or timezone.now()
+        return self.filter(status="scheduled", starts_at__gte=now).order_by("starts_at")
+
+    def past(self, now: datetime.datetime | None = None) -> MeetingQuerySet:
+        now = now or timezone.now()
+        return self.exclude(status="cancelled").filter(starts_at__lt=now).order_by("-starts_at")
+
+    def next_meeting(self, now: datetime.datetime | None = None):
+        """The earliest scheduled meeting that has not started yet, or None."""
+        return self.upcoming(now).first()
+
+    def last_meeting(self, now: datetime.datetime | None = None):
+        """The latest meeting that has started and was not cancelled, or None."""
+        return self.past(now).first()
+
+
+class ChallengeCardQuerySet(models.QuerySet):
+    def visible_to(self, user) -> ChallengeCardQuerySet:
+        roles = roles_of(user)
+        if roles.is_omb:
+            return self.all()
+        if not roles.agency_ids:
+            return self.none()
+        return self.filter(agency_id__in=roles.agency_ids)
+
+    def open(self) -> ChallengeCardQuerySet:
+        return self.filter(disposition="open")
+
+    def overdue(self, today: datetime.date | None = None) -> ChallengeCardQuerySet:
+        return self.open().exclude(status="done").filter(due_date__lt=today or _today())
+
+    def not_updated_since(self, when: datetime.datetime) -> ChallengeCardQuerySet:
+        return self.filter(Q(last_agency_update_at__isnull=True) | Q(last_agency_update_at__lt=when))
+
+    def with_related(self) -> ChallengeCardQuerySet:
+        return self.select_related("agency", "meeting", "priority", "strategy", "issued_to", "issued_by")
+
+
+class FollowUpActionQuerySet(models.QuerySet):
+    def visible_to(self, user) -> FollowUpActionQuerySet:
+        roles = roles_of(user)
+        if roles.is_omb:
+            return self.all()
+        if not roles.agency_ids:
+            return self.none()
+        return self.filter(card__agency_id__in=roles.agency_ids)
+
+    def open(self) -> FollowUpActionQuerySet:
+        return self.filter(status="open")
+
+    def overdue(self, today: datetime.date | None = None) -> FollowUpActionQuerySet:
+        return self.open().filter(due_date__lt=today or _today())
+
+
+class CardUpdateQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CardUpdateQuerySet:
+        """History of visible cards; OMB does not see a delegate's draft until it is certified."""
+        roles = roles_of(user)
+        if roles.is_omb:
+            return self.exclude(certification="pending")
+        if not roles.agency_ids:
+            return self.none()
+        return self.filter(card__agency_id__in=roles.agency_ids)

@@ -1,0 +1,818 @@
+"""Every write to meetings, cards, follow-up actions and their history.
+
+Views, the API, the admin, management commands and Celery tasks all call these, so
+each rule lives here once. Each function runs in one transaction, locks the row it
+changes, refuses a stale write (``expected_version``) and appends a history row.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from agencies.models import Agency, Membership, Role
+from agencies.roles import roles_of
+
+from . import permissions
+from .models import (
+    EASTERN,
+    ActionOwnerSide,
+    ActionStatus,
+    CardStatus,
+    CardUpdate,
+    Certification,
+    ChallengeCard,
+    Disposition,
+    FollowUpAction,
+    Horizon,
+    Meeting,
+    PmaPriority,
+    PmaStrategy,
+    Rating,
+    UpdateKind,
+)
+
+
+class StaleWrite(Exception):
+    """Someone changed the object after the caller read it; nothing was written."""
+
+    def __init__(self, current_version: int):
+        self.current_version = current_version
+        super().__init__("Someone else updated this after you opened it. Review their change, then submit yours again.")
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+# Which status an agency may move a card to from each status. Reopening a done card
+# is OMB's call (card_return), not the agency's.
+ALLOWED_TRANSITIONS: dict[str, frozenset[str]] = {
+    CardStatus.NOT_STARTED: frozenset(
+        {CardStatus.IN_PROGRESS, CardStatus.AT_RISK, CardStatus.BLOCKED, CardStatus.DONE}
+    ),
+    CardStatus.IN_PROGRESS: frozenset({CardStatus.AT_RISK, CardStatus.BLOCKED, CardStatus.DONE}),
+    CardStatus.AT_RISK: frozenset({CardStatus.IN_PROGRESS, CardStatus.BLOCKED, CardStatus.DONE}),
+    CardStatus.BLOCKED: frozenset({CardStatus.IN_PROGRESS, CardStatus.AT_RISK}),
+    CardStatus.DONE: frozenset(),
+}
+NOTE_REQUIRED_FOR = frozenset({CardStatus.AT_RISK, CardStatus.BLOCKED})
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def _check_version(current: int, expected: int | None) -> None:
+    if expected is not None and current != expected:
+        raise StaleWrite(current)
+
+
+def _lock_card(card: ChallengeCard | int) -> ChallengeCard:
+    card_id = card.pk if isinstance(card, ChallengeCard) else card
+    return ChallengeCard.objects.select_for_update().select_related("agency").get(pk=card_id)
+
+
+def on_behalf_of_for(actor, agency: Agency):
+    """The deputy secretary a delegate acts for; None when the actor is the deputy or OMB."""
+    roles = roles_of(actor)
+    if not roles.acts_on_behalf(agency.pk):
+        return None
+    for agency_id in (agency.pk, agency.parent_id):
+        if agency_id is None:
+            continue
+        membership = (
+            Membership.objects.current()
+            .filter(agency_id=agency_id, role=Role.DEPUTY_SECRETARY)
+            .select_related("user")
+            .first()
+        )
+        if membership:
+            return membership.user if membership.user_id != actor.pk else None
+    return None
+
+
+def _record(
+    *,
+    card: ChallengeCard,
+    kind: str,
+    actor,
+    changes: dict[str, list[Any]],
+    note: str = "",
+    on_behalf_of=None,
+    status_to: str = "",
+    certification: str = Certification.NOT_REQUIRED,
+    at: datetime.datetime | None = None,
+) -> CardUpdate:
+    return CardUpdate.objects.create(
+        card=card,
+        kind=kind,
+        author=actor,
+        on_behalf_of=on_behalf_of,
+        created_at=at or timezone.now(),
+        changes={key: [_json(old), _json(new)] for key, (old, new) in changes.items()},
+        status_to=status_to,
+        note=note,
+        certification=certification,
+    )
+
+
+# --- meetings -------------------------------------------------------------------------
+
+
+def _require_meeting_admin(actor) -> None:
+    if actor is not None and not permissions.can_manage_meetings(actor):
+        raise PermissionDenied("Only OMB admins schedule and change meetings.")
+
+
+def _validate_meeting_time(starts_at: datetime.datetime, *, exclude_pk: int | None = None) -> None:
+    if timezone.is_naive(starts_at):
+        raise ValidationError({"starts_at": "Give the time with its time zone."})
+    clash = Meeting.objects.exclude(status=Meeting.Status.CANCELLED).filter(starts_at=starts_at)
+    if exclude_pk:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"starts_at": "Another meeting is already scheduled at that time."})
+
+
+@transaction.atomic
+def meeting_schedule(
+    *,
+    actor,
+    starts_at: datetime.datetime,
+    duration_minutes: int = 90,
+    location: str = "",
+    video_url: str = "",
+    agenda_notes: str = "",
+) -> Meeting:
+    """Schedule one PMC meeting."""
+    _require_meeting_admin(actor)
+    _validate_meeting_time(starts_at)
+    meeting = Meeting(
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        location=location,
+        video_url=video_url,
+        agenda_notes=agenda_notes,
+        created_by=actor,
+    )
+    meeting.full_clean(validate_constraints=False)
+    meeting.save()
+    return meeting
+
+
+def next_monthly_start(previous: datetime.datetime) -> datetime.datetime:
+    """The same week and weekday of the following month, at the same Eastern wall time.
+
+    The 2nd Tuesday stays the 2nd Tuesday; a 5th weekday becomes the month's last one.
+    """
+    local = previous.astimezone(EASTERN)
+    week_index = (local.day - 1) // 7
+    year, month = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    days = [
+        day
+        for day in range(1, calendar.monthrange(year, month)[1] + 1)
+        if datetime.date(year, month, day).weekday() == local.weekday()
+    ]
+    day = days[min(week_index, len(days) - 1)]
+    return datetime.datetime.combine(datetime.date(year, month, day), local.time(), tzinfo=EASTERN)
+
+
+def meeting_schedule_next(*, actor, after: Meeting | None = None, **details: Any) -> Meeting:
+    """Schedule the meeting after ``after`` (default: the latest meeting), a month on."""
+    if after is None:
+        after = Meeting.objects.exclude(status=Meeting.Status.CANCELLED).order_by("-starts_at").first()
+    if after is None:
+        raise ValidationError("There is no meeting to schedule the next one from. Schedule the first meeting.")
+    for field in ("duration_minutes", "location", "video_url"):
+        details.setdefault(field, getattr(after, field))
+    return meeting_schedule(actor=actor, starts_at=next_monthly_start(after.starts_at), **details)
+
+
+@transaction.atomic
+def meeting_update(*, actor, meeting: Meeting, **changes: Any) -> Meeting:
+    """Change a scheduled meeting's time, place or notes."""
+    _require_meeting_admin(actor)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError("A cancelled meeting cannot be changed.")
+    allowed = {"starts_at", "duration_minutes", "location", "video_url", "agenda_notes"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown meeting fields: {', '.join(sorted(unknown))}.")
+    if "starts_at" in changes:
+        _validate_meeting_time(changes["starts_at"], exclude_pk=meeting.pk)
+    for field, value in changes.items():
+        setattr(meeting, field, value)
+    meeting.full_clean(validate_constraints=False)
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, actor, meeting: Meeting) -> Meeting:
+    _require_meeting_admin(actor)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise ValidationError("Only a scheduled meeting can be cancelled.")
+    meeting.status = Meeting.Status.CANCELLED
+    meeting.save(update_fields=["status", "updated_at"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_mark_held(*, actor, meeting: Meeting) -> Meeting:
+    _require_meeting_admin(actor)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if meeting.status != Meeting.Status.SCHEDULED:
+        raise ValidationError("Only a scheduled meeting can be marked as held.")
+    meeting.status = Meeting.Status.HELD
+    meeting.save(update_fields=["status", "updated_at"])
+    return meeting
+
+
+# --- cards ----------------------------------------------------------------------------
+
+
+def default_due_date(meeting: Meeting) -> datetime.date:
+    """A card is due at the meeting after the one that issued it (or a month on)."""
+    following = (
+        Meeting.objects.filter(status=Meeting.Status.SCHEDULED, starts_at__gt=meeting.starts_at)
+        .order_by("starts_at")
+        .first()
+    )
+    start = following.starts_at if following else next_monthly_start(meeting.starts_at)
+    return start.astimezone(EASTERN).date()
+
+
+@transaction.atomic
+def card_issue(
+    *,
+    actor,
+    meeting: Meeting,
+    agencies: Iterable[Agency],
+    title: str,
+    ask: str,
+    priority: PmaPriority,
+    strategy: PmaStrategy | None = None,
+    horizon: str = Horizon.MONTH,
+    due_date: datetime.date | None = None,
+    metric_name: str = "",
+    metric_unit: str = "",
+    metric_baseline: Decimal | None = None,
+    metric_target: Decimal | None = None,
+    metric_value: Decimal | None = None,
+    note: str = "",
+) -> list[ChallengeCard]:
+    """Issue the same card to one or many agencies' deputy secretaries, all or nothing."""
+    if actor is not None and not permissions.can_issue_cards(actor):
+        raise PermissionDenied("Only OMB admins issue challenge cards.")
+    agencies = list({agency.pk: agency for agency in agencies}.values())
+    errors: dict[str, list[str]] = {}
+    if not agencies:
+        errors.setdefault("agencies", []).append("Choose at least one agency.")
+    inactive = [agency.abbreviation for agency in agencies if not agency.active]
+    if inactive:
+        errors.setdefault("agencies", []).append(f"These agencies are not active: {', '.join(inactive)}.")
+    if meeting.status == Meeting.Status.CANCELLED:
+        errors.setdefault("meeting", []).append("Cards cannot be issued at a cancelled meeting.")
+    if not title.strip():
+        errors.setdefault("title", []).append("Give the card a title.")
+    if not ask.strip():
+        errors.setdefault("ask", []).append("Say what the deputy secretary is asked to do.")
+    if strategy is not None and strategy.priority_id != priority.pk:
+        errors.setdefault("strategy", []).append("That strategy belongs to another PMA priority.")
+    if metric_target is not None and not metric_name.strip():
+        errors.setdefault("metric_name", []).append("A measurable target needs a metric name.")
+    if horizon not in Horizon.values:
+        errors.setdefault("horizon", []).append("Choose this month or this year.")
+    taken = set(
+        ChallengeCard.objects.filter(meeting=meeting, agency__in=agencies, title=title.strip()).values_list(
+            "agency__abbreviation", flat=True
+        )
+    )
+    if taken:
+        errors.setdefault("title", []).append(
+            f"These agencies already have a card with this title at this meeting: {', '.join(sorted(taken))}."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+    now = timezone.now()
+    due = due_date or default_due_date(meeting)
+    deputies = dict(
+        Membership.objects.current()
+        .filter(agency__in=agencies, role=Role.DEPUTY_SECRETARY)
+        .values_list("agency_id", "user_id")
+    )
+    batch = uuid.uuid4()
+    try:
+        with transaction.atomic():
+            cards = ChallengeCard.objects.bulk_create(
+                [
+                    ChallengeCard(
+                        meeting=meeting,
+                        agency=agency,
+                        issued_to_id=deputies.get(agency.pk),
+                        issued_by=actor,
+                        issued_at=now,
+                        issue_batch=batch,
+                        title=title.strip(),
+                        ask=ask.strip(),
+                        priority=priority,
+                        strategy=strategy,
+                        horizon=horizon,
+                        due_date=due,
+                        metric_name=metric_name.strip(),
+                        metric_unit=metric_unit.strip(),
+                        metric_baseline=metric_baseline,
+                        metric_target=metric_target,
+                        metric_value=metric_value if metric_value is not None else metric_baseline,
+                    )
+                    for agency in agencies
+                ]
+            )
+    except IntegrityError as error:  # a concurrent issue of the same title won the race
+        raise ValidationError({"title": "A card with this title was just issued to one of these agencies."}) from error
+    CardUpdate.objects.bulk_create(
+        [
+            CardUpdate(
+                card=card,
+                kind=UpdateKind.ISSUED,
+                author=actor,
+                created_at=now,
+                changes={"status": [None, CardStatus.NOT_STARTED], "due_date": [None, due.isoformat()]},
+                note=note or f"Issued at the {meeting.title}.",
+            )
+            for card in cards
+        ]
+    )
+    return cards
+
+
+def _status_change_errors(current: str, new: str) -> str | None:
+    if new not in CardStatus.values:
+        return "Choose a status from the list."
+    if new != current and new not in ALLOWED_TRANSITIONS[current]:
+        return f"A card that is {CardStatus(current).label.lower()} cannot become {CardStatus(new).label.lower()}."
+    return None
+
+
+def _apply_agency_changes(
+    card: ChallengeCard,
+    *,
+    status: str | None,
+    agency_rating: str | None,
+    metric_value: Any,
+    note: str,
+) -> tuple[dict[str, list[Any]], str]:
+    """Validate and apply an agency's changes to a locked card; returns (changes, status_to)."""
+    errors: dict[str, str] = {}
+    changes: dict[str, list[Any]] = {}
+    status_to = ""
+    if status is not None and status != card.status:
+        problem = _status_change_errors(card.status, status)
+        if problem:
+            errors["status"] = problem
+        else:
+            changes["status"] = [card.status, status]
+            status_to = status
+            if status in NOTE_REQUIRED_FOR and not note.strip():
+                errors["note"] = f"Say why the card is {CardStatus(status).label.lower()}."
+    if agency_rating is not None and agency_rating != card.agency_rating:
+        if agency_rating not in Rating.values:
+            errors["agency_rating"] = "Choose green, yellow or red."
+        else:
+            changes["agency_rating"] = [card.agency_rating, agency_rating]
+    if metric_value is not UNSET and metric_value != card.metric_value:
+        if not card.has_metric:
+            errors["metric_value"] = "This card has no measurable target."
+        else:
+            changes["metric_value"] = [card.metric_value, metric_value]
+    if not changes and not note.strip() and not errors:
+        errors["note"] = "Change something or write a note."
+    if errors:
+        raise ValidationError(errors)
+    for field, (_old, new) in changes.items():
+        setattr(card, field, new)
+    return changes, status_to
+
+
+@transaction.atomic
+def card_update(
+    *,
+    actor,
+    card: ChallengeCard | int,
+    expected_version: int | None,
+    status: str | None = None,
+    agency_rating: str | None = None,
+    metric_value: Any = UNSET,
+    note: str = "",
+) -> CardUpdate:
+    """The agency posts an update: status, its own rating, the metric's value now, a note.
+
+    A delegate's update is recorded as on behalf of the deputy secretary; where the agency
+    requires certification it is a draft, not applied, until the deputy certifies it.
+    """
+    card = _lock_card(card)
+    if not permissions.can_update_card(actor, card):
+        if not card.is_open and permissions.can_view_card(actor, card):
+            raise ValidationError("This card is closed; it can no longer be updated.")
+        raise PermissionDenied("You cannot update this agency's cards.")
+    _check_version(card.version, expected_version)
+    note = note.strip()
+    on_behalf_of = on_behalf_of_for(actor, card.agency)
+    needs_certification = card.agency.certification_required and on_behalf_of is not None
+    snapshot = {f: getattr(card, f) for f in ("status", "agency_rating", "metric_value")}
+    changes, status_to = _apply_agency_changes(
+        card, status=status, agency_rating=agency_rating, metric_value=metric_value, note=note
+    )
+    now = timezone.now()
+    if needs_certification:
+        for field, value in snapshot.items():
+            setattr(card, field, value)
+        return _record(
+            card=card,
+            kind=UpdateKind.UPDATE,
+            actor=actor,
+            changes=changes,
+            note=note,
+            on_behalf_of=on_behalf_of,
+            status_to=status_to,
+            certification=Certification.PENDING,
+            at=now,
+        )
+    card.version += 1
+    card.last_agency_update_at = now
+    card.save()
+    return _record(
+        card=card,
+        kind=UpdateKind.UPDATE,
+        actor=actor,
+        changes=changes,
+        note=note,
+        on_behalf_of=on_behalf_of,
+        status_to=status_to,
+        at=now,
+    )
+
+
+@transaction.atomic
+def card_update_certify(*, actor, update: CardUpdate | int) -> CardUpdate:
+    """The deputy secretary certifies a delegate's draft; only then does it reach the card and OMB."""
+    update_id = update.pk if isinstance(update, CardUpdate) else update
+    update = CardUpdate.objects.select_for_update().select_related("card").get(pk=update_id)
+    if not permissions.can_certify(actor, update):
+        raise PermissionDenied("Only the agency's deputy secretary certifies a pending update.")
+    card = _lock_card(update.card_id)
+    if not card.is_open:
+        raise ValidationError("This card is closed; the draft can no longer be certified.")
+    values = {field: pair[1] for field, pair in update.changes.items()}
+    metric = values.get("metric_value", UNSET)
+    changes, _ = _apply_agency_changes(
+        card,
+        status=values.get("status"),
+        agency_rating=values.get("agency_rating"),
+        metric_value=Decimal(metric) if metric not in (UNSET, None) else metric,
+        note=update.note or "Certified.",
+    )
+    now = timezone.now()
+    card.version += 1
+    card.last_agency_update_at = now
+    card.save()
+    update.certification = Certification.CERTIFIED
+    update.certified_by = actor
+    update.certified_at = now
+    update.save(update_fields=["certification", "certified_by", "certified_at"])
+    return update
+
+
+@transaction.atomic
+def card_review(
+    *,
+    actor,
+    card: ChallengeCard | int,
+    expected_version: int | None,
+    omb_rating: str | None = None,
+    disposition: str | None = None,
+    reason: str = "",
+    note: str = "",
+) -> CardUpdate:
+    """OMB sets its rating and accepts or drops a card. Carrying over is card_carry_over."""
+    if not permissions.can_review_card(actor):
+        raise PermissionDenied("Only OMB admins review cards.")
+    card = _lock_card(card)
+    _check_version(card.version, expected_version)
+    reason = reason.strip()
+    errors: dict[str, str] = {}
+    changes: dict[str, list[Any]] = {}
+    if omb_rating is not None and omb_rating != card.omb_rating:
+        if omb_rating not in Rating.values:
+            errors["omb_rating"] = "Choose green, yellow or red."
+        else:
+            changes["omb_rating"] = [card.omb_rating, omb_rating]
+    if disposition is not None and disposition != card.disposition:
+        if disposition == Disposition.CARRIED_OVER:
+            errors["disposition"] = "Carry a card over to a meeting with a new due date instead."
+        elif disposition not in (Disposition.ACCEPTED, Disposition.DROPPED):
+            errors["disposition"] = "Choose accept or drop."
+        elif not card.is_open:
+            errors["disposition"] = f"This card is already {card.get_disposition_display().lower()}."
+        elif disposition == Disposition.DROPPED and not reason:
+            errors["reason"] = "Say why the card is dropped."
+        else:
+            changes["disposition"] = [card.disposition, disposition]
+    if not changes and not errors:
+        errors["omb_rating"] = "Nothing changed."
+    if errors:
+        raise ValidationError(errors)
+    for field, (_old, new) in changes.items():
+        setattr(card, field, new)
+    if "disposition" in changes:
+        card.disposition_reason = reason
+    card.version += 1
+    card.save()
+    return _record(card=card, kind=UpdateKind.OMB_REVIEW, actor=actor, changes=changes, note=note or reason)
+
+
+@transaction.atomic
+def card_return(*, actor, card: ChallengeCard | int, expected_version: int | None, reason: str) -> CardUpdate:
+    """OMB returns a card the agency marked done: it is back in progress, with OMB's reason."""
+    if not permissions.can_review_card(actor):
+        raise PermissionDenied("Only OMB admins return cards.")
+    card = _lock_card(card)
+    _check_version(card.version, expected_version)
+    if card.status != CardStatus.DONE:
+        raise ValidationError({"status": "Only a card marked done can be returned."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the card is returned."})
+    changes: dict[str, list[Any]] = {"status": [card.status, CardStatus.IN_PROGRESS]}
+    if card.disposition == Disposition.ACCEPTED:
+        changes["disposition"] = [card.disposition, Disposition.OPEN]
+        card.disposition = Disposition.OPEN
+        card.disposition_reason = ""
+    card.status = CardStatus.IN_PROGRESS
+    card.version += 1
+    card.save()
+    return _record(
+        card=card,
+        kind=UpdateKind.RETURNED,
+        actor=actor,
+        changes=changes,
+        note=reason.strip(),
+        status_to=CardStatus.IN_PROGRESS,
+    )
+
+
+@transaction.atomic
+def card_carry_over(
+    *,
+    actor,
+    card: ChallengeCard | int,
+    expected_version: int | None,
+    reason: str,
+    to_meeting: Meeting | None = None,
+    due_date: datetime.date | None = None,
+) -> ChallengeCard:
+    """Carry an open card to a later meeting: a new card continues it, open actions move along."""
+    if not permissions.can_review_card(actor):
+        raise PermissionDenied("Only OMB admins carry cards over.")
+    card = _lock_card(card)
+    _check_version(card.version, expected_version)
+    errors: dict[str, str] = {}
+    if not card.is_open:
+        errors["disposition"] = f"This card is already {card.get_disposition_display().lower()}."
+    if not reason.strip():
+        errors["reason"] = "Say why the card is carried over."
+    if to_meeting is None:
+        to_meeting = (
+            Meeting.objects.filter(status=Meeting.Status.SCHEDULED, starts_at__gt=card.meeting.starts_at)
+            .order_by("starts_at")
+            .first()
+        )
+        if to_meeting is None:
+            errors["to_meeting"] = "Schedule the next meeting first; the card is carried over to it."
+    elif to_meeting.status == Meeting.Status.CANCELLED or to_meeting.starts_at <= card.meeting.starts_at:
+        errors["to_meeting"] = "Choose a later meeting that is not cancelled."
+    if errors:
+        raise ValidationError(errors)
+    if ChallengeCard.objects.filter(meeting=to_meeting, agency=card.agency, title=card.title).exists():
+        raise ValidationError({"to_meeting": "That meeting already has a card with this title for this agency."})
+    now = timezone.now()
+    successor = ChallengeCard.objects.create(
+        meeting=to_meeting,
+        agency=card.agency,
+        issued_to=card.issued_to,
+        issued_by=actor,
+        issued_at=now,
+        title=card.title,
+        ask=card.ask,
+        priority=card.priority,
+        strategy=card.strategy,
+        horizon=card.horizon,
+        due_date=due_date or default_due_date(to_meeting),
+        status=CardStatus.IN_PROGRESS if card.status != CardStatus.NOT_STARTED else CardStatus.NOT_STARTED,
+        agency_rating=card.agency_rating,
+        metric_name=card.metric_name,
+        metric_unit=card.metric_unit,
+        metric_baseline=card.metric_baseline,
+        metric_target=card.metric_target,
+        metric_value=card.metric_value,
+        carried_over_from=card,
+        carry_count=card.carry_count + 1,
+    )
+    card.actions.filter(status=ActionStatus.OPEN).update(card=successor, updated_at=now)
+    card.disposition = Disposition.CARRIED_OVER
+    card.disposition_reason = reason.strip()
+    card.version += 1
+    card.save()
+    _record(
+        card=card,
+        kind=UpdateKind.CARRIED_OVER,
+        actor=actor,
+        changes={"disposition": [Disposition.OPEN, Disposition.CARRIED_OVER], "carried_over_to": [None, successor.pk]},
+        note=reason.strip(),
+        at=now,
+    )
+    _record(
+        card=successor,
+        kind=UpdateKind.ISSUED,
+        actor=actor,
+        changes={"carried_over_from": [None, card.pk], "due_date": [None, successor.due_date]},
+        note=f"Carried over from the {card.meeting.title}: {reason.strip()}",
+        at=now,
+    )
+    return successor
+
+
+# --- follow-up actions ----------------------------------------------------------------
+
+
+def _lock_action(action: FollowUpAction | int) -> FollowUpAction:
+    action_id = action.pk if isinstance(action, FollowUpAction) else action
+    return FollowUpAction.objects.select_for_update().select_related("card__agency", "owner").get(pk=action_id)
+
+
+def _record_action(action: FollowUpAction, *, actor, changes: dict[str, list[Any]], note: str = "") -> CardUpdate:
+    return _record(
+        card=action.card,
+        kind=UpdateKind.ACTION,
+        actor=actor,
+        changes={"action": [None, action.pk], **changes},
+        note=note or action.description,
+        on_behalf_of=on_behalf_of_for(actor, action.card.agency),
+    )
+
+
+def _validate_owner(*, card: ChallengeCard, owner, owned_by: str) -> None:
+    if owned_by not in ActionOwnerSide.values:
+        raise ValidationError({"owned_by": "Choose agency or OMB."})
+    if owner is None or owned_by != ActionOwnerSide.AGENCY:
+        return
+    owner_roles = roles_of(owner)
+    if card.agency_id not in owner_roles.agency_ids and not owner_roles.is_omb:
+        raise ValidationError({"owner": "The owner must belong to this agency."})
+
+
+@transaction.atomic
+def action_add(
+    *,
+    actor,
+    card: ChallengeCard | int,
+    description: str,
+    owner=None,
+    owner_name: str = "",
+    owned_by: str = ActionOwnerSide.AGENCY,
+    due_date: datetime.date | None = None,
+) -> FollowUpAction:
+    card = _lock_card(card)
+    if not permissions.can_add_action(actor, card):
+        raise PermissionDenied("You cannot add follow-up actions to this card.")
+    if not description.strip():
+        raise ValidationError({"description": "Say what the action is."})
+    _validate_owner(card=card, owner=owner, owned_by=owned_by)
+    action = FollowUpAction.objects.create(
+        card=card,
+        description=description.strip(),
+        owner=owner,
+        owner_name=owner_name.strip(),
+        owned_by=owned_by,
+        due_date=due_date,
+        created_by=actor,
+    )
+    _record_action(action, actor=actor, changes={"status": [None, ActionStatus.OPEN]})
+    return action
+
+
+def _change_action(action: FollowUpAction, *, actor, expected_version: int | None) -> FollowUpAction:
+    action = _lock_action(action)
+    if not permissions.can_edit_action(actor, action):
+        raise PermissionDenied("You cannot change this follow-up action.")
+    _check_version(action.version, expected_version)
+    return action
+
+
+def _save_action(action: FollowUpAction) -> None:
+    action.version += 1
+    action.full_clean(validate_constraints=False)
+    action.save()
+
+
+@transaction.atomic
+def action_complete(
+    *, actor, action: FollowUpAction | int, expected_version: int | None, note: str = ""
+) -> FollowUpAction:
+    action = _change_action(action, actor=actor, expected_version=expected_version)
+    if action.status != ActionStatus.OPEN:
+        raise ValidationError({"status": f"This action is already {action.get_status_display().lower()}."})
+    action.status = ActionStatus.DONE
+    action.completed_at = timezone.now()
+    _save_action(action)
+    _record_action(action, actor=actor, changes={"status": [ActionStatus.OPEN, ActionStatus.DONE]}, note=note)
+    return action
+
+
+@transaction.atomic
+def action_drop(*, actor, action: FollowUpAction | int, expected_version: int | None, reason: str) -> FollowUpAction:
+    action = _change_action(action, actor=actor, expected_version=expected_version)
+    if action.status != ActionStatus.OPEN:
+        raise ValidationError({"status": f"This action is already {action.get_status_display().lower()}."})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the action is dropped."})
+    action.status = ActionStatus.DROPPED
+    action.dropped_reason = reason.strip()
+    _save_action(action)
+    _record_action(action, actor=actor, changes={"status": [ActionStatus.OPEN, ActionStatus.DROPPED]}, note=reason)
+    return action
+
+
+@transaction.atomic
+def action_reopen(
+    *, actor, action: FollowUpAction | int, expected_version: int | None, note: str = ""
+) -> FollowUpAction:
+    action = _change_action(action, actor=actor, expected_version=expected_version)
+    if action.status == ActionStatus.OPEN:
+        raise ValidationError({"status": "This action is already open."})
+    old = action.status
+    action.status = ActionStatus.OPEN
+    action.completed_at = None
+    action.dropped_reason = ""
+    _save_action(action)
+    _record_action(action, actor=actor, changes={"status": [old, ActionStatus.OPEN]}, note=note)
+    return action
+
+
+@transaction.atomic
+def action_reassign(
+    *,
+    actor,
+    action: FollowUpAction | int,
+    expected_version: int | None,
+    owner=None,
+    owner_name: str = "",
+    owned_by: str | None = None,
+) -> FollowUpAction:
+    action = _change_action(action, actor=actor, expected_version=expected_version)
+    owned_by = owned_by or action.owned_by
+    if owner is None and not owner_name.strip():
+        raise ValidationError({"owner": "Name the new owner."})
+    _validate_owner(card=action.card, owner=owner, owned_by=owned_by)
+    old = action.owner_display
+    action.owner = owner
+    action.owner_name = owner_name.strip()
+    changes: dict[str, list[Any]] = {"owner": [old, action.owner_display]}
+    if owned_by != action.owned_by:
+        changes["owned_by"] = [action.owned_by, owned_by]
+        action.owned_by = owned_by
+    _save_action(action)
+    _record_action(action, actor=actor, changes=changes)
+    return action
+
+
+@transaction.atomic
+def action_change_due_date(
+    *, actor, action: FollowUpAction | int, expected_version: int | None, due_date: datetime.date | None
+) -> FollowUpAction:
+    action = _change_action(action, actor=actor, expected_version=expected_version)
+    if due_date == action.due_date:
+        raise ValidationError({"due_date": "That is already the due date."})
+    changes = {"due_date": [action.due_date, due_date]}
+    action.due_date = due_date
+    _save_action(action)
+    _record_action(action, actor=actor, changes=changes)
+    return action

@@ -1,0 +1,10 @@
+"""Test settings: the local embedded defaults, plus a fast hasher and in-memory e-mail."""
+
+import os
+
+from .local import *  # noqa: F401,F403
+
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = os.environ.get("TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+LOGGING = {"version": 1, "disable_existing_loggers": False}

@@ -1,0 +1,17 @@
+"""Site URLs: pages, the admin, the versioned API and the health check."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from .health import healthz
+
+admin.site.site_header = "Challenge Cards administration"
+admin.site.site_title = "Challenge Cards admin"
+admin.site.index_title = "OMB administration"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("challenge_cards.urls")),
+]

@@ -1,0 +1,55 @@
+"""Fixtures shared by every test module."""
+
+import pytest
+
+from tests import factories
+
+
+@pytest.fixture
+def agency(db):
+    return factories.AgencyFactory(name="Department of the Treasury", abbreviation="TREAS")
+
+
+@pytest.fixture
+def other_agency(db):
+    return factories.AgencyFactory(name="Department of Labor", abbreviation="DOL")
+
+
+@pytest.fixture
+def deputy(agency):
+    return factories.deputy_of(agency, user__username="deputy.treas")
+
+
+@pytest.fixture
+def delegate(agency, deputy):
+    return factories.delegate_of(agency, user__username="delegate.treas")
+
+
+@pytest.fixture
+def other_deputy(other_agency):
+    return factories.deputy_of(other_agency, user__username="deputy.dol")
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.omb_admin(user__username="omb.admin")
+
+
+@pytest.fixture
+def omb_viewer_user(db):
+    return factories.omb_viewer(user__username="omb.viewer")
+
+
+@pytest.fixture
+def priority(db):
+    return factories.PmaPriorityFactory(number=1, short_title="Workforce", title="Strengthening the federal workforce")
+
+
+@pytest.fixture
+def meeting(db):
+    return factories.MeetingFactory()
+
+
+@pytest.fixture
+def card(agency, deputy, meeting, priority):
+    return factories.ChallengeCardFactory(agency=agency, issued_to=deputy, meeting=meeting, priority=priority)
