@@ -12,9 +12,7 @@ class Agency(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     abbreviation = models.CharField(max_length=20, unique=True)
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="sub_agencies"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="sub_agencies")
     cfo_act = models.BooleanField("CFO Act agency", default=False)
     hisp = models.BooleanField("high-impact service provider (HISP)", default=False)
     active = models.BooleanField(default=True)
@@ -87,7 +85,9 @@ class Membership(models.Model):
                 violation_error_message="This person already has a current role in this agency.",
             ),
             models.CheckConstraint(
-                condition=Q(ended_on__isnull=True) | Q(started_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                condition=Q(ended_on__isnull=True)
+                | Q(started_on__isnull=True)
+                | Q(ended_on__gte=models.F("started_on")),
                 name="membership_ends_after_it_starts",
                 violation_error_message="A membership cannot end before it starts.",
             ),

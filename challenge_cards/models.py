@@ -167,9 +167,7 @@ class ChallengeCard(models.Model):
     title = models.CharField(max_length=200)
     ask = models.TextField(help_text="What the deputy secretary is asked to do.")
     priority = models.ForeignKey(PmaPriority, on_delete=models.PROTECT, related_name="cards")
-    strategy = models.ForeignKey(
-        PmaStrategy, null=True, blank=True, on_delete=models.SET_NULL, related_name="cards"
-    )
+    strategy = models.ForeignKey(PmaStrategy, null=True, blank=True, on_delete=models.SET_NULL, related_name="cards")
     horizon = models.CharField(max_length=5, choices=Horizon.choices, default=Horizon.MONTH)
     due_date = models.DateField()
     status = models.CharField(max_length=12, choices=CardStatus.choices, default=CardStatus.NOT_STARTED)
@@ -273,9 +271,7 @@ class FollowUpAction(models.Model):
     status = models.CharField(max_length=8, choices=ActionStatus.choices, default=ActionStatus.OPEN)
     completed_at = models.DateTimeField(null=True, blank=True)
     dropped_reason = models.TextField(blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     version = models.PositiveIntegerField(default=1)
@@ -292,7 +288,8 @@ class FollowUpAction(models.Model):
                 violation_error_message="Say what the action is.",
             ),
             models.CheckConstraint(
-                condition=Q(status="done", completed_at__isnull=False) | (~Q(status="done") & Q(completed_at__isnull=True)),
+                condition=Q(status="done", completed_at__isnull=False)
+                | (~Q(status="done") & Q(completed_at__isnull=True)),
                 name="action_completed_at_matches_status",
                 violation_error_message="A done action has a completion time, and only a done action has one.",
             ),
@@ -350,9 +347,7 @@ class CardUpdate(models.Model):
         max_length=12, choices=CardStatus.choices, blank=True, help_text="The status this update set, if any."
     )
     note = models.TextField(blank=True)
-    certification = models.CharField(
-        max_length=12, choices=Certification.choices, default=Certification.NOT_REQUIRED
-    )
+    certification = models.CharField(max_length=12, choices=Certification.choices, default=Certification.NOT_REQUIRED)
     certified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

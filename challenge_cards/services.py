@@ -21,7 +21,7 @@ from django.utils import timezone
 from agencies.models import Agency, Membership, Role
 from agencies.roles import roles_of
 
-from . import permissions
+from . import permissions, signals
 from .models import (
     EASTERN,
     ActionOwnerSide,
@@ -173,6 +173,7 @@ def meeting_schedule(
     )
     meeting.full_clean(validate_constraints=False)
     meeting.save()
+    signals.meeting_scheduled.send(sender=Meeting, meeting=meeting, actor=actor)
     return meeting
 
 
@@ -217,10 +218,15 @@ def meeting_update(*, actor, meeting: Meeting, **changes: Any) -> Meeting:
         raise ValidationError(f"Unknown meeting fields: {', '.join(sorted(unknown))}.")
     if "starts_at" in changes:
         _validate_meeting_time(changes["starts_at"], exclude_pk=meeting.pk)
+    changed = {
+        field: (getattr(meeting, field), value) for field, value in changes.items() if getattr(meeting, field) != value
+    }
     for field, value in changes.items():
         setattr(meeting, field, value)
     meeting.full_clean(validate_constraints=False)
     meeting.save()
+    if changed:
+        signals.meeting_changed.send(sender=Meeting, meeting=meeting, actor=actor, changes=changed)
     return meeting
 
 
@@ -232,6 +238,7 @@ def meeting_cancel(*, actor, meeting: Meeting) -> Meeting:
         raise ValidationError("Only a scheduled meeting can be cancelled.")
     meeting.status = Meeting.Status.CANCELLED
     meeting.save(update_fields=["status", "updated_at"])
+    signals.meeting_cancelled.send(sender=Meeting, meeting=meeting, actor=actor)
     return meeting
 
 
@@ -362,6 +369,7 @@ def card_issue(
             for card in cards
         ]
     )
+    signals.cards_issued.send(sender=ChallengeCard, cards=cards, actor=actor)
     return cards
 
 
@@ -460,7 +468,7 @@ def card_update(
     card.version += 1
     card.last_agency_update_at = now
     card.save()
-    return _record(
+    update = _record(
         card=card,
         kind=UpdateKind.UPDATE,
         actor=actor,
@@ -470,6 +478,8 @@ def card_update(
         status_to=status_to,
         at=now,
     )
+    signals.card_updated.send(sender=CardUpdate, update=update, actor=actor)
+    return update
 
 
 @transaction.atomic
@@ -499,6 +509,7 @@ def card_update_certify(*, actor, update: CardUpdate | int) -> CardUpdate:
     update.certified_by = actor
     update.certified_at = now
     update.save(update_fields=["certification", "certified_by", "certified_at"])
+    signals.card_updated.send(sender=CardUpdate, update=update, actor=actor)
     return update
 
 
@@ -547,7 +558,9 @@ def card_review(
         card.disposition_reason = reason
     card.version += 1
     card.save()
-    return _record(card=card, kind=UpdateKind.OMB_REVIEW, actor=actor, changes=changes, note=note or reason)
+    update = _record(card=card, kind=UpdateKind.OMB_REVIEW, actor=actor, changes=changes, note=note or reason)
+    signals.card_reviewed.send(sender=CardUpdate, update=update, card=card, actor=actor)
+    return update
 
 
 @transaction.atomic
@@ -569,7 +582,7 @@ def card_return(*, actor, card: ChallengeCard | int, expected_version: int | Non
     card.status = CardStatus.IN_PROGRESS
     card.version += 1
     card.save()
-    return _record(
+    update = _record(
         card=card,
         kind=UpdateKind.RETURNED,
         actor=actor,
@@ -577,6 +590,8 @@ def card_return(*, actor, card: ChallengeCard | int, expected_version: int | Non
         note=reason.strip(),
         status_to=CardStatus.IN_PROGRESS,
     )
+    signals.card_reviewed.send(sender=CardUpdate, update=update, card=card, actor=actor)
+    return update
 
 
 @transaction.atomic
@@ -641,7 +656,7 @@ def card_carry_over(
     card.disposition_reason = reason.strip()
     card.version += 1
     card.save()
-    _record(
+    carried = _record(
         card=card,
         kind=UpdateKind.CARRIED_OVER,
         actor=actor,
@@ -657,6 +672,8 @@ def card_carry_over(
         note=f"Carried over from the {card.meeting.title}: {reason.strip()}",
         at=now,
     )
+    signals.card_reviewed.send(sender=CardUpdate, update=carried, card=card, actor=actor)
+    signals.cards_issued.send(sender=ChallengeCard, cards=[successor], actor=actor)
     return successor
 
 
@@ -669,7 +686,7 @@ def _lock_action(action: FollowUpAction | int) -> FollowUpAction:
 
 
 def _record_action(action: FollowUpAction, *, actor, changes: dict[str, list[Any]], note: str = "") -> CardUpdate:
-    return _record(
+    update = _record(
         card=action.card,
         kind=UpdateKind.ACTION,
         actor=actor,
@@ -677,6 +694,8 @@ def _record_action(action: FollowUpAction, *, actor, changes: dict[str, list[Any
         note=note or action.description,
         on_behalf_of=on_behalf_of_for(actor, action.card.agency),
     )
+    signals.action_changed.send(sender=FollowUpAction, action=action, update=update, actor=actor)
+    return update
 
 
 def _validate_owner(*, card: ChallengeCard, owner, owned_by: str) -> None:
