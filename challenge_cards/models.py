@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from .querysets import (
     CardUpdateQuerySet,
@@ -368,7 +369,7 @@ class CardUpdate(models.Model):
         indexes = [models.Index(fields=["card", "created_at"], name="update_card_created")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.card_id} by {self.author_id} at {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()}, {timezone.localtime(self.created_at):%b %-d, %Y %-I:%M %p}"
 
     def save(self, *args, **kwargs) -> None:
         # History is append-only; only certification may be stamped on a pending update.
@@ -379,3 +380,120 @@ class CardUpdate(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Card history is append-only.")
+
+
+def evidence_upload_to(instance: Evidence, filename: str) -> str:
+    """A random stored name: the uploader's file name never reaches the file system."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"evidence/{uuid.uuid4().hex}.{suffix}"
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def visible_to(self, user) -> EvidenceQuerySet:
+        """Evidence of the cards the user may see."""
+        return self.filter(card__in=ChallengeCard.objects.visible_to(user).values("pk"))
+
+
+class Evidence(models.Model):
+    """A file or a link that shows progress on a card; files are served only through a checked view."""
+
+    card = models.ForeignKey(ChallengeCard, on_delete=models.CASCADE, related_name="evidence")
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to=evidence_upload_to, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    url = models.URLField("link", max_length=500, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(file="") & ~Q(url="")) | (~Q(file="") & Q(url="")),
+                name="evidence_is_a_file_or_a_link",
+                violation_error_message="Evidence is either a file or a link.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        if self.url:
+            return self.url
+        return reverse("challenge_cards:evidence_download", args=[self.pk])
+
+    @property
+    def is_file(self) -> bool:
+        return bool(self.file)
+
+
+class InterimTarget(models.Model):
+    """A milestone on the way to a card's measurable target; the pace runs through these."""
+
+    card = models.ForeignKey(ChallengeCard, on_delete=models.CASCADE, related_name="interim_targets")
+    date = models.DateField()
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["card", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card", "date"],
+                name="one_interim_target_per_card_and_date",
+                violation_error_message="This card already has an interim target on that date.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value} by {self.date:%Y-%m-%d}"
+
+
+class BriefingPacket(models.Model):
+    """A meeting's briefing packet as a PDF, built by a Celery task that records its progress here."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        BUILDING = "building", "Being built"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="briefing_packets")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    email_admins = models.BooleanField(default=False, help_text="E-mail the PDF to the OMB admins when it is ready.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    progress_note = models.CharField(max_length=200, blank=True)
+    pdf = models.BinaryField(null=True, blank=True, editable=False)
+    card_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(progress__lte=100),
+                name="packet_progress_at_most_100",
+                violation_error_message="Progress is a percentage.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Briefing packet for the {self.meeting} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.READY, self.Status.FAILED)

@@ -85,7 +85,8 @@ def _check_version(current: int, expected: int | None) -> None:
 
 def _lock_card(card: ChallengeCard | int) -> ChallengeCard:
     card_id = card.pk if isinstance(card, ChallengeCard) else card
-    return ChallengeCard.objects.select_for_update().select_related("agency").get(pk=card_id)
+    # of=("self",): lock the card only, not its agency (other cards of that agency stay writable).
+    return ChallengeCard.objects.select_for_update(of=("self",)).select_related("agency").get(pk=card_id)
 
 
 def on_behalf_of_for(actor, agency: Agency):
@@ -572,6 +573,9 @@ def card_return(*, actor, card: ChallengeCard | int, expected_version: int | Non
     _check_version(card.version, expected_version)
     if card.status != CardStatus.DONE:
         raise ValidationError({"status": "Only a card marked done can be returned."})
+    if card.disposition not in (Disposition.OPEN, Disposition.ACCEPTED):
+        # A dropped or carried-over card is closed for good; its successor carries the work.
+        raise ValidationError({"disposition": f"This card is {card.get_disposition_display().lower()}."})
     if not reason.strip():
         raise ValidationError({"reason": "Say why the card is returned."})
     changes: dict[str, list[Any]] = {"status": [card.status, CardStatus.IN_PROGRESS]}
@@ -682,7 +686,10 @@ def card_carry_over(
 
 def _lock_action(action: FollowUpAction | int) -> FollowUpAction:
     action_id = action.pk if isinstance(action, FollowUpAction) else action
-    return FollowUpAction.objects.select_for_update().select_related("card__agency", "owner").get(pk=action_id)
+    # PostgreSQL refuses FOR UPDATE on the nullable (outer-joined) owner; lock the action row only.
+    return (
+        FollowUpAction.objects.select_for_update(of=("self",)).select_related("card__agency", "owner").get(pk=action_id)
+    )
 
 
 def _record_action(action: FollowUpAction, *, actor, changes: dict[str, list[Any]], note: str = "") -> CardUpdate:
@@ -703,8 +710,7 @@ def _validate_owner(*, card: ChallengeCard, owner, owned_by: str) -> None:
         raise ValidationError({"owned_by": "Choose agency or OMB."})
     if owner is None or owned_by != ActionOwnerSide.AGENCY:
         return
-    owner_roles = roles_of(owner)
-    if card.agency_id not in owner_roles.agency_ids and not owner_roles.is_omb:
+    if card.agency_id not in roles_of(owner).agency_ids:
         raise ValidationError({"owner": "The owner must belong to this agency."})
 
 
@@ -748,7 +754,8 @@ def _change_action(action: FollowUpAction, *, actor, expected_version: int | Non
 
 def _save_action(action: FollowUpAction) -> None:
     action.version += 1
-    action.full_clean(validate_constraints=False)
+    # created_by may be empty (seed data, the admin, SET_NULL); that must not freeze the action.
+    action.full_clean(exclude=["created_by"], validate_constraints=False)
     action.save()
 
 
@@ -835,3 +842,245 @@ def action_change_due_date(
     _save_action(action)
     _record_action(action, actor=actor, changes=changes)
     return action
+
+
+# --- evidence and certification settings (web pages) ----------------------------------
+
+EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
+EVIDENCE_TYPES: dict[str, str] = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "csv": "text/csv",
+    "txt": "text/plain",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+}
+
+
+@transaction.atomic
+def evidence_add(*, actor, card: ChallengeCard | int, title: str, file=None, url: str = ""):
+    """Attach a file (type and size checked, stored under a random name) or a link to a card."""
+    from .models import Evidence
+
+    card = _lock_card(card)
+    if not permissions.can_update_card(actor, card):
+        raise PermissionDenied("You cannot add evidence to this card.")
+    errors: dict[str, str] = {}
+    if not title.strip():
+        errors["title"] = "Give the evidence a title."
+    if bool(file) == bool(url.strip()):
+        errors["file"] = "Attach a file or give a link, not both."
+    content_type = ""
+    if file:
+        extension = file.name.rsplit(".", 1)[-1].lower() if "." in file.name else ""
+        if extension not in EVIDENCE_TYPES:
+            errors["file"] = f"Attach one of these file types: {', '.join(sorted(set(EVIDENCE_TYPES)))}."
+        elif file.size > EVIDENCE_MAX_BYTES:
+            errors["file"] = "The file is larger than 10 MB."
+        else:
+            content_type = EVIDENCE_TYPES[extension]
+    if errors:
+        raise ValidationError(errors)
+    evidence = Evidence(
+        card=card,
+        title=title.strip(),
+        url=url.strip(),
+        added_by=actor,
+        on_behalf_of=on_behalf_of_for(actor, card.agency),
+    )
+    if file:
+        evidence.original_name = file.name[-255:]
+        evidence.size = file.size
+        evidence.content_type = content_type
+        evidence.file = file
+    evidence.full_clean(exclude=["file"], validate_constraints=False)
+    evidence.save()
+    return evidence
+
+
+@transaction.atomic
+def agency_set_certification(*, actor, agency: Agency | int, required: bool) -> Agency:
+    """The deputy secretary (or an OMB admin) decides whether delegates' updates need certifying."""
+    agency = Agency.objects.select_for_update().get(pk=agency.pk if isinstance(agency, Agency) else agency)
+    roles = roles_of(actor)
+    if agency.pk not in roles.deputy_of and not roles.omb_admin:
+        raise PermissionDenied("Only the agency's deputy secretary turns certification on or off.")
+    agency.certification_required = required
+    agency.save(update_fields=["certification_required", "updated_at"])
+    return agency
+
+
+# --- meeting preparation and close-out ------------------------------------------------
+
+
+def meeting_undecided_cards(meeting: Meeting):
+    """Cards issued at the meeting that still have no disposition (accept, carry over, drop)."""
+    return (
+        ChallengeCard.objects.filter(meeting=meeting, disposition=Disposition.OPEN)
+        .select_related("agency")
+        .order_by("agency__name", "title", "id")
+    )
+
+
+@transaction.atomic
+def meeting_close(*, actor, meeting: Meeting | int) -> Meeting:
+    """Close a meeting: refused until every card issued there has a disposition, listing those that lack one."""
+    _require_meeting_admin(actor)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk if isinstance(meeting, Meeting) else meeting)
+    if meeting.status == Meeting.Status.CANCELLED:
+        raise ValidationError({"meeting": "A cancelled meeting cannot be closed."})
+    if meeting.closed_at is not None:
+        raise ValidationError({"meeting": "This meeting is already closed."})
+    if meeting.starts_at > timezone.now():
+        raise ValidationError({"meeting": "A meeting can be closed only once it has started."})
+    undecided = list(meeting_undecided_cards(meeting))
+    if undecided:
+        raise ValidationError(
+            {
+                "cards": [
+                    f"{card.agency.abbreviation}: {card.title} (card {card.pk}) has no decision yet: "
+                    "accept it, carry it over with a new due date and a reason, or drop it with a reason."
+                    for card in undecided
+                ]
+            },
+            code="undecided_cards",
+        )
+    meeting.closed_at = timezone.now()
+    meeting.status = Meeting.Status.HELD
+    meeting.save(update_fields=["closed_at", "status", "updated_at"])
+    return meeting
+
+
+@transaction.atomic
+def interim_target_add(*, actor, card: ChallengeCard | int, date: datetime.date, value: Decimal):
+    """A milestone on the way to the card's target; the metric's pace then runs through it."""
+    from .models import InterimTarget
+
+    card = _lock_card(card)
+    roles = roles_of(actor)
+    if not card.is_open or not (roles.omb_admin or roles.may_edit_agency(card.agency_id)):
+        raise PermissionDenied("You cannot set interim targets on this card.")
+    errors: dict[str, str] = {}
+    if card.metric_target is None:
+        errors["value"] = "This card has no measurable target."
+    issued = card.issued_at.astimezone(EASTERN).date()
+    if not issued < date < card.due_date:
+        errors["date"] = f"Choose a date after {issued:%B %-d, %Y} and before the due date, {card.due_date:%B %-d, %Y}."
+    elif InterimTarget.objects.filter(card=card, date=date).exists():
+        errors["date"] = "This card already has an interim target on that date."
+    if errors:
+        raise ValidationError(errors)
+    target = InterimTarget.objects.create(card=card, date=date, value=value, created_by=actor)
+    _record(
+        card=card,
+        kind=UpdateKind.OMB_REVIEW if roles.omb_admin else UpdateKind.UPDATE,
+        actor=actor,
+        changes={"interim_target": [None, f"{value} by {date.isoformat()}"]},
+        note=f"Interim target: {card.metric_name} at {value} by {date:%B %-d, %Y}.",
+        on_behalf_of=on_behalf_of_for(actor, card.agency),
+    )
+    return target
+
+
+@transaction.atomic
+def packet_request(*, actor, meeting: Meeting, email_admins: bool = False):
+    """Ask for a meeting's briefing packet PDF; a Celery task builds it after commit (one at a time per meeting)."""
+    from .models import BriefingPacket
+    from .tasks import build_briefing_packet
+
+    if not roles_of(actor).omb_admin:
+        raise PermissionDenied("Only OMB admins build briefing packets.")
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    running = BriefingPacket.objects.filter(
+        meeting=meeting, status__in=[BriefingPacket.Status.QUEUED, BriefingPacket.Status.BUILDING]
+    ).first()
+    if running is not None:
+        if email_admins and not running.email_admins:
+            running.email_admins = True
+            running.save(update_fields=["email_admins"])
+        return running
+    packet = BriefingPacket.objects.create(meeting=meeting, requested_by=actor, email_admins=email_admins)
+    transaction.on_commit(lambda: build_briefing_packet.delay(packet.pk))
+    return packet
+
+
+def _packet_progress(packet, progress: int, note: str, **fields: Any) -> None:
+    """Committed at once (no surrounding transaction), so the page shows it while the task runs."""
+    type(packet).objects.filter(pk=packet.pk).update(progress=progress, progress_note=note, **fields)
+
+
+def packet_build(*, packet_id: int) -> None:
+    """Build the PDF and record progress; running it again for a ready packet does nothing twice."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.mail import EmailMessage
+    from django.urls import reverse
+
+    from . import briefings
+    from .models import BriefingPacket
+
+    with transaction.atomic():
+        packet = (
+            BriefingPacket.objects.select_for_update(of=("self",))
+            .select_related("meeting", "requested_by")
+            .get(pk=packet_id)
+        )
+        if packet.status == BriefingPacket.Status.FAILED:
+            return
+        if packet.status != BriefingPacket.Status.READY:
+            packet.status = BriefingPacket.Status.BUILDING
+            packet.save(update_fields=["status"])
+    if packet.status == BriefingPacket.Status.BUILDING:
+        try:
+            _packet_progress(packet, 10, "Gathering the cards, their history and follow-up actions")
+            # The packet is OMB's: read as the OMB admin who asked (or as OMB when they are gone).
+            data = briefings.packet_data(packet.requested_by or _SystemOmb(), packet.meeting)
+            _packet_progress(packet, 40, f"Laying out {len(data.cards)} cards", card_count=len(data.cards))
+            html = briefings.render_packet_html(data, base_url=settings.SITE_URL)
+            _packet_progress(packet, 60, "Writing the PDF")
+            pdf = briefings.render_pdf(html)
+        except Exception as error:
+            _packet_progress(
+                packet, 0, "The packet could not be built", status=BriefingPacket.Status.FAILED, error=str(error)[:2000]
+            )
+            raise
+        _packet_progress(packet, 100, "Ready", status=BriefingPacket.Status.READY, pdf=pdf, finished_at=timezone.now())
+    packet.refresh_from_db()
+    if packet.email_admins and packet.emailed_at is None:
+        admins = list(
+            get_user_model()
+            .objects.filter(omb_role__kind="admin", is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+        if admins:
+            link = settings.SITE_URL + reverse("challenge_cards:meeting_packet", args=[packet.meeting_id])
+            message = EmailMessage(
+                subject=f"Briefing packet: {packet.meeting.title}",
+                body=(
+                    f"The briefing packet for the {packet.meeting.title} is attached "
+                    f"({packet.card_count} open cards).\n\nThe packet page: {link}\n"
+                ),
+                to=admins,
+            )
+            message.attach(
+                f"briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf", packet.pdf, "application/pdf"
+            )
+            message.send()
+        BriefingPacket.objects.filter(pk=packet.pk).update(emailed_at=timezone.now())
+
+
+class _SystemOmb:
+    """Reads as OMB for a packet whose requester's account is gone."""
+
+    is_authenticated = True
+    is_active = True
+    pk = None
+
+    def __init__(self) -> None:
+        from agencies.roles import UserRoles
+
+        self._challenge_cards_roles = UserRoles(omb_viewer=True)

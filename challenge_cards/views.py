@@ -1,24 +1,577 @@
-"""Pages. Placeholder views until the web-pages issue builds the USWDS pages."""
+"""Pages for deputy secretaries, delegates and OMB admins. Thin: forms check shape, services decide."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .models import ChallengeCard, Meeting
+from agencies.models import Agency
+from agencies.roles import roles_of
+
+from . import forms, permissions, selectors, services
+from .filters import CardFilter
+from .models import (
+    ActionOwnerSide,
+    CardUpdate,
+    Certification,
+    ChallengeCard,
+    Disposition,
+    Evidence,
+    FollowUpAction,
+    Meeting,
+)
+
+PAGE_SIZE = 25
+STALE_MESSAGE = (
+    "Someone else updated this card after you opened the page. Their change is shown below; "
+    "your entries are kept. Check them and submit again."
+)
 
 
+def _page(request: HttpRequest, queryset: QuerySet, size: int = PAGE_SIZE) -> Page:
+    return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    """Show a service's ValidationError next to the field it names, or at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- deputy secretaries and delegates ---------------------------------------------------
+
+
+@require_GET
 @login_required
-def home(request):
-    cards = ChallengeCard.objects.visible_to(request.user).open().with_related()[:50]
-    return render(request, "challenge_cards/home.html", {"cards": cards})
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = selectors.meeting_context(user)
+    cards = _page(request, selectors.home_cards(user, context["last_meeting"]), 50)
+    context.update(
+        nav="home",
+        roles=roles_of(user),
+        cards=cards,
+        overdue_cards=list(selectors.overdue_cards(user)[:20]),
+        overdue_actions=list(selectors.overdue_actions(user)[:20]),
+    )
+    return render(request, "challenge_cards/home.html", context)
 
 
+@require_GET
 @login_required
-def card_detail(request, pk: int):
-    card = get_object_or_404(ChallengeCard.objects.visible_to(request.user).with_related(), pk=pk)
-    return render(request, "challenge_cards/card_detail.html", {"card": card})
+def card_list(request: HttpRequest) -> HttpResponse:
+    filterset = CardFilter(request.GET or None, queryset=selectors.card_list(request.user), request=request)
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.card_list(request.user)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "challenge_cards/card_list.html",
+        {"nav": "cards", "filter": filterset, "cards": _page(request, queryset), "query": query.urlencode()},
+    )
 
 
+def _card_page(request: HttpRequest, card: ChallengeCard, *, status: int = 200, **forms_: Any) -> HttpResponse:
+    user = request.user
+    can_update = permissions.can_update_card(user, card)
+    can_add_action = permissions.can_add_action(user, card)
+    timeline = list(selectors.card_timeline(user, card))
+    actions = list(selectors.card_actions(user, card))
+    roles = roles_of(user)
+    context = {
+        "nav": "cards",
+        "card": card,
+        "roles": roles,
+        "timeline": timeline,
+        "pending": [u for u in timeline if u.certification == Certification.PENDING],
+        "can_certify": card.agency_id in roles.deputy_of,
+        "agency_actions": [a for a in actions if a.owned_by == ActionOwnerSide.AGENCY],
+        "omb_actions": [a for a in actions if a.owned_by == ActionOwnerSide.OMB],
+        "evidence": list(selectors.card_evidence(user, card)),
+        "can_update": can_update,
+        "can_add_action": can_add_action,
+        "can_edit_actions": can_add_action or roles.omb_admin,
+        "can_review": permissions.can_review_card(user, card),
+        "update_form": forms_.get("update_form") or (forms.CardUpdateForm(card=card) if can_update else None),
+        "action_form": forms_.get("action_form") or (forms.ActionAddForm(card=card) if can_add_action else None),
+        "evidence_form": forms_.get("evidence_form") or (forms.EvidenceForm() if can_update else None),
+        "stale_error": forms_.get("stale_error"),
+        "today": timezone.localdate(),
+    }
+    return render(request, "challenge_cards/card_detail.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
 @login_required
-def meeting_detail(request, pk: int):
+def card_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    card = selectors.card_detail(request.user, pk)
+    if request.method == "GET":
+        return _card_page(request, card)
+    if not permissions.can_update_card(request.user, card):
+        raise PermissionDenied("You cannot update this card.")
+    if request.POST.get("version") != str(card.version):
+        return _stale_card_page(request, pk)
+    form = forms.CardUpdateForm(request.POST, card=card)
+    if not form.is_valid():
+        return _card_page(request, card, status=400, update_form=form)
+    data = form.cleaned_data
+    metric = data.get("metric_value")
+    try:
+        update = services.card_update(
+            actor=request.user,
+            card=card.pk,
+            expected_version=data["version"],
+            status=data["status"],
+            agency_rating=data["agency_rating"] or None,
+            metric_value=services.UNSET if metric is None else metric,
+            note=data["note"],
+        )
+    except services.StaleWrite:
+        return _stale_card_page(request, pk)
+    except ValidationError as error:
+        _add_errors(form, error)
+        return _card_page(request, card, status=400, update_form=form)
+    if update.certification == Certification.PENDING:
+        messages.success(
+            request, "Your update is saved as a draft. It takes effect when the deputy secretary certifies it."
+        )
+    else:
+        messages.success(request, "Your update is posted.")
+    return redirect(card)
+
+
+def _stale_card_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Refuse a stale update: show the current card, keep what the user typed, explain."""
+    card = selectors.card_detail(request.user, pk)
+    form = forms.CardUpdateForm.after_stale_write(card=card, typed=request.POST.dict())
+    return _card_page(request, card, status=409, update_form=form, stale_error=STALE_MESSAGE)
+
+
+@require_POST
+@login_required
+def update_certify(request: HttpRequest, pk: int) -> HttpResponse:
+    update = get_object_or_404(CardUpdate.objects.visible_to(request.user).select_related("card"), pk=pk)
+    try:
+        services.card_update_certify(actor=request.user, update=update)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Update certified. It now shows on the card and to OMB.")
+    return redirect(update.card)
+
+
+# --- follow-up actions ----------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def action_add(request: HttpRequest, pk: int) -> HttpResponse:
+    card = selectors.card_detail(request.user, pk)
+    if not permissions.can_add_action(request.user, card):
+        raise PermissionDenied("You cannot add follow-up actions to this card.")
+    form = forms.ActionAddForm(request.POST, card=card)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.action_add(
+                actor=request.user,
+                card=card.pk,
+                description=data["description"],
+                owner=data["owner"],
+                owner_name=data["owner_name"],
+                owned_by=data["owned_by"],
+                due_date=data["due_date"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Follow-up action added.")
+            return redirect(f"{card.get_absolute_url()}#actions")
+    return _card_page(request, card, status=400, action_form=form)
+
+
+ACTION_FORMS = {
+    "complete": forms.ActionCompleteForm,
+    "drop": forms.ActionDropForm,
+    "reassign": forms.ActionReassignForm,
+    "due-date": forms.ActionDueDateForm,
+    "reopen": forms.ActionCompleteForm,
+}
+
+
+def _action_forms(action: FollowUpAction, bound: dict | None = None) -> dict[str, Any]:
+    card = action.card
+    initial = {"version": action.version}
+    built = {
+        "drop": forms.ActionDropForm(initial=initial, prefix="drop"),
+        "reassign": forms.ActionReassignForm(
+            initial={**initial, "owned_by": action.owned_by, "owner": action.owner_id, "owner_name": action.owner_name},
+            card=card,
+            prefix="reassign",
+        ),
+        "due_date": forms.ActionDueDateForm(initial={**initial, "due_date": action.due_date}, prefix="due"),
+    }
+    built.update(bound or {})
+    return built
+
+
+def _get_action(request: HttpRequest, pk: int) -> FollowUpAction:
+    return get_object_or_404(
+        FollowUpAction.objects.visible_to(request.user).select_related("card__agency", "card__meeting", "owner"), pk=pk
+    )
+
+
+def _action_page(request, action, *, status=200, bound=None, stale_error=None) -> HttpResponse:
+    context = {
+        "nav": "cards",
+        "action": action,
+        "card": action.card,
+        "can_edit": permissions.can_edit_action(request.user, action),
+        "stale_error": stale_error,
+        **_action_forms(action, bound),
+    }
+    return render(request, "challenge_cards/action_detail.html", context, status=status)
+
+
+@require_GET
+@login_required
+def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action_page(request, _get_action(request, pk))
+
+
+@require_POST
+@login_required
+def action_change(request: HttpRequest, pk: int, op: str) -> HttpResponse:
+    action = _get_action(request, pk)
+    if op not in ACTION_FORMS:
+        raise Http404("No such change.")
+    if not permissions.can_edit_action(request.user, action):
+        raise PermissionDenied("You cannot change this follow-up action.")
+    prefix = {"drop": "drop", "reassign": "reassign", "due-date": "due"}.get(op)
+    kwargs: dict[str, Any] = {"prefix": prefix}
+    if op == "reassign":
+        kwargs["card"] = action.card
+    form = ACTION_FORMS[op](request.POST, **kwargs)
+    bound_key = {"due-date": "due_date"}.get(op, op)
+    if form.is_valid():
+        data = form.cleaned_data
+        common = {"actor": request.user, "action": action.pk, "expected_version": data["version"]}
+        try:
+            if op == "complete":
+                services.action_complete(**common, note=data["note"])
+            elif op == "reopen":
+                services.action_reopen(**common, note=data["note"])
+            elif op == "drop":
+                services.action_drop(**common, reason=data["reason"])
+            elif op == "reassign":
+                services.action_reassign(
+                    **common, owner=data["owner"], owner_name=data["owner_name"], owned_by=data["owned_by"]
+                )
+            else:
+                services.action_change_due_date(**common, due_date=data["due_date"])
+        except services.StaleWrite:
+            action = _get_action(request, pk)
+            return _action_page(
+                request,
+                action,
+                status=409,
+                stale_error="Someone else changed this action after you opened the page. Check it and try again.",
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                {
+                    "complete": "Follow-up action marked done.",
+                    "reopen": "Follow-up action reopened.",
+                    "drop": "Follow-up action dropped.",
+                    "reassign": "Follow-up action reassigned.",
+                    "due-date": "Due date changed.",
+                }[op],
+            )
+            return redirect(f"{action.card.get_absolute_url()}#actions")
+    if op in ("complete", "reopen"):
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        return redirect(f"{action.card.get_absolute_url()}#actions")
+    return _action_page(request, action, status=400, bound={bound_key: form})
+
+
+# --- evidence -------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
+    card = selectors.card_detail(request.user, pk)
+    if not permissions.can_update_card(request.user, card):
+        raise PermissionDenied("You cannot add evidence to this card.")
+    form = forms.EvidenceForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.evidence_add(
+                actor=request.user, card=card.pk, title=data["title"], file=data["file"], url=data["url"] or ""
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, "Evidence added.")
+            return redirect(f"{card.get_absolute_url()}#evidence")
+    return _card_page(request, card, status=400, evidence_form=form)
+
+
+@require_GET
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """Files are never served from MEDIA_URL: only here, to someone who may see the card."""
+    evidence = get_object_or_404(Evidence.objects.visible_to(request.user).exclude(file=""), pk=pk)
+    response = FileResponse(
+        evidence.file.open("rb"),
+        as_attachment=True,
+        filename=evidence.original_name or evidence.file.name.rsplit("/", 1)[-1],
+        content_type=evidence.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# --- meetings -------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def meeting_list(request: HttpRequest) -> HttpResponse:
+    return _meeting_list_page(request)
+
+
+def _meeting_list_page(request: HttpRequest, form: forms.MeetingScheduleForm | None = None, status: int = 200):
+    meetings = selectors.meetings_with_counts(request.user)
+    context = {
+        "nav": "meetings",
+        "upcoming": list(meetings.upcoming()[:12]),
+        "past": _page(request, meetings.past()),
+        "can_manage": permissions.can_manage_meetings(request.user),
+        "schedule_form": form or forms.MeetingScheduleForm(),
+    }
+    return render(request, "challenge_cards/meeting_list.html", context, status=status)
+
+
+@require_POST
+@login_required
+def meeting_schedule(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_manage_meetings(request.user):
+        raise PermissionDenied("Only OMB admins schedule meetings.")
+    form = forms.MeetingScheduleForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            meeting = services.meeting_schedule(
+                actor=request.user,
+                starts_at=form.starts_at(),
+                duration_minutes=data["duration_minutes"],
+                location=data["location"],
+                video_url=data["video_url"],
+                agenda_notes=data["agenda_notes"],
+            )
+        except ValidationError as error:
+            _add_errors(
+                form,
+                error
+                if not hasattr(error, "error_dict")
+                else ValidationError({("date" if k == "starts_at" else k): v for k, v in error.message_dict.items()}),
+            )
+        else:
+            messages.success(request, f"Scheduled the {meeting.title}.")
+            return redirect(meeting)
+    return _meeting_list_page(request, form=form, status=400)
+
+
+@require_POST
+@login_required
+def meeting_schedule_next(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_manage_meetings(request.user):
+        raise PermissionDenied("Only OMB admins schedule meetings.")
+    try:
+        meeting = services.meeting_schedule_next(actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("challenge_cards:meeting_list")
+    messages.success(request, f"Scheduled the {meeting.title}.")
+    return redirect(meeting)
+
+
+@require_GET
+@login_required
+def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.visible_to(request.user), pk=pk)
-    return render(request, "challenge_cards/meeting_detail.html", {"meeting": meeting})
+    cards = _page(request, selectors.meeting_cards(request.user, meeting))
+    return render(
+        request, "challenge_cards/meeting_detail.html", {"nav": "meetings", "meeting": meeting, "cards": cards}
+    )
+
+
+# --- OMB: issue cards, review board, agencies -----------------------------------------
+
+
+def _require_omb(request: HttpRequest) -> None:
+    if not roles_of(request.user).is_omb:
+        raise PermissionDenied("This page is for OMB staff.")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def card_issue(request: HttpRequest) -> HttpResponse:
+    """Write the card, preview who receives it (their deputy secretaries), then confirm."""
+    if not permissions.can_issue_cards(request.user):
+        raise PermissionDenied("Only OMB admins issue challenge cards.")
+    if request.method == "GET":
+        return render(request, "challenge_cards/card_issue.html", {"nav": "issue", "form": forms.CardIssueForm()})
+    form = forms.CardIssueForm(request.POST)
+    step = request.POST.get("step", "preview")
+    if not form.is_valid() or step == "edit":
+        status = 400 if form.errors and step != "edit" else 200
+        return render(request, "challenge_cards/card_issue.html", {"nav": "issue", "form": form}, status=status)
+    data = form.cleaned_data
+    agencies = (
+        Agency.objects.filter(pk__in=[a.pk for a in data["agencies"]])
+        .prefetch_related(selectors.agency_prefetch_deputies())
+        .order_by("name")
+    )
+    if step == "confirm":
+        try:
+            cards = services.card_issue(
+                actor=request.user,
+                meeting=data["meeting"],
+                agencies=list(agencies),
+                title=data["title"],
+                ask=data["ask"],
+                priority=data["priority"],
+                strategy=data["strategy"],
+                horizon=data["horizon"],
+                due_date=data["due_date"],
+                metric_name=data["metric_name"],
+                metric_unit=data["metric_unit"],
+                metric_baseline=data["metric_baseline"],
+                metric_target=data["metric_target"],
+                note=data["note"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+            return render(request, "challenge_cards/card_issue.html", {"nav": "issue", "form": form}, status=400)
+        messages.success(request, f"Issued “{data['title']}” to {len(cards)} agenc{'y' if len(cards) == 1 else 'ies'}.")
+        return redirect(data["meeting"])
+    return render(
+        request, "challenge_cards/card_issue_preview.html", {"nav": "issue", "form": form, "agencies": agencies}
+    )
+
+
+@require_GET
+@login_required
+def review_board(request: HttpRequest) -> HttpResponse:
+    _require_omb(request)
+    context = selectors.meeting_context(request.user)
+    cards = selectors.review_board(request.user, context["last_meeting"])
+    agency_id = request.GET.get("agency")
+    if agency_id and agency_id.isdigit():
+        cards = cards.filter(agency_id=int(agency_id))
+    page = _page(request, cards)
+    can_review = permissions.can_review_card(request.user)
+    rows = [(card, forms.ReviewForm(card=card) if can_review else None) for card in page]
+    context.update(
+        nav="review",
+        page=page,
+        rows=rows,
+        agencies=Agency.objects.active().order_by("name"),
+        agency_id=int(agency_id) if agency_id and agency_id.isdigit() else None,
+        can_review=can_review,
+        query=f"agency={agency_id}" if agency_id and agency_id.isdigit() else "",
+    )
+    return render(request, "challenge_cards/review_board.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def card_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """OMB's rating and disposition for one card; the board posts here, errors are shown here."""
+    if not permissions.can_review_card(request.user):
+        raise PermissionDenied("Only OMB admins review cards.")
+    card = selectors.card_detail(request.user, pk)
+    if request.method == "GET":
+        form = forms.ReviewForm(card=card)
+        return render(request, "challenge_cards/card_review.html", {"nav": "review", "card": card, "form": form})
+    form = forms.ReviewForm(request.POST, card=card)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            _apply_review(request.user, card, data)
+        except services.StaleWrite:
+            card = selectors.card_detail(request.user, pk)
+            typed = request.POST.copy()
+            typed[form.add_prefix("version")] = str(card.version)
+            form = forms.ReviewForm(typed, card=card)
+            form.is_valid()
+            return render(
+                request,
+                "challenge_cards/card_review.html",
+                {"nav": "review", "card": card, "form": form, "stale_error": STALE_MESSAGE},
+                status=409,
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Review saved for {card.agency.abbreviation}: {card.title}.")
+            return redirect(f"{reverse('challenge_cards:review_board')}#card-{card.pk}")
+    return render(
+        request, "challenge_cards/card_review.html", {"nav": "review", "card": card, "form": form}, status=400
+    )
+
+
+def _apply_review(actor, card: ChallengeCard, data: dict[str, Any]) -> None:
+    """Rating first, then the disposition, in one transaction (two service calls, one change for the user)."""
+    decision = data["decision"]
+    version = data["version"]
+    rating = data["omb_rating"] or None
+    with transaction.atomic():
+        if decision in ("keep", "accept", "drop"):
+            services.card_review(
+                actor=actor,
+                card=card.pk,
+                expected_version=version,
+                omb_rating=rating,
+                disposition={"accept": Disposition.ACCEPTED, "drop": Disposition.DROPPED}.get(decision),
+                reason=data["reason"],
+            )
+            return
+        if rating is not None and rating != card.omb_rating:
+            services.card_review(actor=actor, card=card.pk, expected_version=version, omb_rating=rating)
+            version += 1
+        if decision == "carry_over":
+            services.card_carry_over(
+                actor=actor, card=card.pk, expected_version=version, reason=data["reason"], due_date=data["due_date"]
+            )
+        else:
+            services.card_return(actor=actor, card=card.pk, expected_version=version, reason=data["reason"])
+
+
+@require_GET
+@login_required
+def agency_list(request: HttpRequest) -> HttpResponse:
+    _require_omb(request)
+    agencies = _page(request, selectors.agencies_with_counts(request.user), 50)
+    return render(request, "challenge_cards/agency_list.html", {"nav": "agencies", "agencies": agencies})

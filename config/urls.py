@@ -12,6 +12,10 @@ admin.site.index_title = "OMB administration"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("config.api")),
+    path("profile/tokens/", include("agencies.token_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("challenge_cards.urls")),
+    path("", include("agencies.urls")),
+    path("", include("notifications.urls")),
 ]

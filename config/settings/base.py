@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "agencies",
     "challenge_cards",
     "notifications",
@@ -67,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.inbox",
             ],
         },
     },
@@ -79,6 +81,14 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server, worker and beat share the file: wait for locks, take them up front.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -120,22 +130,55 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# Notifications: the reminder scan and the sweeper of undelivered rows (both safe to run twice).
+CELERY_BEAT_SCHEDULE["notifications-scan"] = {"task": "notifications.tasks.scan_reminders", "schedule": 300.0}
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep_undelivered", "schedule": 120.0}
+# Redis: an unacknowledged task (its worker died) goes back to the queue after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+# When set, overrides the admin-editable first retry delay (tests use a fraction of a second).
+NOTIFICATIONS_RETRY_BASE_SECONDS = os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS") or None
 
+# Per API token (or per signed-in user), shared through the cache (Redis when REDIS_URL is set).
+API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1000/hour")
 REST_FRAMEWORK = {
+    # Bearer first: its WWW-Authenticate header makes a missing credential a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "agencies.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ProblemAutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["config.api_support.StrictJSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["config.api_support.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "config.api_support.ApiPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["config.api_support.ApiRateThrottle"],
+    "EXCEPTION_HANDLER": "config.api_errors.problem_exception_handler",
+    # OPTIONS answers 405 like any method the schema does not list.
+    "DEFAULT_METADATA_CLASS": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Challenge Cards API",
-    "DESCRIPTION": "Challenge cards issued at President's Management Council meetings, for agency tools.",
+    "DESCRIPTION": (
+        "Challenge cards issued at President's Management Council meetings, for agency tools. "
+        "Authenticate with `Authorization: Bearer <token>`. Errors are RFC 9457 problem details. "
+        "Changes need the If-Match header with the ETag you read. See docs/api.md."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SCHEMA_PATH_PREFIX_TRIM": False,
+    "ENUM_NAME_OVERRIDES": {
+        "CardStatusEnum": "challenge_cards.models.CardStatus",
+        "ActionStatusEnum": "challenge_cards.models.ActionStatus",
+        "MeetingStatusEnum": "challenge_cards.models.Meeting.Status",
+        "RatingEnum": "challenge_cards.models.Rating",
+    },
 }
 
 LOGGING = {

@@ -1,0 +1,17 @@
+"""Filters for the agency list."""
+
+from django_filters import rest_framework as filters
+
+from agencies.models import Agency
+from challenge_cards.api.filters import IdFilter, StrictBooleanFilter
+
+
+class AgencyFilter(filters.FilterSet):
+    active = StrictBooleanFilter()
+    cfo_act = StrictBooleanFilter()
+    hisp = StrictBooleanFilter()
+    parent = IdFilter(field_name="parent_id")
+
+    class Meta:
+        model = Agency
+        fields: list[str] = []

@@ -1,0 +1,97 @@
+"""Personal API tokens: create, revoke, and check one sent by an agency tool.
+
+The secret is shown once; only its SHA-256 hash is stored, so a database leak does not
+leak working tokens. High-entropy random secrets need no slow hash.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ApiToken
+
+TOKEN_PREFIX = "cc_"
+PREFIX_LENGTH = 10  # "cc_" + 7 characters of the secret, shown in lists to tell tokens apart
+# Recording the last use at most this often keeps authentication free of a write per request.
+LAST_USED_RESOLUTION = datetime.timedelta(minutes=1)
+MAX_EXPIRES_DAYS = 3650
+
+
+def hash_token(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(*, user, name: str, expires_days: int | None = None) -> tuple[ApiToken, str]:
+    """Make a token for the user; returns the row and the secret, which is never stored."""
+    name = name.strip()
+    errors: dict[str, str] = {}
+    if not name:
+        errors["name"] = "Say what the token is for."
+    elif len(name) > 100:
+        errors["name"] = "Keep the name under 100 characters."
+    if expires_days is not None and not 1 <= expires_days <= MAX_EXPIRES_DAYS:
+        errors["expires_days"] = f"Choose between 1 and {MAX_EXPIRES_DAYS} days."
+    if not user.is_active:
+        errors["user"] = "This account is not active."
+    if errors:
+        raise ValidationError(errors)
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=raw[:PREFIX_LENGTH],
+        key_hash=hash_token(raw),
+        expires_at=timezone.now() + datetime.timedelta(days=expires_days) if expires_days else None,
+    )
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, actor, token: ApiToken | int) -> ApiToken:
+    """Revoke a token at once; only its owner (or a superuser) may."""
+    token_id = token.pk if isinstance(token, ApiToken) else token
+    token = ApiToken.objects.select_for_update().get(pk=token_id)
+    if token.user_id != actor.pk and not actor.is_superuser:
+        raise PermissionDenied("You can only revoke your own tokens.")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+class TokenRejected(Exception):
+    """The token is unknown, revoked or expired; the message says which, in plain words."""
+
+
+def token_authenticate(raw: str) -> ApiToken:
+    """The active token for this secret, with its user; raises TokenRejected otherwise."""
+    if not raw or len(raw) > 200 or "\x00" in raw:
+        raise TokenRejected("Invalid token.")
+    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+    if token is None:
+        raise TokenRejected("Invalid token.")
+    now = timezone.now()
+    if token.revoked_at is not None:
+        raise TokenRejected("This token was revoked.")
+    if token.expires_at is not None and token.expires_at <= now:
+        raise TokenRejected("This token has expired.")
+    if not token.user.is_active:
+        raise TokenRejected("This account is not active.")
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        # A conditional UPDATE: concurrent requests write at most once per minute, without a lock.
+        stale = ApiToken.objects.filter(pk=token.pk)
+        stale = (
+            stale.filter(last_used_at__isnull=True)
+            if token.last_used_at is None
+            else stale.filter(last_used_at__lte=now - LAST_USED_RESOLUTION)
+        )
+        stale.update(last_used_at=now)
+        token.last_used_at = now
+    return token

@@ -1,0 +1,203 @@
+"""Send N reminder e-mails through a real Celery worker to a local SMTP sink; print throughput, duplicates, losses.
+
+    .venv/bin/python benchmarks/reminders.py --count 10000 [--concurrency 2] [--pool prefork]
+
+Database: with DATABASE_URL set (PostgreSQL), a throwaway database `cc_bench_reminders` on the
+same server, dropped at the end; otherwise a temporary SQLite file (use --concurrency 1 there).
+Broker: CELERY_BROKER_URL (Redis) when set, otherwise a temporary filesystem broker.
+It runs the real scan (`services.reminders_scan`, as beat does), which writes one row per
+reminder and queues one task per row after commit; the worker sends each by SMTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+BENCH_DB = "cc_bench_reminders"
+PER_AGENCY = 100  # one deputy secretary and 99 delegates per agency
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=10_000, help="reminder e-mails to send (default 10000)")
+    parser.add_argument("--concurrency", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
+    parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds")
+    return parser.parse_args()
+
+
+def prepare_database(tmp: Path) -> tuple[str, callable]:
+    """A fresh database URL for the run and a function that removes it afterwards."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        path = tmp / "bench.sqlite3"
+        return f"sqlite:///{path}", lambda: None
+    import psycopg
+
+    parts = urlsplit(url)
+    admin_url = urlunsplit(parts._replace(path="/postgres"))
+
+    def run(sql: str) -> None:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    run(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    run(f"CREATE DATABASE {BENCH_DB}")
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}")), lambda: run(
+        f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"
+    )
+
+
+def seed(count: int):
+    """Agencies of 100 people (deputy + 99 delegates), each with one open card, and the next meeting."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from agencies.models import Agency, Membership, Role
+    from challenge_cards.models import EASTERN, ChallengeCard, Meeting, PmaPriority
+
+    User = get_user_model()  # noqa: N806
+    agencies_needed = -(-count // PER_AGENCY)
+    agencies = Agency.objects.bulk_create(
+        [Agency(name=f"Benchmark Agency {n}", abbreviation=f"BA{n}") for n in range(agencies_needed)]
+    )
+    password = make_password(None)
+    users = User.objects.bulk_create(
+        [User(username=f"bench{n}", email=f"bench{n}@example.gov", password=password) for n in range(count)],
+        batch_size=2000,
+    )
+    Membership.objects.bulk_create(
+        [
+            Membership(
+                user=user,
+                agency=agencies[n // PER_AGENCY],
+                role=Role.DEPUTY_SECRETARY if n % PER_AGENCY == 0 else Role.DELEGATE,
+            )
+            for n, user in enumerate(users)
+        ],
+        batch_size=2000,
+    )
+    meeting_at = datetime.datetime(2030, 12, 3, 10, 0, tzinfo=EASTERN)
+    last = Meeting.objects.create(starts_at=meeting_at - datetime.timedelta(days=28), status=Meeting.Status.HELD)
+    meeting = Meeting.objects.create(starts_at=meeting_at)
+    priority = PmaPriority.objects.create(number=1, title="Workforce", short_title="Workforce")
+    ChallengeCard.objects.bulk_create(
+        [
+            ChallengeCard(
+                meeting=last,
+                agency=agency,
+                issued_at=last.starts_at,
+                title="Run a pooled hiring action",
+                ask="Join an OPM pooled hiring action and report the hires.",
+                priority=priority,
+                due_date=meeting_at.date(),
+            )
+            for agency in agencies
+        ]
+    )
+    return meeting
+
+
+def main() -> int:
+    args = parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="cc-bench-"))
+    database_url, drop_database = prepare_database(tmp)
+    broker_url = os.environ.get("CELERY_BROKER_URL") or None
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": database_url,
+            "CC_VAR_DIR": str(tmp / "var"),
+        }
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db.models import Count
+
+    from config.celery import app as celery_app
+    from notifications import rules, services
+    from notifications.models import Notification
+    from notifications.testing import SmtpSink, Worker, filesystem_broker, point_app_at, wait_until, worker_env
+
+    if broker_url:
+        import redis
+
+        redis.Redis.from_url(broker_url).delete("celery", "unacked", "unacked_index")
+        point_app_at(celery_app, broker_url, {"visibility_timeout": 3600})
+    else:
+        url, options = filesystem_broker(tmp / "var")
+        point_app_at(celery_app, url, options)
+
+    print(f"Database: {database_url.split('@')[-1]}   broker: {broker_url or 'filesystem (temporary)'}")
+    call_command("migrate", verbosity=0, interactive=False)
+    started = time.perf_counter()
+    meeting = seed(args.count)
+    print(f"Seeded {args.count} recipients in {time.perf_counter() - started:.1f} s")
+
+    sink = SmtpSink().start()
+    env = worker_env(
+        database_url=database_url,
+        smtp_port=sink.port,
+        broker_url=broker_url,
+        var_dir=tmp / "var",
+        extra={"DATABASE_CONN_MAX_AGE": "600"},
+    )
+    worker = Worker(env, tmp / "worker.log", pool=args.pool, concurrency=args.concurrency).start()
+    try:
+        send_day = rules.business_days_before(rules.meeting_date(meeting), 7)
+        scan_at = datetime.datetime.combine(send_day, datetime.time(9), tzinfo=meeting.starts_at_eastern.tzinfo)
+        t0 = time.perf_counter()
+        result = services.reminders_scan(now=scan_at)
+        t_queued = time.perf_counter()
+        expected = len(result.created)
+        last_seen, last_change = -1, time.perf_counter()
+        while time.perf_counter() - t0 < args.timeout:
+            seen = sink.count()
+            if seen >= expected:
+                break
+            if seen != last_seen:
+                last_seen, last_change = seen, time.perf_counter()
+            elif time.perf_counter() - last_change > 120:
+                print("No progress for 120 s; stopping.")
+                break
+            time.sleep(0.2)
+        t_done = time.perf_counter()
+        wait_until(lambda: not Notification.objects.filter(status=Notification.Status.PENDING).exists(), 30)
+        time.sleep(3)  # let any late duplicate arrive before counting
+        ids = sink.message_ids()
+        duplicates = sum(n - 1 for n in ids.values())
+        expected_ids = {f"<notification-{pk}.meeting_reminder@challenge-cards.omb.gov>" for pk in result.created}
+        losses = len(expected_ids - set(ids))
+        statuses = dict(Notification.objects.values("status").annotate(n=Count("pk")).values_list("status", "n"))
+        elapsed = t_done - t0
+        print(f"Reminders queued by the scan: {expected} in {t_queued - t0:.1f} s")
+        print(f"E-mails received by the SMTP sink: {sum(ids.values())} in {elapsed:.1f} s")
+        rate = sum(ids.values()) / elapsed
+        print(f"Throughput: {rate:.0f} e-mails/s (worker pool {args.pool}, concurrency {args.concurrency})")
+        print(f"Duplicates: {duplicates}")
+        print(f"Losses: {losses}")
+        print(f"Rows by status: {statuses}")
+        ok = expected == args.count and duplicates == 0 and losses == 0
+    finally:
+        worker.stop()
+        sink.stop()
+        from django.db import connections
+
+        connections.close_all()
+        drop_database()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

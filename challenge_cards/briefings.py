@@ -1,0 +1,178 @@
+"""The briefing packet's data, gathered before the meeting in a fixed number of queries, and its PDF.
+
+GAO found that reviews work when the data is collected before the meeting and put into
+its materials. ``packet_data`` assembles, for a meeting, every open card on its agenda
+(cards issued at earlier meetings and still open, plus cards carried over to it) with
+status, both ratings, what changed since the last meeting, overdue follow-up actions,
+the metric's trend and how many times it was carried over; by agency and overall.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from agencies.models import Agency
+
+from . import trends
+from .models import (
+    CardStatus,
+    CardUpdate,
+    Certification,
+    ChallengeCard,
+    FollowUpAction,
+    InterimTarget,
+    Meeting,
+    Rating,
+    UpdateKind,
+)
+
+
+@dataclass
+class CardBrief:
+    card: ChallengeCard
+    changes: list[CardUpdate]
+    overdue_actions: list[FollowUpAction]
+    trend: trends.Trend
+    is_overdue: bool
+
+    @property
+    def chart_id(self) -> str:
+        return f"trend-{self.card.pk}"
+
+
+@dataclass
+class AgencySection:
+    agency: Agency
+    cards: list[CardBrief] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter:
+        return _counts(self.cards)
+
+
+@dataclass
+class Packet:
+    meeting: Meeting
+    last_meeting: Meeting | None
+    as_of: datetime.date
+    generated_at: datetime.datetime
+    sections: list[AgencySection]
+
+    @property
+    def cards(self) -> list[CardBrief]:
+        return [brief for section in self.sections for brief in section.cards]
+
+    @property
+    def counts(self) -> Counter:
+        return _counts(self.cards)
+
+
+def _counts(cards: list[CardBrief]) -> Counter:
+    """The overall figures at the top of the packet and of each agency's section."""
+    counts: Counter = Counter()
+    for brief in cards:
+        card = brief.card
+        counts["cards"] += 1
+        counts[f"status_{card.status}"] += 1
+        counts[f"omb_{card.omb_rating or 'none'}"] += 1
+        counts[f"agency_{card.agency_rating or 'none'}"] += 1
+        counts["overdue"] += brief.is_overdue
+        counts["overdue_actions"] += len(brief.overdue_actions)
+        counts["carried_over"] += card.carry_count > 0
+        counts["behind_pace"] += brief.trend.pace == trends.BEHIND
+        counts["no_update_since_last_meeting"] += not brief.changes
+    counts["at_risk_or_blocked"] = counts[f"status_{CardStatus.AT_RISK}"] + counts[f"status_{CardStatus.BLOCKED}"]
+    return counts
+
+
+def previous_meeting(meeting: Meeting) -> Meeting | None:
+    """The last meeting held (or scheduled, not cancelled) before this one."""
+    return (
+        Meeting.objects.exclude(status=Meeting.Status.CANCELLED)
+        .filter(starts_at__lt=meeting.starts_at)
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+def agenda_cards(user, meeting: Meeting) -> QuerySet[ChallengeCard]:
+    """The open cards this meeting looks at: issued at earlier meetings, or carried over to this one."""
+    return (
+        ChallengeCard.objects.visible_to(user)
+        .open()
+        .filter(Q(meeting__starts_at__lt=meeting.starts_at) | Q(meeting=meeting, carried_over_from__isnull=False))
+    )
+
+
+def packet_data(user, meeting: Meeting, *, agency: Agency | None = None, as_of: datetime.date | None = None) -> Packet:
+    """Everything the packet shows, in six queries whatever the number of agencies, cards and updates."""
+    as_of = as_of or timezone.localdate()
+    last = previous_meeting(meeting)
+    # Drafts awaiting certification are not applied to the card: the packet leaves them out for everyone.
+    history = CardUpdate.objects.exclude(certification=Certification.PENDING).select_related("author", "on_behalf_of")
+    cards = agenda_cards(user, meeting)
+    if agency is not None:
+        cards = cards.filter(Q(agency=agency) | Q(agency__parent=agency))
+    cards = (
+        cards.with_related()
+        .prefetch_related(
+            Prefetch("updates", queryset=history.order_by("created_at", "id"), to_attr="history"),
+            Prefetch(
+                "actions",
+                queryset=FollowUpAction.objects.overdue(as_of).select_related("owner").order_by("due_date", "id"),
+                to_attr="overdue_action_list",
+            ),
+            Prefetch("interim_targets", queryset=InterimTarget.objects.order_by("date"), to_attr="interim_list"),
+        )
+        .order_by("agency__name", "due_date", "id")
+    )
+    since = last.starts_at if last else None
+    sections: dict[int, AgencySection] = {}
+    for card in cards:
+        changes = [
+            update
+            for update in card.history
+            if (since is None or update.created_at >= since) and update.kind != UpdateKind.ISSUED
+        ]
+        brief = CardBrief(
+            card=card,
+            changes=changes,
+            overdue_actions=card.overdue_action_list,
+            trend=trends.trend_for(card, card.history, card.interim_list, as_of=as_of),
+            is_overdue=card.due_date < as_of and card.status != CardStatus.DONE,
+        )
+        sections.setdefault(card.agency_id, AgencySection(agency=card.agency)).cards.append(brief)
+    return Packet(
+        meeting=meeting,
+        last_meeting=last,
+        as_of=as_of,
+        generated_at=timezone.now(),
+        sections=list(sections.values()),
+    )
+
+
+RATINGS = [(value, label) for value, label in Rating.choices]
+
+
+def render_packet_html(packet: Packet, *, base_url: str = "") -> str:
+    """The standalone HTML that WeasyPrint turns into the PDF (the same data as the packet page)."""
+    return render_to_string(
+        "challenge_cards/meeting_prep/packet_pdf.html",
+        {"packet": packet, "base_url": base_url, "ratings": RATINGS, "statuses": CardStatus.choices},
+    )
+
+
+def render_pdf(html: str) -> bytes:
+    """A tagged PDF (PDF/UA-1: structure tags, document language and title) for screen readers."""
+    from weasyprint import HTML
+
+    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")

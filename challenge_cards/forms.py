@@ -1,0 +1,286 @@
+"""Forms for the pages. They check input shape; the services decide the rules."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from agencies.models import Agency, Membership
+
+from .models import (
+    EASTERN,
+    ActionOwnerSide,
+    CardStatus,
+    ChallengeCard,
+    Horizon,
+    Meeting,
+    PmaPriority,
+    PmaStrategy,
+    Rating,
+)
+from .services import ALLOWED_TRANSITIONS, EVIDENCE_MAX_BYTES, EVIDENCE_TYPES, NOTE_REQUIRED_FOR
+
+RATING_CHOICES = [("", "No rating")] + list(Rating.choices)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class VersionForm(forms.Form):
+    """Carries the version the page was loaded at, so a stale submit is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class CardUpdateForm(VersionForm):
+    status = forms.ChoiceField(label="Status")
+    agency_rating = forms.ChoiceField(
+        label="Agency rating", choices=RATING_CHOICES, required=False, widget=forms.RadioSelect
+    )
+    metric_value = forms.DecimalField(label="Value now", required=False, max_digits=14, decimal_places=2)
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Required when the card is at risk or blocked: say why and what would help.",
+    )
+    # What the card said when the page was loaded: after a stale submit, only what the user changed is kept.
+    loaded_status = forms.CharField(widget=forms.HiddenInput, required=False)
+    loaded_agency_rating = forms.CharField(widget=forms.HiddenInput, required=False)
+    loaded_metric_value = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, card: ChallengeCard, **kwargs: Any):
+        current = {"status": card.status, "agency_rating": card.agency_rating, "metric_value": card.metric_value}
+        initial = {"version": card.version, **current, **{f"loaded_{k}": v for k, v in current.items()}}
+        initial.update(kwargs.pop("initial", None) or {})
+        super().__init__(*args, initial=initial, **kwargs)
+        self.card = card
+        allowed = [card.status, *sorted(ALLOWED_TRANSITIONS[card.status], key=CardStatus.values.index)]
+        self.fields["status"].choices = [(value, CardStatus(value).label) for value in allowed]
+        if card.has_metric:
+            unit = f" ({card.metric_unit})" if card.metric_unit else ""
+            self.fields["metric_value"].label = f"{card.metric_name}: value now{unit}"
+        else:
+            del self.fields["metric_value"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        status = data.get("status")
+        if status in NOTE_REQUIRED_FOR and status != self.card.status and not (data.get("note") or "").strip():
+            self.add_error("note", f"Say why the card is {CardStatus(status).label.lower()}.")
+        return data
+
+    @classmethod
+    def after_stale_write(cls, *, card: ChallengeCard, typed: dict[str, Any]) -> CardUpdateForm:
+        """A fresh form on the current card that keeps everything the user typed or changed."""
+        initial: dict[str, Any] = {"note": typed.get("note", "")}
+        for field in ("status", "agency_rating", "metric_value"):
+            value = typed.get(field)
+            if value is not None and value != typed.get(f"loaded_{field}", ""):
+                initial[field] = value
+        if initial.get("status") not in {card.status, *ALLOWED_TRANSITIONS[card.status]}:
+            initial.pop("status", None)
+        return cls(card=card, initial=initial)
+
+
+def _agency_people(card: ChallengeCard):
+    user_ids = Membership.objects.current().filter(agency_id=card.agency_id).values("user_id")
+    return get_user_model().objects.filter(pk__in=user_ids).order_by("first_name", "last_name", "username")
+
+
+class OwnerChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.username
+
+
+class ActionAddForm(forms.Form):
+    description = forms.CharField(label="Follow-up action", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+    owned_by = forms.ChoiceField(
+        label="Who owns it", choices=ActionOwnerSide.choices, initial=ActionOwnerSide.AGENCY, widget=forms.RadioSelect
+    )
+    owner = OwnerChoiceField(label="Owner (a person with an account)", queryset=None, required=False)
+    owner_name = forms.CharField(
+        label="Or owner's name or office",
+        max_length=200,
+        required=False,
+        help_text="For example: Chief Human Capital Officer.",
+    )
+    due_date = forms.DateField(label="Due date", required=False, widget=DateInput)
+
+    def __init__(self, *args: Any, card: ChallengeCard, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _agency_people(card)
+
+
+class ActionCompleteForm(VersionForm):
+    note = forms.CharField(label="Note (optional)", required=False, max_length=2000)
+
+
+class ActionDropForm(VersionForm):
+    reason = forms.CharField(label="Why is this action dropped?", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ActionReassignForm(VersionForm):
+    owned_by = forms.ChoiceField(label="Who owns it", choices=ActionOwnerSide.choices, widget=forms.RadioSelect)
+    owner = OwnerChoiceField(label="New owner (a person with an account)", queryset=None, required=False)
+    owner_name = forms.CharField(label="Or owner's name or office", max_length=200, required=False)
+
+    def __init__(self, *args: Any, card: ChallengeCard, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _agency_people(card)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not data.get("owner") and not (data.get("owner_name") or "").strip():
+            self.add_error("owner_name", "Choose a person or name the owner.")
+        return data
+
+
+class ActionDueDateForm(VersionForm):
+    due_date = forms.DateField(
+        label="New due date", required=False, widget=DateInput, help_text="Leave empty for no due date."
+    )
+
+
+class EvidenceForm(forms.Form):
+    title = forms.CharField(label="Title", max_length=200)
+    file = forms.FileField(
+        label="File",
+        required=False,
+        help_text=f"{', '.join(sorted(set(EVIDENCE_TYPES))).upper()}; up to {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB.",
+    )
+    url = forms.URLField(label="Or a link", required=False, max_length=500, assume_scheme="https")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if bool(data.get("file")) == bool(data.get("url")) and not self.errors:
+            self.add_error("file", "Attach a file or give a link, not both.")
+        return data
+
+
+class CertificationForm(forms.Form):
+    certification_required = forms.BooleanField(
+        label="Delegates' updates wait for my certification",
+        required=False,
+        help_text="When on, an update a delegate posts is a draft until you certify it; OMB sees it only then.",
+    )
+
+
+class MeetingScheduleForm(forms.Form):
+    date = forms.DateField(label="Date", widget=DateInput)
+    time = forms.TimeField(label="Start time (Eastern)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
+    duration_minutes = forms.IntegerField(label="Length in minutes", min_value=1, max_value=600, initial=90)
+    location = forms.CharField(label="Location", max_length=200, required=False)
+    video_url = forms.URLField(label="Video call link", required=False, assume_scheme="https")
+    agenda_notes = forms.CharField(label="Agenda notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def starts_at(self) -> datetime.datetime:
+        return datetime.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=EASTERN)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date") and data.get("time") and self.starts_at() < timezone.now():
+            self.add_error("date", "Choose a date and time in the future.")
+        return data
+
+
+class AgencyChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Agency) -> str:
+        return f"{obj.name} ({obj.abbreviation})"
+
+
+class CardIssueForm(forms.Form):
+    meeting = forms.ModelChoiceField(label="Meeting that issues the card", queryset=Meeting.objects.none())
+    all_agencies = forms.BooleanField(label="Issue to all active agencies", required=False)
+    agencies = AgencyChoiceField(
+        label="Agencies", queryset=Agency.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    title = forms.CharField(label="Title", max_length=200, help_text="Short, for lists: “Run a pooled hiring action”.")
+    ask = forms.CharField(
+        label="The ask", widget=forms.Textarea(attrs={"rows": 4}), help_text="What the deputy secretary is asked to do."
+    )
+    priority = forms.ModelChoiceField(label="PMA priority", queryset=PmaPriority.objects.all())
+    strategy = forms.ModelChoiceField(
+        label="PMA strategy", queryset=PmaStrategy.objects.select_related("priority"), required=False
+    )
+    horizon = forms.ChoiceField(
+        label="Horizon", choices=Horizon.choices, initial=Horizon.MONTH, widget=forms.RadioSelect
+    )
+    due_date = forms.DateField(
+        label="Due date", required=False, widget=DateInput, help_text="Leave empty for the next meeting's date."
+    )
+    metric_name = forms.CharField(
+        label="Metric", max_length=200, required=False, help_text="For example: people hired through pooled hiring."
+    )
+    metric_unit = forms.CharField(
+        label="Unit", max_length=40, required=False, help_text="For example: people, minutes, percent."
+    )
+    metric_baseline = forms.DecimalField(label="Baseline", required=False, max_digits=14, decimal_places=2)
+    metric_target = forms.DecimalField(label="Target", required=False, max_digits=14, decimal_places=2)
+    note = forms.CharField(label="Note for the history (optional)", required=False, max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = Meeting.objects.exclude(status=Meeting.Status.CANCELLED).order_by(
+            "-starts_at"
+        )
+        self.fields["meeting"].label_from_instance = lambda meeting: meeting.title
+        self.fields["agencies"].queryset = Agency.objects.active().order_by("name")
+        if not self.is_bound:
+            upcoming = Meeting.objects.upcoming().first()
+            if upcoming:
+                self.initial.setdefault("meeting", upcoming.pk)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("all_agencies"):
+            data["agencies"] = list(self.fields["agencies"].queryset)
+        elif not data.get("agencies") and "agencies" not in self.errors:
+            self.add_error("agencies", "Choose at least one agency, or issue to all.")
+        return data
+
+
+REVIEW_DECISIONS = [
+    ("keep", "Keep open"),
+    ("accept", "Accept"),
+    ("carry_over", "Carry over"),
+    ("drop", "Drop"),
+    ("return", "Return (done card)"),
+]
+
+
+class ReviewForm(VersionForm):
+    omb_rating = forms.ChoiceField(label="OMB rating", choices=RATING_CHOICES, required=False)
+    decision = forms.ChoiceField(label="Disposition", choices=REVIEW_DECISIONS, initial="keep")
+    due_date = forms.DateField(label="New due date (carry over)", required=False, widget=DateInput)
+    reason = forms.CharField(
+        label="Reason",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required to carry over, drop or return a card.",
+    )
+
+    def __init__(self, *args: Any, card: ChallengeCard, **kwargs: Any):
+        kwargs.setdefault("initial", {"version": card.version, "omb_rating": card.omb_rating, "decision": "keep"})
+        kwargs.setdefault("prefix", f"card-{card.pk}")
+        super().__init__(*args, **kwargs)
+        self.card = card
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        decision = data.get("decision")
+        if decision in ("carry_over", "drop", "return") and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Give a reason for this disposition.")
+        if decision == "carry_over" and not data.get("due_date"):
+            self.add_error("due_date", "Give the new due date.")
+        if decision == "keep" and data.get("omb_rating", "") == self.card.omb_rating:
+            self.add_error("omb_rating", "Set OMB's rating or choose a disposition.")
+        return data

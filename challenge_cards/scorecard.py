@@ -1,0 +1,172 @@
+"""The scorecard: agencies against PMA priorities, the agency's and OMB's ratings, and the movement.
+
+Like the PMA Executive Management Scorecard (2001-2008), each cell is a traffic light, always
+with its word. A cell covers the cards an agency was issued at the chosen meeting under one
+priority; its rating is the worst of those cards' ratings (one red card makes the cell red).
+The movement compares it with the same cell at the previous meeting. Five queries, whatever
+the number of agencies and cards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from agencies.models import Agency
+
+from .briefings import previous_meeting
+from .models import ChallengeCard, Meeting, PmaPriority, Rating
+
+RANK = {"": 0, Rating.GREEN: 1, Rating.YELLOW: 2, Rating.RED: 3}
+IMPROVED, WORSE, SAME, NEW, UNRATED, EMPTY = "improved", "worse", "same", "new", "unrated", "empty"
+MOVEMENT_LABELS = {
+    IMPROVED: "Improved",
+    WORSE: "Worse",
+    SAME: "No change",
+    NEW: "New this meeting",
+    UNRATED: "Not comparable: not rated",
+    EMPTY: "No cards",
+}
+
+
+def worst(ratings: list[str]) -> str:
+    return max(ratings, key=lambda rating: RANK.get(rating, 0), default="")
+
+
+def movement(now: str, before: str | None, *, card_count: int = 1) -> str:
+    """Compared with the previous meeting: green is better than yellow, yellow better than red."""
+    if card_count == 0:
+        return EMPTY
+    if before is None:
+        return NEW
+    if not before or not now:
+        return UNRATED
+    if RANK[now] < RANK[before]:
+        return IMPROVED
+    if RANK[now] > RANK[before]:
+        return WORSE
+    return SAME
+
+
+@dataclass
+class Cell:
+    card_count: int = 0
+    agency_rating: str = ""
+    omb_rating: str = ""
+    previous_agency_rating: str | None = None  # None: no card in this cell at the previous meeting
+    previous_omb_rating: str | None = None
+
+    @property
+    def agency_movement(self) -> str:
+        return movement(self.agency_rating, self.previous_agency_rating, card_count=self.card_count)
+
+    @property
+    def omb_movement(self) -> str:
+        return movement(self.omb_rating, self.previous_omb_rating, card_count=self.card_count)
+
+    @property
+    def agency_movement_label(self) -> str:
+        return MOVEMENT_LABELS[self.agency_movement]
+
+    @property
+    def omb_movement_label(self) -> str:
+        return MOVEMENT_LABELS[self.omb_movement]
+
+
+@dataclass
+class Row:
+    agency: Agency
+    cells: list[Cell] = field(default_factory=list)
+
+
+@dataclass
+class Scorecard:
+    meeting: Meeting | None
+    previous: Meeting | None
+    priorities: list[PmaPriority]
+    rows: list[Row]
+
+
+def default_meeting(meetings: QuerySet[Meeting]) -> Meeting | None:
+    """The latest meeting held so far that has cards; else the first one with cards (a new council)."""
+    with_cards = meetings.exclude(status=Meeting.Status.CANCELLED).filter(cards__isnull=False).distinct()
+    return with_cards.filter(starts_at__lte=timezone.now()).order_by("-starts_at").first() or (
+        with_cards.order_by("starts_at").first()
+    )
+
+
+def build(user, meeting: Meeting | None) -> Scorecard:
+    priorities = list(PmaPriority.objects.order_by("number"))
+    if meeting is None:
+        return Scorecard(meeting=None, previous=None, priorities=priorities, rows=[])
+    previous = previous_meeting(meeting)
+    meeting_ids = [meeting.pk] + ([previous.pk] if previous else [])
+    cards = (
+        ChallengeCard.objects.visible_to(user)
+        .filter(meeting_id__in=meeting_ids)
+        .values_list("meeting_id", "agency_id", "priority_id", "agency_rating", "omb_rating")
+    )
+    now: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    before: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    for meeting_id, agency_id, priority_id, agency_rating, omb_rating in cards:
+        target = now if meeting_id == meeting.pk else before
+        target.setdefault((agency_id, priority_id), []).append((agency_rating, omb_rating))
+    agency_ids = {agency_id for agency_id, _ in now} | {agency_id for agency_id, _ in before}
+    agencies = Agency.objects.visible_to(user).filter(pk__in=agency_ids).order_by("name")
+    rows = []
+    for agency in agencies:
+        row = Row(agency=agency)
+        for priority in priorities:
+            current = now.get((agency.pk, priority.pk), [])
+            earlier = before.get((agency.pk, priority.pk))
+            row.cells.append(
+                Cell(
+                    card_count=len(current),
+                    agency_rating=worst([a for a, _ in current]),
+                    omb_rating=worst([o for _, o in current]),
+                    previous_agency_rating=worst([a for a, _ in earlier]) if earlier else None,
+                    previous_omb_rating=worst([o for _, o in earlier]) if earlier else None,
+                )
+            )
+        rows.append(row)
+    return Scorecard(meeting=meeting, previous=previous, priorities=priorities, rows=rows)
+
+
+def _rating_text(value: str | None) -> str:
+    return Rating(value).label if value else "Not rated"
+
+
+def table(scorecard: Scorecard) -> tuple[list[str], list[list]]:
+    """The scorecard flattened for CSV and XLSX: one row per agency and priority."""
+    header = [
+        "Agency",
+        "Abbreviation",
+        "PMA priority",
+        "Cards",
+        "Agency rating",
+        "Agency rating movement",
+        "OMB rating",
+        "OMB rating movement",
+        "Agency rating at previous meeting",
+        "OMB rating at previous meeting",
+    ]
+    lines = []
+    for row in scorecard.rows:
+        for priority, cell in zip(scorecard.priorities, row.cells, strict=True):
+            lines.append(
+                [
+                    row.agency.name,
+                    row.agency.abbreviation,
+                    str(priority),
+                    cell.card_count,
+                    _rating_text(cell.agency_rating),
+                    cell.agency_movement_label,
+                    _rating_text(cell.omb_rating),
+                    cell.omb_movement_label,
+                    _rating_text(cell.previous_agency_rating) if cell.previous_agency_rating is not None else "",
+                    _rating_text(cell.previous_omb_rating) if cell.previous_omb_rating is not None else "",
+                ]
+            )
+    return header, lines

@@ -1,0 +1,157 @@
+"""Reads that the pages (and the API) share. Each starts from visible_to(user) and costs a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from agencies.models import Agency
+
+from .models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
+
+
+def _flag(condition: Q) -> Case:
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def meeting_context(user, now: datetime.datetime | None = None) -> dict:
+    """The next and last meetings and the days until the next one."""
+    meetings = Meeting.objects.visible_to(user)
+    upcoming = meetings.next_meeting(now)
+    last = meetings.last_meeting(now)
+    days = (upcoming.starts_at_eastern.date() - timezone.localdate()).days if upcoming else None
+    return {"next_meeting": upcoming, "last_meeting": last, "days_to_next_meeting": days}
+
+
+def with_flags(cards: QuerySet[ChallengeCard], last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
+    """Annotate overdue / at risk / not updated since the last meeting / ratings disagree."""
+    today = timezone.localdate()
+    if last_meeting:
+        since = last_meeting.starts_at
+        stale = _flag(
+            (Q(last_agency_update_at__isnull=True) | Q(last_agency_update_at__lt=since)) & Q(issued_at__lt=since)
+        )
+    else:
+        stale = Value(False, output_field=BooleanField())
+    return cards.annotate(
+        is_overdue=_flag(Q(due_date__lt=today) & ~Q(status=CardStatus.DONE)),
+        is_red_or_at_risk=_flag(
+            Q(status__in=[CardStatus.AT_RISK, CardStatus.BLOCKED])
+            | Q(agency_rating=Rating.RED)
+            | Q(omb_rating=Rating.RED)
+        ),
+        is_stale=stale,
+        ratings_differ=_flag(~Q(agency_rating="") & ~Q(omb_rating="") & ~Q(agency_rating=F("omb_rating"))),
+        open_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN)),
+        overdue_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN, actions__due_date__lt=today)),
+    )
+
+
+def home_cards(user, last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
+    """My agency's open cards, by the meeting that issued them; overdue ones first within a meeting."""
+    cards = ChallengeCard.objects.visible_to(user).open().with_related()
+    return with_flags(cards, last_meeting).order_by(
+        "-meeting__starts_at", "meeting_id", "-is_overdue", "due_date", "id"
+    )
+
+
+def overdue_cards(user) -> QuerySet[ChallengeCard]:
+    return ChallengeCard.objects.visible_to(user).overdue().with_related().order_by("due_date", "id")
+
+
+def overdue_actions(user) -> QuerySet[FollowUpAction]:
+    return (
+        FollowUpAction.objects.visible_to(user)
+        .overdue()
+        .filter(card__disposition="open")
+        .select_related("card__agency", "owner")
+        .order_by("due_date", "id")
+    )
+
+
+def card_list(user) -> QuerySet[ChallengeCard]:
+    return ChallengeCard.objects.visible_to(user).with_related().order_by("-meeting__starts_at", "agency__name", "id")
+
+
+def review_board(user, last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
+    """Every open card, the ones that need OMB's attention first."""
+    cards = ChallengeCard.objects.visible_to(user).open().with_related()
+    return with_flags(cards, last_meeting).order_by(
+        "-is_red_or_at_risk", "-is_overdue", "-is_stale", "-ratings_differ", "agency__name", "due_date", "id"
+    )
+
+
+def agencies_with_counts(user) -> QuerySet[Agency]:
+    """Each agency with its open, overdue and done counts, in one query."""
+    today = timezone.localdate()
+    visible = ChallengeCard.objects.visible_to(user).values("pk")
+    mine = Q(cards__pk__in=visible)
+    open_ = mine & Q(cards__disposition="open")
+    return (
+        Agency.objects.visible_to(user)
+        .filter(active=True)
+        .annotate(
+            open_count=Count("cards", filter=open_ & ~Q(cards__status=CardStatus.DONE)),
+            overdue_count=Count(
+                "cards", filter=open_ & ~Q(cards__status=CardStatus.DONE) & Q(cards__due_date__lt=today)
+            ),
+            done_count=Count(
+                "cards", filter=mine & (Q(cards__status=CardStatus.DONE) | Q(cards__disposition="accepted"))
+            ),
+        )
+        .order_by("name")
+    )
+
+
+def meetings_with_counts(user) -> QuerySet[Meeting]:
+    return Meeting.objects.visible_to(user).annotate(
+        card_count=Count("cards", filter=Q(cards__in=ChallengeCard.objects.visible_to(user).values("pk")))
+    )
+
+
+def meeting_cards(user, meeting: Meeting) -> QuerySet[ChallengeCard]:
+    return (
+        ChallengeCard.objects.visible_to(user).filter(meeting=meeting).with_related().order_by("agency__name", "title")
+    )
+
+
+def card_detail(user, pk: int) -> ChallengeCard:
+    """One card the user may see (404 otherwise), with what its page shows."""
+    from django.shortcuts import get_object_or_404
+
+    queryset = ChallengeCard.objects.visible_to(user).with_related().select_related("carried_over_from__meeting")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def card_timeline(user, card: ChallengeCard) -> QuerySet[CardUpdate]:
+    return (
+        CardUpdate.objects.visible_to(user)
+        .filter(card=card)
+        .select_related("author", "on_behalf_of", "certified_by")
+        .order_by("-created_at", "-id")
+    )
+
+
+def card_actions(user, card: ChallengeCard) -> QuerySet[FollowUpAction]:
+    return (
+        FollowUpAction.objects.visible_to(user)
+        .filter(card=card)
+        .select_related("owner", "card")
+        .order_by(Case(When(status=ActionStatus.OPEN, then=0), default=1), "due_date", "id")
+    )
+
+
+def card_evidence(user, card: ChallengeCard) -> QuerySet[Evidence]:
+    return Evidence.objects.visible_to(user).filter(card=card).select_related("added_by", "on_behalf_of")
+
+
+def agency_prefetch_deputies() -> Prefetch:
+    from agencies.models import Membership, Role
+
+    return Prefetch(
+        "memberships",
+        queryset=Membership.objects.current().filter(role=Role.DEPUTY_SECRETARY).select_related("user"),
+        to_attr="current_deputies",
+    )

@@ -1,0 +1,235 @@
+"""Pages that prepare and close a PMC meeting: briefing packet, agency brief, scorecard, close-out, exports.
+
+Thin like views.py: selectors in briefings/scorecard read, services write, exports lay out files.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from agencies.models import Agency
+from agencies.roles import roles_of
+
+from . import briefings, exports, permissions, selectors, services
+from . import scorecard as scorecards
+from .api.filters import ActionFilter
+from .filters import CardFilter
+from .models import BriefingPacket, FollowUpAction, Meeting
+
+REFRESH_SECONDS = 3
+
+
+def _require_omb(request: HttpRequest) -> None:
+    if not roles_of(request.user).is_omb:
+        raise PermissionDenied("Briefing packets are for OMB staff.")
+
+
+def _meeting(request: HttpRequest, pk: int) -> Meeting:
+    return get_object_or_404(Meeting.objects.visible_to(request.user), pk=pk)
+
+
+# --- briefing packet ------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def meeting_packet(request: HttpRequest, pk: int) -> HttpResponse:
+    """The packet as a page (print stylesheet), and the PDF's build status, refreshed until it is finished."""
+    _require_omb(request)
+    meeting = _meeting(request, pk)
+    packet = briefings.packet_data(request.user, meeting)
+    latest = BriefingPacket.objects.filter(meeting=meeting).defer("pdf").order_by("-requested_at", "-id").first()
+    building = latest is not None and not latest.is_finished
+    context = {
+        "nav": "meetings",
+        "meeting": meeting,
+        "packet": packet,
+        "latest": latest,
+        "building": building,
+        "refresh_seconds": REFRESH_SECONDS,
+        "can_build": roles_of(request.user).omb_admin,
+        "ratings": briefings.RATINGS,
+    }
+    response = render(request, "challenge_cards/meeting_prep/packet.html", context)
+    if building:
+        # Works without JavaScript: the browser reloads the page until the PDF is ready.
+        response["Refresh"] = str(REFRESH_SECONDS)
+    return response
+
+
+@require_POST
+@login_required
+def packet_build(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = _meeting(request, pk)
+    packet = services.packet_request(actor=request.user, meeting=meeting, email_admins=bool(request.POST.get("email")))
+    messages.success(
+        request,
+        "The PDF is being built; this page shows its progress."
+        + (" It will be e-mailed to the OMB admins when it is ready." if packet.email_admins else ""),
+    )
+    return redirect(f"{reverse('challenge_cards:meeting_packet', args=[meeting.pk])}#pdf")
+
+
+@require_GET
+@login_required
+def packet_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PDF, only to OMB staff and only once it is ready."""
+    _require_omb(request)
+    packet = get_object_or_404(
+        BriefingPacket.objects.filter(meeting__in=Meeting.objects.visible_to(request.user)).select_related("meeting"),
+        pk=pk,
+        status=BriefingPacket.Status.READY,
+    )
+    response = HttpResponse(bytes(packet.pdf), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@login_required
+def agency_brief(request: HttpRequest, pk: int, agency_pk: int) -> HttpResponse:
+    """One page for an agency's deputy secretary: that agency's people and OMB may see it."""
+    meeting = _meeting(request, pk)
+    agency = get_object_or_404(Agency, pk=agency_pk)
+    roles = roles_of(request.user)
+    if not (roles.is_omb or agency.pk in roles.agency_ids):
+        raise PermissionDenied("This brief is for the agency's people and OMB.")
+    packet = briefings.packet_data(request.user, meeting, agency=agency)
+    return render(
+        request,
+        "challenge_cards/meeting_prep/agency_brief.html",
+        {"nav": "meetings", "meeting": meeting, "agency": agency, "packet": packet},
+    )
+
+
+# --- close-out ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def meeting_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close a meeting once every card issued there has a decision; otherwise list the cards that lack one."""
+    if not permissions.can_manage_meetings(request.user):
+        raise PermissionDenied("Only OMB admins close meetings.")
+    meeting = _meeting(request, pk)
+    status, errors = 200, []
+    if request.method == "POST":
+        try:
+            services.meeting_close(actor=request.user, meeting=meeting)
+        except ValidationError as error:
+            status, errors = 400, error.messages
+        else:
+            messages.success(request, f"The {meeting.title} is closed.")
+            return redirect(meeting)
+    context = {
+        "nav": "meetings",
+        "meeting": meeting,
+        "undecided": list(services.meeting_undecided_cards(meeting)),
+        "errors": errors,
+    }
+    return render(request, "challenge_cards/meeting_prep/meeting_close.html", context, status=status)
+
+
+# --- scorecard ------------------------------------------------------------------------------
+
+
+class ScorecardFilter(forms.Form):
+    meeting = forms.ModelChoiceField(queryset=Meeting.objects.none(), required=False, empty_label="Latest meeting")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = (
+            Meeting.objects.visible_to(user).exclude(status=Meeting.Status.CANCELLED).order_by("-starts_at")
+        )
+        self.fields["meeting"].label_from_instance = lambda meeting: meeting.title
+
+
+def _scorecard(request: HttpRequest) -> tuple[ScorecardFilter, scorecards.Scorecard]:
+    form = ScorecardFilter(request.GET or None, user=request.user)
+    meeting = form.cleaned_data.get("meeting") if form.is_valid() else None
+    if meeting is None:
+        meeting = scorecards.default_meeting(Meeting.objects.visible_to(request.user))
+    return form, scorecards.build(request.user, meeting)
+
+
+@require_GET
+@login_required
+def scorecard(request: HttpRequest) -> HttpResponse:
+    form, card = _scorecard(request)
+    query = request.GET.urlencode()
+    return render(
+        request,
+        "challenge_cards/meeting_prep/scorecard.html",
+        {"nav": "meetings", "form": form, "scorecard": card, "query": query},
+    )
+
+
+@require_GET
+@login_required
+def scorecard_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    _form, card = _scorecard(request)
+    header, rows = scorecards.table(card)
+    return exports.response(header, rows, file_format=file_format, name="scorecard")
+
+
+# --- exports of the lists -------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def card_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    """The card list's rows, with the list's filters, as CSV or XLSX."""
+    base = selectors.card_list(request.user)
+    filterset = CardFilter(request.GET or None, queryset=base, request=request)
+    cards = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    header, rows = exports.card_rows(cards)
+    return exports.response(header, rows, file_format=file_format, name="challenge-cards")
+
+
+@require_GET
+@login_required
+def action_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    """Follow-up actions you may see, filtered like the API's action list, as CSV or XLSX."""
+    base = FollowUpAction.objects.visible_to(request.user)
+    filterset = ActionFilter(request.GET or None, queryset=base, request=request)
+    if filterset.is_bound and not filterset.is_valid():
+        raise Http404("Those filters are not valid.")
+    header, rows = exports.action_rows(filterset.qs if filterset.is_bound else base)
+    return exports.response(header, rows, file_format=file_format, name="follow-up-actions")
+
+
+# --- interim targets ------------------------------------------------------------------------
+
+
+class InterimTargetForm(forms.Form):
+    date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), help_text="When the value should be reached."
+    )
+    value = forms.DecimalField(max_digits=14, decimal_places=2, label="Value by then")
+
+
+@require_POST
+@login_required
+def interim_target_add(request: HttpRequest, pk: int) -> HttpResponse:
+    card = selectors.card_detail(request.user, pk)
+    form = InterimTargetForm(request.POST)
+    if form.is_valid():
+        try:
+            services.interim_target_add(actor=request.user, card=card.pk, **form.cleaned_data)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Interim target added.")
+    else:
+        messages.error(request, "Give a date and a value for the interim target.")
+    return redirect(f"{card.get_absolute_url()}#trend")

@@ -1,0 +1,264 @@
+"""The API's shared machinery, switched on for every viewset by REST_FRAMEWORK settings
+(parser, filter backend, pagination, throttle, schema) or by ApiViewMixin (ETag, If-Match,
+Idempotency-Key). Any app that registers a viewset in config.api gets the first set as is.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django_filters import filters
+from django_filters import rest_framework as django_filters
+from rest_framework import exceptions, parsers, serializers
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.throttling import SimpleRateThrottle
+
+from agencies.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
+from agencies.models import ApiToken
+
+from .api_errors import (
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    PreconditionFailed,
+    PreconditionRequired,
+)
+
+MAX_PAGE_SIZE = 200
+BOOLEAN_WORDS = frozenset({"true", "false", "1", "0"})
+NUL_MESSAGE = "Text cannot contain NUL characters."
+
+
+# --- input hygiene ------------------------------------------------------------------------
+
+
+def _bad_text(value: str) -> str | None:
+    if "\x00" in value:
+        return NUL_MESSAGE
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Text must be valid Unicode."
+    return None
+
+
+def _check_json(value: Any, path: str, errors: dict[str, list[str]]) -> None:
+    if isinstance(value, str):
+        problem = _bad_text(value)
+        if problem:
+            errors.setdefault(path or "non_field_errors", []).append(problem)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _bad_text(key):
+                errors.setdefault(path or "non_field_errors", []).append("Field names must be plain text.")
+            _check_json(item, name, errors)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json(item, f"{path}.{index}" if path else str(index), errors)
+
+
+class StrictJSONParser(parsers.JSONParser):
+    """JSON bodies, refusing NUL characters and lone surrogates anywhere (PostgreSQL stores neither)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        errors: dict[str, list[str]] = {}
+        _check_json(data, "", errors)
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return data
+
+
+class StrictFilterBackend(django_filters.DjangoFilterBackend):
+    """django-filter, after refusing query parameters with NUL characters (400, not a database error)."""
+
+    def filter_queryset(self, request, queryset, view):
+        errors = {
+            name: [problem]
+            for name, values in request.query_params.lists()
+            for problem in {_bad_text(name) or _bad_text(value) for value in values} - {None}
+        }
+        filterset_class = self.get_filterset_class(view, queryset)
+        declared = filterset_class.base_filters if filterset_class else {}
+        for name, values in request.query_params.lists():
+            # An empty ?due_before= would be ignored by django-filter; say it is not a date instead.
+            if name in declared and "" in values and not isinstance(declared[name], filters.CharFilter):
+                errors.setdefault(name, []).append("Give a value, or leave this parameter out.")
+            # django-filter's boolean widget reads any unknown word as "no filter"; refuse it instead.
+            elif isinstance(declared.get(name), filters.BooleanFilter) and any(
+                value.strip().lower() not in BOOLEAN_WORDS for value in values
+            ):
+                errors.setdefault(name, []).append("Give true or false.")
+        if errors:
+            raise exceptions.ValidationError(errors)
+        return super().filter_queryset(request, queryset, view)
+
+
+# --- pagination and throttling ------------------------------------------------------------
+
+_POSITIVE_INT = re.compile(r"[0-9]{1,9}")
+
+
+class ApiPagination(PageNumberPagination):
+    """Pages of 50 by default; page_size up to 200. A bad page_size is a 400, never silently clamped."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not _POSITIVE_INT.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+            raise exceptions.ValidationError({"page_size": [f"Give a whole number from 1 to {MAX_PAGE_SIZE}."]})
+        return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        raw = request.query_params.get(self.page_query_param)
+        if raw is not None and (not _POSITIVE_INT.fullmatch(raw) or int(raw) < 1):
+            raise exceptions.ValidationError({"page": ["Give a page number of 1 or more."]})
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}
+                parameter["description"] = f"Results per page, 1 to {MAX_PAGE_SIZE} (default {self.page_size})."
+            elif parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 999_999_999}
+        return parameters
+
+
+class ApiRateThrottle(SimpleRateThrottle):
+    """One budget per token (agency tools) or per user (browser sessions); rate from API_THROTTLE_RATE.
+
+    Counts live in the Django cache, which is Redis when REDIS_URL is set, so every web
+    process shares them.
+    """
+
+    scope = "api"
+
+    def get_rate(self) -> str:
+        return getattr(settings, "API_THROTTLE_RATE", "1000/hour")
+
+    def get_cache_key(self, request, view) -> str:
+        if isinstance(request.auth, ApiToken):
+            # The hash prefix keeps a new token's budget apart from an old row's with the same id.
+            ident = f"token-{request.auth.pk}-{request.auth.key_hash[:12]}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}-{request.user.date_joined.timestamp():.0f}"
+        else:
+            ident = f"anon-{self.get_ident(request)}"
+        return f"throttle_api_{ident}"
+
+
+# --- ETag, If-Match and Idempotency-Key ---------------------------------------------------
+
+
+def etag_for(kind: str, obj: models.Model) -> str:
+    """A weak ETag from the object's version (or, for rows without one, its last change time)."""
+    version = getattr(obj, "version", None)
+    version = f"t{int(obj.updated_at.timestamp() * 1000000)}" if version is None else f"v{version}"
+    return f'W/"{kind}-{obj.pk}-{version}"'
+
+
+def _opaque(tag: str) -> str:
+    tag = tag.strip()
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def check_if_match(request, current_etag: str) -> None:
+    """428 without If-Match; 412 when none of its tags is the current one. '*' is not enough."""
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        raise PreconditionRequired()
+    if _opaque(current_etag) not in {_opaque(tag) for tag in header.split(",")}:
+        raise PreconditionFailed()
+
+
+_KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+class ApiViewMixin:
+    """For this project's viewsets: Idempotency-Key on POST, and helpers for ETags.
+
+    Attributes read by the schema too:
+    - if_match_actions: actions that refuse to run without a current If-Match (428/412);
+    - read_only_roles_refused: viewers get 403 on any write before input is read.
+    """
+
+    if_match_actions: frozenset[str] = frozenset()
+    etag_kind: str = ""
+
+    _idempotency_record = None
+
+    def get_object(self):
+        # Detail routes are not narrowed by list filters; a bad ?status= must not turn into a 404.
+        raw = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+        if not _ID.fullmatch(raw):
+            raise exceptions.NotFound()
+        obj = self.get_queryset().filter(**{self.lookup_field: int(raw)}).first()
+        if obj is None:
+            raise exceptions.NotFound()
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+    def etag(self, obj) -> str:
+        return etag_for(self.etag_kind, obj)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.method == "POST" and "Idempotency-Key" in request.headers:
+            self._idempotency_begin(request)
+
+    def _idempotency_begin(self, request) -> None:
+        key = request.headers["Idempotency-Key"].strip()
+        if not _KEY_PATTERN.fullmatch(key):
+            raise exceptions.ValidationError({"Idempotency-Key": ["Use 1 to 255 visible ASCII characters."]})
+        fingerprint = request_fingerprint(method=request.method, path=request.path, body=request.data)
+        claim = idempotency_claim(user=request.user, key=key, fingerprint=fingerprint)
+        if claim.outcome == "reused":
+            raise IdempotencyKeyReused()
+        if claim.outcome == "in_progress":
+            raise IdempotencyInProgress()
+        if claim.outcome == "replay":
+            raise _Replay(claim.record)
+        self._idempotency_record = claim.record
+
+    def handle_exception(self, exc):
+        if isinstance(exc, _Replay):
+            from rest_framework.response import Response
+
+            headers = {**exc.record.response_headers, "Idempotent-Replayed": "true"}
+            return Response(exc.record.response_body, status=exc.record.response_status, headers=headers)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        record, self._idempotency_record = self._idempotency_record, None
+        if record is not None:
+            kept = {name: response[name] for name in ("ETag", "Location") if response.has_header(name)}
+            idempotency_complete(record=record, status=response.status_code, body=response.data, headers=kept)
+        return response
+
+
+class _Replay(Exception):
+    def __init__(self, record):
+        self.record = record
+
+
+class StrictSerializer(serializers.Serializer):
+    """Input serializers refuse fields they do not know (400), so a typo is never silently ignored."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(key) for key in data if key not in self.fields or self.fields[key].read_only)
+            if unknown:
+                raise exceptions.ValidationError({key: ["This field is not accepted here."] for key in unknown})
+        return super().to_internal_value(data)

@@ -1,0 +1,107 @@
+"""iCalendar: the meeting attached to reminders, and each person's private feed."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from agencies.roles import roles_of
+from challenge_cards.models import ActionStatus, ChallengeCard, FollowUpAction, Meeting
+
+PRODID = "-//OMB//Challenge Cards//EN"
+UID_DOMAIN = "challenge-cards.omb.gov"
+
+
+def _calendar(name: str, method: str | None = None) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    cal.add("x-wr-calname", name)
+    return cal
+
+
+def meeting_event(meeting: Meeting) -> Event:
+    event = Event()
+    event.add("uid", f"meeting-{meeting.pk}@{UID_DOMAIN}")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", meeting.starts_at.astimezone(datetime.UTC))
+    event.add(
+        "dtend", (meeting.starts_at + datetime.timedelta(minutes=meeting.duration_minutes)).astimezone(datetime.UTC)
+    )
+    # The sequence grows with each change so calendars replace the old time.
+    event.add("sequence", int(meeting.updated_at.timestamp()) if meeting.updated_at else 0)
+    event.add("summary", meeting.title)
+    event.add("status", "CANCELLED" if meeting.status == Meeting.Status.CANCELLED else "CONFIRMED")
+    if meeting.location:
+        event.add("location", meeting.location)
+    url = settings.SITE_URL + meeting.get_absolute_url()
+    event.add("url", url)
+    description = [f"President's Management Council meeting. Details: {url}"]
+    if meeting.video_url:
+        description.append(f"Video: {meeting.video_url}")
+    event.add("description", "\n".join(description))
+    return event
+
+
+def meeting_ics(meeting: Meeting) -> bytes:
+    """One meeting as a calendar file to attach to an e-mail."""
+    cal = _calendar("PMC meeting", method="PUBLISH")
+    cal.add_component(meeting_event(meeting))
+    return cal.to_ical()
+
+
+def _due_event(uid: str, day: datetime.date, summary: str, url: str, description: str) -> Event:
+    event = Event()
+    event.add("uid", f"{uid}@{UID_DOMAIN}")
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", day)
+    event.add("dtend", day + datetime.timedelta(days=1))
+    event.add("summary", summary)
+    event.add("url", url)
+    event.add("description", f"{description}\n{url}")
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
+def feed_ics(user) -> bytes:
+    """The feed: council meetings, and due dates of their agencies' (for OMB, their own) cards and actions."""
+    roles = roles_of(user)
+    cal = _calendar("PMC challenge cards")
+    since = timezone.now() - datetime.timedelta(days=120)
+    for meeting in Meeting.objects.visible_to(user).filter(starts_at__gte=since).exclude(status="cancelled"):
+        cal.add_component(meeting_event(meeting))
+    if roles.agency_ids:
+        cards = ChallengeCard.objects.visible_to(user).open()
+        actions = FollowUpAction.objects.visible_to(user).filter(Q(card__disposition="open") | Q(owner=user))
+    else:
+        cards = ChallengeCard.objects.open().filter(issued_by=user)
+        actions = FollowUpAction.objects.filter(owner=user)
+    for card in cards.select_related("agency"):
+        cal.add_component(
+            _due_event(
+                f"card-{card.pk}-due",
+                card.due_date,
+                f"Card due: {card.title} ({card.agency.abbreviation})",
+                settings.SITE_URL + card.get_absolute_url(),
+                f"Status: {card.get_status_display()}.",
+            )
+        )
+    open_actions = actions.filter(status=ActionStatus.OPEN, due_date__isnull=False).select_related("card__agency")
+    for action in open_actions:
+        cal.add_component(
+            _due_event(
+                f"action-{action.pk}-due",
+                action.due_date,
+                f"Action due: {action.description[:120]} ({action.card.agency.abbreviation})",
+                settings.SITE_URL + action.card.get_absolute_url(),
+                f"Follow-up action on the card {action.card.title}.",
+            )
+        )
+    return cal.to_ical()

@@ -1,0 +1,190 @@
+"""The e-mail for a notification: plain text and accessible HTML, the meeting as an iCalendar part.
+
+Content is rendered when the e-mail is sent, so it shows the cards as they are then.
+"""
+
+from __future__ import annotations
+
+import logging
+from email.mime.text import MIMEText
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db.models import Prefetch
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from challenge_cards.models import ActionStatus, CardUpdate, Certification, FollowUpAction, Meeting, UpdateKind
+
+from . import calendar, rules
+from .models import Notification, Rule
+
+logger = logging.getLogger(__name__)
+NOTIFICATION_HEADER = "X-Challenge-Cards-Notification"
+
+
+def message_id(notification: Notification) -> str:
+    """Stable per notification, so a mail system can recognise a copy of the same message."""
+    return f"<notification-{notification.pk}.{notification.rule}@challenge-cards.omb.gov>"
+
+
+def _meeting_still_on(notification: Notification) -> str:
+    meeting = notification.meeting
+    if meeting is None or meeting.status == Meeting.Status.CANCELLED:
+        return "The meeting was cancelled."
+    if not notification.occurrence.endswith(rules.meeting_date(meeting).isoformat()):
+        return "The meeting moved; reminders follow the new date."
+    return ""
+
+
+def _reminder_cards(notification: Notification):
+    actions = FollowUpAction.objects.filter(status=ActionStatus.OPEN).select_related("owner").order_by("due_date", "pk")
+    # The agency's own updates (not the issue record or OMB's reviews), drafts awaiting certification left out.
+    history = (
+        CardUpdate.objects.filter(kind=UpdateKind.UPDATE)
+        .exclude(certification=Certification.PENDING)
+        .select_related("author", "on_behalf_of")
+    )
+    return list(
+        rules.open_cards_of(notification.agency_id)
+        .select_related("agency")
+        .prefetch_related(
+            Prefetch("actions", queryset=actions, to_attr="open_actions"),
+            Prefetch("updates", queryset=history.order_by("-created_at", "-pk"), to_attr="history"),
+        )
+        .order_by("agency__name", "due_date", "pk")
+    )
+
+
+def reason_not_to_send(notification: Notification) -> str:
+    """Why a pending notification no longer makes sense (empty when it does)."""
+    if notification.rule in (Rule.MEETING_REMINDER, Rule.STALE_CARDS):
+        reason = _meeting_still_on(notification)
+        if reason:
+            return reason
+    if notification.rule == Rule.MEETING_REMINDER and not rules.open_cards_of(notification.agency_id).exists():
+        return "Every card of this agency was closed before the reminder went out."
+    if notification.rule == Rule.ACTION_OVERDUE:
+        action = notification.action
+        if action is None or action.status != ActionStatus.OPEN:
+            return "The action was completed or dropped."
+        if f"due:{action.due_date}" != notification.occurrence:
+            return "The action's due date changed."
+    if notification.rule in (Rule.CARD_ISSUED, Rule.CARD_UPDATED) and notification.card is None:
+        return "The card no longer exists."
+    return ""
+
+
+def _context(notification: Notification) -> dict:
+    site = settings.SITE_URL
+    context: dict = {
+        "notification": notification,
+        "recipient": notification.recipient,
+        "site_url": site,
+        "inbox_url": site + reverse("notifications:inbox"),
+        "preferences_url": site + reverse("notifications:preferences"),
+        "link": site + notification.url if notification.url else site + "/",
+    }
+    if notification.meeting_id:
+        meeting = notification.meeting
+        context["meeting"] = meeting
+        context["meeting_url"] = site + meeting.get_absolute_url()
+        context["business_days"] = (
+            int(notification.occurrence.split("bd:", 1)[0]) if "bd:" in notification.occurrence else None
+        )
+    if notification.rule == Rule.MEETING_REMINDER:
+        day = rules.meeting_date(notification.meeting)
+        cards = _reminder_cards(notification)
+        for card in cards:
+            card.url = site + card.get_absolute_url()
+            card.last_update = card.history[0] if card.history else None
+            card.actions_due = [a for a in card.open_actions if a.due_date and a.due_date <= day]
+        context["cards"] = cards
+        context["agency"] = notification.agency
+    elif notification.rule == Rule.STALE_CARDS:
+        from .services import previous_meeting, stale_cards_for
+
+        cards = list(stale_cards_for(notification.meeting).select_related("agency").order_by("agency__name", "pk"))
+        for card in cards:
+            card.url = site + card.get_absolute_url()
+        context["cards"] = cards
+        context["last_meeting"] = previous_meeting(notification.meeting)
+    elif notification.card_id:
+        card = notification.card
+        card.url = site + card.get_absolute_url()
+        context["card"] = card
+        context["action"] = notification.action
+        if notification.rule == Rule.CARD_UPDATED:
+            update_id = int(notification.subject.split(":", 1)[1])
+            context["update"] = CardUpdate.objects.select_related("author", "on_behalf_of").filter(pk=update_id).first()
+    return context
+
+
+def build(notification: Notification) -> EmailMultiAlternatives:
+    """The e-mail: subject, plain text, HTML alternative and, for meetings, the .ics event."""
+    context = _context(notification)
+    template = f"notifications/email/{notification.rule}"
+    text = render_to_string(f"{template}.txt", context)
+    html = render_to_string(f"{template}.html", context)
+    recipient = notification.recipient
+    name = recipient.get_full_name()
+    message = EmailMultiAlternatives(
+        subject=notification.title,
+        body=text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[formataddr((name, recipient.email)) if name else recipient.email],
+        headers={"Message-ID": message_id(notification), NOTIFICATION_HEADER: str(notification.pk)},
+    )
+    message.attach_alternative(html, "text/html")
+    if notification.meeting_id and notification.rule in (Rule.MEETING_REMINDER, Rule.STALE_CARDS):
+        part = MIMEText(calendar.meeting_ics(notification.meeting).decode(), "calendar", "utf-8")
+        part.set_param("method", "PUBLISH")
+        part.add_header("Content-Disposition", "attachment", filename="pmc-meeting.ics")
+        message.attach(part)
+    return message
+
+
+_shared: dict[str, object] = {}
+
+
+def _connection():
+    """One SMTP connection per worker process, reused across messages and reopened when it dropped."""
+    if settings.EMAIL_BACKEND != "django.core.mail.backends.smtp.EmailBackend":
+        return get_connection()
+    key = f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    connection = _shared.get(key)
+    if connection is not None:
+        try:
+            status = connection.connection.noop()[0] if connection.connection else 0
+        except Exception:  # the server closed it
+            status = 0
+        if status != 250:
+            _close(key)
+            connection = None
+    if connection is None:
+        connection = get_connection()
+        connection.open()
+        _shared[key] = connection
+    return connection
+
+
+def _close(key: str) -> None:
+    connection = _shared.pop(key, None)
+    if connection is not None:
+        try:
+            connection.close()
+        except Exception:  # already gone
+            logger.debug("SMTP connection already closed")
+
+
+def send(message: EmailMultiAlternatives) -> None:
+    """Send or raise: a refused recipient or a dead server must count as a failed attempt."""
+    try:
+        connection = _connection()
+        sent = connection.send_messages([message])
+    except Exception:
+        _close(f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}")
+        raise
+    if sent != 1:
+        raise RuntimeError("The mail server did not accept the message.")

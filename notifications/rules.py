@@ -1,0 +1,126 @@
+"""Who is told what, and when: business days, due reminders and recipients.
+
+Pure reads; services.py turns their answers into Notification rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from functools import lru_cache
+
+import holidays
+from django.db.models import Q
+
+from agencies.models import Membership, OmbRole, Role
+from challenge_cards.models import EASTERN, ChallengeCard, Meeting
+
+from .models import Preference, ReminderRule, Rule
+
+
+@lru_cache(maxsize=64)
+def _federal_holidays(year: int) -> holidays.HolidayBase:
+    # The US federal calendar (no state, so no state-only days such as the day after Thanksgiving).
+    return holidays.country_holidays("US", years=year)
+
+
+def is_business_day(day: datetime.date) -> bool:
+    return day.weekday() < 5 and day not in _federal_holidays(day.year)
+
+
+def business_days_before(day: datetime.date, count: int) -> datetime.date:
+    """The business day ``count`` business days before ``day``."""
+    current = day
+    remaining = count
+    while remaining:
+        current -= datetime.timedelta(days=1)
+        if is_business_day(current):
+            remaining -= 1
+    return current
+
+
+def meeting_date(meeting: Meeting) -> datetime.date:
+    return meeting.starts_at.astimezone(EASTERN).date()
+
+
+def occurrence_for(offset: int, meeting: Meeting) -> str:
+    """The key of one reminder: which offset, before which meeting date (a moved meeting gets new ones)."""
+    return f"{offset}bd:{meeting_date(meeting).isoformat()}"
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    rule: str
+    offset: int
+    meeting: Meeting
+    send_on: datetime.date
+
+    @property
+    def occurrence(self) -> str:
+        return occurrence_for(self.offset, self.meeting)
+
+
+def due_reminders(now: datetime.datetime, send_time: datetime.time) -> list[DueReminder]:
+    """For each upcoming meeting and rule, the reminder due now: the closest offset whose send time has come.
+
+    Only the closest is due, so a scan that missed a day sends one reminder, not two.
+    """
+    local_now = now.astimezone(EASTERN)
+    offsets: dict[str, list[int]] = {}
+    for rule, offset in ReminderRule.objects.filter(active=True).values_list("rule", "business_days_before"):
+        offsets.setdefault(rule, []).append(offset)
+    if not offsets:
+        return []
+    longest = max(max(values) for values in offsets.values())
+    horizon = now + datetime.timedelta(days=longest * 2 + 14)
+    due: list[DueReminder] = []
+    for meeting in Meeting.objects.upcoming(now).filter(starts_at__lte=horizon):
+        day = meeting_date(meeting)
+        for rule, values in offsets.items():
+            for offset in sorted(values):
+                send_on = business_days_before(day, offset)
+                if local_now >= datetime.datetime.combine(send_on, send_time, tzinfo=EASTERN):
+                    due.append(DueReminder(rule=rule, offset=offset, meeting=meeting, send_on=send_on))
+                    break
+    return due
+
+
+def open_cards_of(agency_id: int):
+    """The agency's open cards and those of its sub-agencies (IRS under Treasury)."""
+    return ChallengeCard.objects.open().filter(Q(agency_id=agency_id) | Q(agency__parent_id=agency_id))
+
+
+def agency_people(agency_ids, roles=(Role.DEPUTY_SECRETARY, Role.DELEGATE)) -> dict[int, list[tuple[int, str]]]:
+    """agency id → [(user id, role)] of current deputy secretaries and delegates with an active account."""
+    people: dict[int, list[tuple[int, str]]] = {}
+    rows = (
+        Membership.objects.current()
+        .filter(agency_id__in=agency_ids, role__in=roles, user__is_active=True)
+        .values_list("agency_id", "user_id", "role")
+        .order_by("agency_id", "role", "user_id")
+    )
+    for agency_id, user_id, role in rows:
+        people.setdefault(agency_id, []).append((user_id, role))
+    return people
+
+
+def omb_admin_ids() -> list[int]:
+    return list(
+        OmbRole.objects.filter(kind=OmbRole.Kind.ADMIN, user__is_active=True)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+
+
+def is_essential(rule: str, role: str | None) -> bool:
+    """Reminders before a meeting cannot be switched off by deputy secretaries."""
+    return rule == Rule.MEETING_REMINDER and role == Role.DEPUTY_SECRETARY
+
+
+def switched_off(rule: str, user_ids) -> set[int]:
+    """Of these users, those who switched this rule off."""
+    return set(
+        Preference.objects.filter(rule=rule, enabled=False, user_id__in=list(user_ids)).values_list(
+            "user_id", flat=True
+        )
+    )

@@ -1,0 +1,147 @@
+"""Screenshots of the main pages for docs/screenshots/ (`make screenshots`).
+
+Seeds a throwaway SQLite database with `seed_demo`, runs the development server on a free
+port, signs in as the demo users in headless Chromium (Playwright) and saves full-page PNGs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+PASSWORD = "screenshot-demo-password"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def wait_for(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2)  # noqa: S310 - our own local server
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise SystemExit(f"The server did not answer at {url}.")
+
+
+def sign_in(page: Page, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def shoot(page: Page, name: str, *, full_page: bool = True) -> None:
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
+    print(f"  docs/screenshots/{name}.png — {page.title()}")
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cc-screenshots-") as var_dir:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "CC_VAR_DIR": var_dir,
+            "DATABASE_URL": f"sqlite:///{var_dir}/screenshots.sqlite3",
+            "MEDIA_ROOT": f"{var_dir}/media",
+            "CELERY_BROKER_URL": "memory://",
+        }
+        env.pop("REDIS_URL", None)
+        manage(env, "migrate", "--noinput", "-v0")
+        subprocess.run(
+            [sys.executable, "manage.py", "seed_demo", "--password", PASSWORD],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_for(f"{base}/healthz")
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+                page = browser.new_page(viewport={"width": 1280, "height": 900})
+                page.goto(f"{base}/accounts/login/")
+                shoot(page, "01-sign-in")
+
+                sign_in(page, base, "deputy.treasury")
+                shoot(page, "02-home-deputy-secretary")
+                card_link = page.locator("main table a[href^='/cards/']").first
+                card_link.click()
+                page.wait_for_load_state()
+                shoot(page, "03-card")
+                page.goto(f"{base}/profile/")
+                shoot(page, "04-profile")
+
+                sign_in(page, base, "omb.admin")
+                page.goto(f"{base}/review/")
+                page.set_viewport_size({"width": 1280, "height": 1600})
+                shoot(page, "05-review-board", full_page=False)  # the first cards; the board is long
+                page.set_viewport_size({"width": 1280, "height": 900})
+                page.goto(f"{base}/meetings/")
+                shoot(page, "06-meetings")
+                page.locator("main a[href^='/meetings/']").first.click()
+                page.wait_for_load_state()
+                shoot(page, "07-meeting")
+                page.goto(f"{base}/agencies/")
+                shoot(page, "08-agencies")
+                page.goto(f"{base}/cards/issue/")
+                shoot(page, "09-issue-card")
+                page.get_by_label("Title").fill("Publish a customer experience action plan")
+                page.get_by_label("The ask").fill("Publish your agency's CX action plan and name a CX lead.")
+                for label in ("USDA", "HHS", "VA"):
+                    page.locator("label.usa-checkbox__label", has_text=re.compile(rf"\({label}\)$")).click()
+                page.get_by_label("PMA priority").select_option(index=2)
+                page.get_by_role("button", name="Preview recipients").click()
+                page.wait_for_load_state()
+                shoot(page, "10-issue-card-preview")
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,219 @@
+"""Who may do what through the API: every role x endpoint x method x own/other agency.
+
+Scoping as on the pages: another agency's object is a 404, read-only roles get a 403
+on writes, anonymous callers a 401. "own" is the Treasury card and action (the agency
+the deputy, delegate and agency viewer belong to); "other" is Labor's.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from config.api_support import etag_for
+from tests import factories
+from tests.api.conftest import client_for
+
+ROLES = ["omb_admin", "omb_viewer", "deputy", "delegate", "agency_viewer", "anonymous"]
+
+
+def _card(world, target):
+    return world["own_card" if target == "own" else "other_card"]
+
+
+def _action(world, target):
+    return world["own_action" if target == "own" else "other_action"]
+
+
+def _agency(world, target):
+    return world["agency" if target == "own" else "other_agency"]
+
+
+# name: (method, path, body, if_match) built from the world and the target.
+ENDPOINTS = {
+    "card detail": lambda w, t: ("get", f"/api/v1/cards/{_card(w, t).pk}/", None, None),
+    "card history": lambda w, t: ("get", f"/api/v1/cards/{_card(w, t).pk}/updates/", None, None),
+    "action detail": lambda w, t: ("get", f"/api/v1/actions/{_action(w, t).pk}/", None, None),
+    "agency detail": lambda w, t: ("get", f"/api/v1/agencies/{_agency(w, t).pk}/", None, None),
+    "meeting detail": lambda w, t: ("get", f"/api/v1/meetings/{w['meeting'].pk}/", None, None),
+    "post card update": lambda w, t: (
+        "post",
+        f"/api/v1/cards/{_card(w, t).pk}/updates/",
+        {"status": "in_progress", "note": "Hiring started."},
+        etag_for("card", _card(w, t)),
+    ),
+    "review card": lambda w, t: (
+        "post",
+        f"/api/v1/cards/{_card(w, t).pk}/review/",
+        {"omb_rating": "yellow"},
+        etag_for("card", _card(w, t)),
+    ),
+    "carry card over": lambda w, t: (
+        "post",
+        f"/api/v1/cards/{_card(w, t).pk}/carry-over/",
+        {"reason": "Needs another month."},
+        etag_for("card", _card(w, t)),
+    ),
+    "issue card": lambda w, t: (
+        "post",
+        "/api/v1/cards/",
+        {
+            "meeting": w["meeting"].pk,
+            "agencies": [_agency(w, t).pk],
+            "title": "Ramp up CX capacity",
+            "ask": "Name a CX lead.",
+            "priority": w["priority"].pk,
+        },
+        None,
+    ),
+    "add action": lambda w, t: (
+        "post",
+        "/api/v1/actions/",
+        {"card": _card(w, t).pk, "description": "Draft the hiring plan"},
+        None,
+    ),
+    "change action": lambda w, t: (
+        "patch",
+        f"/api/v1/actions/{_action(w, t).pk}/",
+        {"due_date": "2030-01-31"},
+        etag_for("action", _action(w, t)),
+    ),
+    "complete action": lambda w, t: (
+        "post",
+        f"/api/v1/actions/{_action(w, t).pk}/complete/",
+        {"note": "Done."},
+        etag_for("action", _action(w, t)),
+    ),
+    "drop action": lambda w, t: (
+        "post",
+        f"/api/v1/actions/{_action(w, t).pk}/drop/",
+        {"reason": "No longer needed."},
+        etag_for("action", _action(w, t)),
+    ),
+    "change meeting": lambda w, t: (
+        "patch",
+        f"/api/v1/meetings/{w['meeting'].pk}/",
+        {"location": "Room 350"},
+        etag_for("meeting", w["meeting"]),
+    ),
+    "cancel meeting": lambda w, t: (
+        "post",
+        f"/api/v1/meetings/{w['meeting'].pk}/cancel/",
+        {},
+        etag_for("meeting", w["meeting"]),
+    ),
+}
+
+AGENCY_READ = {"own": 200, "other": 404}
+ALL_READ = {"own": 200, "other": 200}
+AGENCY_WRITE = {"own": "ok", "other": 404}
+ALL = {"own": "ok", "other": "ok"}
+FORBIDDEN = {"own": 403, "other": 403}
+FORBIDDEN_OR_HIDDEN = {"own": 403, "other": 404}
+
+# Expected status per endpoint and role; "ok" is 200 or 201 (the endpoint's success status).
+EXPECTED = {
+    "card detail": {
+        "omb_admin": ALL_READ,
+        "omb_viewer": ALL_READ,
+        "deputy": AGENCY_READ,
+        "delegate": AGENCY_READ,
+        "agency_viewer": AGENCY_READ,
+    },
+    "post card update": {
+        "omb_admin": FORBIDDEN,
+        "omb_viewer": FORBIDDEN,
+        "deputy": AGENCY_WRITE,
+        "delegate": AGENCY_WRITE,
+        "agency_viewer": FORBIDDEN,
+    },
+    "review card": {
+        "omb_admin": ALL,
+        "omb_viewer": FORBIDDEN,
+        "deputy": FORBIDDEN_OR_HIDDEN,
+        "delegate": FORBIDDEN_OR_HIDDEN,
+        "agency_viewer": FORBIDDEN,
+    },
+    "issue card": {
+        "omb_admin": ALL,
+        "omb_viewer": FORBIDDEN,
+        "deputy": FORBIDDEN,
+        "delegate": FORBIDDEN,
+        "agency_viewer": FORBIDDEN,
+    },
+    # Another agency's card cannot even be named in the body: it "does not exist" (400).
+    "add action": {
+        "omb_admin": ALL,
+        "omb_viewer": FORBIDDEN,
+        "deputy": {"own": "ok", "other": 400},
+        "delegate": {"own": "ok", "other": 400},
+        "agency_viewer": FORBIDDEN,
+    },
+    "change meeting": {
+        "omb_admin": ALL,
+        "omb_viewer": FORBIDDEN,
+        "deputy": FORBIDDEN,
+        "delegate": FORBIDDEN,
+        "agency_viewer": FORBIDDEN,
+    },
+}
+EXPECTED["card history"] = EXPECTED["action detail"] = EXPECTED["card detail"]
+EXPECTED["agency detail"] = EXPECTED["meeting detail"] = dict.fromkeys(ROLES[:-1], ALL_READ)
+EXPECTED["carry card over"] = EXPECTED["review card"]
+EXPECTED["change action"] = EXPECTED["complete action"] = EXPECTED["drop action"] = {
+    "omb_admin": ALL,
+    "omb_viewer": FORBIDDEN,
+    "deputy": AGENCY_WRITE,
+    "delegate": AGENCY_WRITE,
+    "agency_viewer": FORBIDDEN,
+}
+EXPECTED["cancel meeting"] = EXPECTED["change meeting"]
+
+CASES = [
+    pytest.param(endpoint, role, target, id=f"{endpoint}-{role}-{target}")
+    for endpoint in ENDPOINTS
+    for role in ROLES
+    for target in ("own", "other")
+]
+
+
+@pytest.mark.parametrize(("endpoint", "role", "target"), CASES)
+def test_permission_matrix(world, endpoint, role, target):
+    factories.MeetingFactory()  # a later meeting, so a card can be carried over to it
+    method, path, body, if_match = ENDPOINTS[endpoint](world, target)
+    client = client_for(world["users"][role])
+    headers = {"HTTP_IF_MATCH": if_match} if if_match else {}
+    response = getattr(client, method)(path, body, format="json", **headers)
+
+    if role == "anonymous":
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"].startswith("Bearer")
+        return
+    expected = EXPECTED[endpoint][role][target]
+    if expected in ("ok", 200):
+        assert response.status_code in (200, 201), response.content
+    else:
+        assert response.status_code == expected, response.content
+        assert response["Content-Type"] == "application/problem+json"
+        assert response.json()["status"] == expected
+
+
+@pytest.mark.parametrize("role", ROLES[:-1])
+@pytest.mark.parametrize("path", ["/api/v1/cards/", "/api/v1/actions/", "/api/v1/meetings/", "/api/v1/agencies/"])
+def test_lists_show_only_what_the_role_may_see(world, role, path):
+    response = client_for(world["users"][role]).get(path)
+    assert response.status_code == 200
+    agencies = {row.get("agency", row.get("id")) for row in response.json()["results"]}
+    agency_roles = {"deputy", "delegate", "agency_viewer"}
+    if path in ("/api/v1/cards/", "/api/v1/actions/") and role in agency_roles:
+        assert agencies == {world["agency"].pk}
+    elif path in ("/api/v1/cards/", "/api/v1/actions/"):
+        assert agencies == {world["agency"].pk, world["other_agency"].pk}
+    else:
+        assert response.json()["count"] >= 1
+
+
+def test_a_user_without_any_role_sees_no_cards(world):
+    loner = factories.UserFactory(username="no.role")
+    response = client_for(loner).get("/api/v1/cards/")
+    assert response.status_code == 200
+    assert response.json()["count"] == 0

@@ -1,0 +1,172 @@
+"""card_carry_over: an unfinished card continues at the next meeting with its open actions."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+
+from challenge_cards import services
+from challenge_cards.models import (
+    EASTERN,
+    ActionStatus,
+    CardStatus,
+    ChallengeCard,
+    Disposition,
+    Meeting,
+    UpdateKind,
+)
+from tests import factories
+
+
+def _at(year, month, day):
+    return datetime.datetime(year, month, day, 10, tzinfo=EASTERN)
+
+
+@pytest.fixture
+def january(db):
+    return factories.MeetingFactory(starts_at=_at(2026, 1, 13))
+
+
+@pytest.fixture
+def february(db):
+    return factories.MeetingFactory(starts_at=_at(2026, 2, 10))
+
+
+@pytest.fixture
+def old_card(agency, deputy, january, priority):
+    return factories.ChallengeCardFactory(
+        agency=agency,
+        issued_to=deputy,
+        meeting=january,
+        priority=priority,
+        status=CardStatus.AT_RISK,
+        metric_name="Hires",
+        metric_target=400,
+        metric_value=120,
+        carry_count=0,
+    )
+
+
+def test_carry_over_continues_the_card_at_the_next_meeting(admin_user, old_card, february, deputy):
+    done = factories.FollowUpActionFactory(card=old_card, status=ActionStatus.DONE, completed_at=old_card.issued_at)
+    dropped = factories.FollowUpActionFactory(card=old_card, status=ActionStatus.DROPPED, dropped_reason="Moot.")
+    still_open = factories.FollowUpActionFactory(card=old_card)
+    new_card = services.card_carry_over(
+        actor=admin_user, card=old_card, expected_version=1, reason="Hiring freeze delayed the pooled action."
+    )
+    old_card.refresh_from_db()
+    new_card.refresh_from_db()
+    assert new_card.carried_over_from == old_card
+    assert new_card.meeting == february
+    assert new_card.carry_count == 1
+    assert (new_card.title, new_card.agency, new_card.issued_to) == (old_card.title, old_card.agency, deputy)
+    assert new_card.metric_value == 120
+    assert new_card.disposition == Disposition.OPEN
+    assert new_card.version == 1
+    assert old_card.disposition == Disposition.CARRIED_OVER
+    assert old_card.disposition_reason == "Hiring freeze delayed the pooled action."
+    assert old_card.version == 2
+    still_open.refresh_from_db()
+    done.refresh_from_db()
+    dropped.refresh_from_db()
+    assert still_open.card == new_card
+    assert done.card == old_card
+    assert dropped.card == old_card
+    carried = old_card.updates.get()
+    assert carried.kind == UpdateKind.CARRIED_OVER
+    assert carried.author == admin_user
+    assert carried.changes["carried_over_to"] == [None, new_card.pk]
+    issued = new_card.updates.get()
+    assert issued.kind == UpdateKind.ISSUED
+    assert issued.changes["carried_over_from"] == [None, old_card.pk]
+
+
+def test_carry_count_keeps_counting(admin_user, old_card, february):
+    second = services.card_carry_over(actor=admin_user, card=old_card, expected_version=1, reason="Not yet.")
+    march = factories.MeetingFactory(starts_at=_at(2026, 3, 10))
+    third = services.card_carry_over(actor=admin_user, card=second, expected_version=1, reason="Still not.")
+    assert third.carry_count == 2
+    assert third.meeting == march
+    assert third.carried_over_from == second
+
+
+def test_default_due_date_of_the_new_card_is_the_meeting_after_it(admin_user, old_card, february):
+    factories.MeetingFactory(starts_at=_at(2026, 3, 10))
+    new_card = services.card_carry_over(actor=admin_user, card=old_card, expected_version=1, reason="Not yet.")
+    assert new_card.due_date == datetime.date(2026, 3, 10)
+
+
+def test_carry_over_to_a_chosen_meeting_with_a_due_date(admin_user, old_card, february):
+    april = factories.MeetingFactory(starts_at=_at(2026, 4, 14))
+    new_card = services.card_carry_over(
+        actor=admin_user,
+        card=old_card,
+        expected_version=1,
+        reason="Needs a quarter.",
+        to_meeting=april,
+        due_date=datetime.date(2026, 6, 30),
+    )
+    assert new_card.meeting == april
+    assert new_card.due_date == datetime.date(2026, 6, 30)
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_reason_is_required(admin_user, old_card, february, reason):
+    with pytest.raises(ValidationError) as error:
+        services.card_carry_over(actor=admin_user, card=old_card, expected_version=1, reason=reason)
+    assert "reason" in error.value.message_dict
+    _assert_not_carried(old_card)
+
+
+def test_refused_without_a_next_meeting(admin_user, old_card):
+    factories.MeetingFactory(starts_at=_at(2026, 2, 10), status=Meeting.Status.CANCELLED)
+    with pytest.raises(ValidationError) as error:
+        services.card_carry_over(actor=admin_user, card=old_card, expected_version=1, reason="Not yet.")
+    assert "to_meeting" in error.value.message_dict
+    _assert_not_carried(old_card)
+
+
+@pytest.mark.parametrize("when", [_at(2026, 1, 13), _at(2025, 12, 9)])
+def test_refused_to_the_same_or_an_earlier_meeting(admin_user, old_card, january, when):
+    earlier = january if when == january.starts_at else factories.MeetingFactory(starts_at=when)
+    with pytest.raises(ValidationError) as error:
+        services.card_carry_over(
+            actor=admin_user, card=old_card, expected_version=1, reason="Not yet.", to_meeting=earlier
+        )
+    assert "to_meeting" in error.value.message_dict
+    _assert_not_carried(old_card)
+
+
+@pytest.mark.parametrize("disposition", [Disposition.ACCEPTED, Disposition.DROPPED, Disposition.CARRIED_OVER])
+def test_refused_for_a_closed_card(admin_user, old_card, february, disposition):
+    ChallengeCard.objects.filter(pk=old_card.pk).update(disposition=disposition, disposition_reason="Decided.")
+    with pytest.raises(ValidationError) as error:
+        services.card_carry_over(actor=admin_user, card=old_card, expected_version=1, reason="Again.")
+    assert "disposition" in error.value.message_dict
+    assert ChallengeCard.objects.count() == 1
+
+
+@pytest.mark.parametrize("who", ["deputy", "delegate", "omb_viewer_user"])
+def test_only_omb_admins_carry_over(old_card, february, request, who):
+    with pytest.raises(PermissionDenied):
+        services.card_carry_over(
+            actor=request.getfixturevalue(who), card=old_card, expected_version=1, reason="Not yet."
+        )
+    _assert_not_carried(old_card)
+
+
+def test_refused_when_the_next_meeting_already_has_that_card(admin_user, old_card, february):
+    factories.ChallengeCardFactory(meeting=february, agency=old_card.agency, title=old_card.title)
+    with pytest.raises(ValidationError) as error:
+        services.card_carry_over(actor=admin_user, card=old_card, expected_version=1, reason="Not yet.")
+    assert "to_meeting" in error.value.message_dict
+    old_card.refresh_from_db()
+    assert old_card.disposition == Disposition.OPEN
+
+
+def _assert_not_carried(card):
+    card.refresh_from_db()
+    assert card.disposition == Disposition.OPEN
+    assert card.version == 1
+    assert ChallengeCard.objects.count() == 1
+    assert not card.updates.exists()

@@ -1,0 +1,70 @@
+"""Production settings fail fast on a missing secret; they never fall back to a development default."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DJANGO_SECRET_KEY": "a-real-secret-for-this-test-only",
+    "DJANGO_ALLOWED_HOSTS": "challenge-cards.example.gov",
+    "DATABASE_URL": "postgres://cc@db.example.gov:5432/cc",
+    "CELERY_BROKER_URL": "redis://redis.example.gov:6379/0",
+}
+
+
+def _import_production(**env: str) -> subprocess.CompletedProcess:
+    """Import config.settings.production in a fresh interpreter with only the given environment."""
+    clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(PROJECT_ROOT), **env}
+    script = "import config.settings.production as s; print(s.SECRET_KEY, s.DEBUG, s.ALLOWED_HOSTS)"
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_production_imports_with_every_secret_set():
+    result = _import_production(**PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "a-real-secret-for-this-test-only",
+        "False",
+        "['challenge-cards.example.gov']",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("DJANGO_SECRET_KEY", "DJANGO_SECRET_KEY must be set in production."),
+        ("DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS must list this site's host names in production."),
+        ("DATABASE_URL", "DATABASE_URL must be set in production."),
+        ("CELERY_BROKER_URL", "CELERY_BROKER_URL must be set in production."),
+    ],
+)
+def test_production_refuses_to_start_without(missing, message):
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != missing}
+    result = _import_production(**env)
+    assert result.returncode != 0
+    assert f"django.core.exceptions.ImproperlyConfigured: {message}" in result.stderr
+
+
+def test_an_empty_secret_key_is_refused():
+    result = _import_production(**{**PRODUCTION_ENV, "DJANGO_SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DJANGO_SECRET_KEY must be set in production." in result.stderr
+
+
+def test_production_turns_on_the_security_headers():
+    script = (
+        "import config.settings.production as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_HSTS_SECONDS > 0)"
+    )
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(PROJECT_ROOT), **PRODUCTION_ENV}
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "True"]
