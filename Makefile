@@ -38,5 +38,9 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
 
+## Screenshots of the main pages into docs/screenshots/
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
+
 clean:
 	rm -rf var .pytest_cache

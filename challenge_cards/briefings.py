@@ -169,6 +169,14 @@ def render_packet_html(packet: Packet, *, base_url: str = "") -> str:
     )
 
 
+def render_agency_brief_html(packet: Packet, *, agency: Agency, base_url: str = "") -> str:
+    """The one-page brief for an agency's deputy secretary, as standalone HTML for the PDF."""
+    return render_to_string(
+        "challenge_cards/meeting_prep/agency_brief_pdf.html",
+        {"packet": packet, "agency": agency, "meeting": packet.meeting, "base_url": base_url},
+    )
+
+
 def render_pdf(html: str) -> bytes:
     """A tagged PDF (PDF/UA-1: structure tags, document language and title) for screen readers."""
     from weasyprint import HTML

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 
 from agencies.models import Agency
 
@@ -23,7 +24,7 @@ class CardFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=CardStatus.choices, empty_label="Any status")
     disposition = django_filters.ChoiceFilter(choices=Disposition.choices, empty_label="Any disposition")
     priority = django_filters.ModelChoiceFilter(queryset=PmaPriority.objects.all(), empty_label="All PMA priorities")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue only")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue only", widget=forms.CheckboxInput)
 
     class Meta:
         model = ChallengeCard

@@ -199,10 +199,6 @@ class AgencyChoiceField(forms.ModelMultipleChoiceField):
 
 class CardIssueForm(forms.Form):
     meeting = forms.ModelChoiceField(label="Meeting that issues the card", queryset=Meeting.objects.none())
-    all_agencies = forms.BooleanField(label="Issue to all active agencies", required=False)
-    agencies = AgencyChoiceField(
-        label="Agencies", queryset=Agency.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
-    )
     title = forms.CharField(label="Title", max_length=200, help_text="Short, for lists: “Run a pooled hiring action”.")
     ask = forms.CharField(
         label="The ask", widget=forms.Textarea(attrs={"rows": 4}), help_text="What the deputy secretary is asked to do."
@@ -225,6 +221,10 @@ class CardIssueForm(forms.Form):
     )
     metric_baseline = forms.DecimalField(label="Baseline", required=False, max_digits=14, decimal_places=2)
     metric_target = forms.DecimalField(label="Target", required=False, max_digits=14, decimal_places=2)
+    all_agencies = forms.BooleanField(label="Issue to all active agencies", required=False)
+    agencies = AgencyChoiceField(
+        label="Agencies", queryset=Agency.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
     note = forms.CharField(label="Note for the history (optional)", required=False, max_length=2000)
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -234,10 +234,10 @@ class CardIssueForm(forms.Form):
         )
         self.fields["meeting"].label_from_instance = lambda meeting: meeting.title
         self.fields["agencies"].queryset = Agency.objects.active().order_by("name")
-        if not self.is_bound:
+        if not self.is_bound and "meeting" not in self.initial:
             upcoming = Meeting.objects.upcoming().first()
             if upcoming:
-                self.initial.setdefault("meeting", upcoming.pk)
+                self.initial["meeting"] = upcoming.pk
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

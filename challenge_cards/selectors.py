@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from agencies.models import Agency
+from agencies.roles import roles_of
 
 from .models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
 
@@ -71,8 +73,20 @@ def overdue_actions(user) -> QuerySet[FollowUpAction]:
     )
 
 
+def _with_overdue(cards: QuerySet[ChallengeCard]) -> QuerySet[ChallengeCard]:
+    today = timezone.localdate()
+    return cards.annotate(is_overdue=_flag(Q(disposition="open", due_date__lt=today) & ~Q(status=CardStatus.DONE)))
+
+
 def card_list(user) -> QuerySet[ChallengeCard]:
-    return ChallengeCard.objects.visible_to(user).with_related().order_by("-meeting__starts_at", "agency__name", "id")
+    cards = ChallengeCard.objects.visible_to(user).with_related()
+    return _with_overdue(cards).order_by("-meeting__starts_at", "agency__name", "id")
+
+
+def review_row(user, pk: int, last_meeting: Meeting | None) -> ChallengeCard:
+    """One card as the review board shows it (any disposition, so a just-closed card can say so)."""
+    cards = ChallengeCard.objects.visible_to(user).with_related().filter(pk=pk)
+    return get_object_or_404(with_flags(cards, last_meeting))
 
 
 def review_board(user, last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
@@ -112,17 +126,27 @@ def meetings_with_counts(user) -> QuerySet[Meeting]:
 
 
 def meeting_cards(user, meeting: Meeting) -> QuerySet[ChallengeCard]:
-    return (
-        ChallengeCard.objects.visible_to(user).filter(meeting=meeting).with_related().order_by("agency__name", "title")
-    )
+    cards = ChallengeCard.objects.visible_to(user).filter(meeting=meeting).with_related()
+    return _with_overdue(cards).order_by("agency__name", "title")
 
 
 def card_detail(user, pk: int) -> ChallengeCard:
     """One card the user may see (404 otherwise), with what its page shows."""
-    from django.shortcuts import get_object_or_404
-
     queryset = ChallengeCard.objects.visible_to(user).with_related().select_related("carried_over_from__meeting")
     return get_object_or_404(queryset, pk=pk)
+
+
+def awaiting_my_certification(user) -> QuerySet[CardUpdate]:
+    """Delegates' draft updates that this deputy secretary has to certify."""
+    deputy_of = roles_of(user).deputy_of
+    if not deputy_of:
+        return CardUpdate.objects.none()
+    return (
+        CardUpdate.objects.visible_to(user)
+        .filter(certification="pending", card__agency_id__in=deputy_of, card__disposition="open")
+        .select_related("card", "author")
+        .order_by("created_at", "id")
+    )
 
 
 def card_timeline(user, card: ChallengeCard) -> QuerySet[CardUpdate]:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("meetings/<int:pk>/packet/build/", views.packet_build, name="packet_build"),
     path("packets/<int:pk>/download/", views.packet_download, name="packet_download"),
     path("meetings/<int:pk>/agencies/<int:agency_pk>/brief/", views.agency_brief, name="agency_brief"),
+    path("meetings/<int:pk>/agencies/<int:agency_pk>/brief.pdf", views.agency_brief_pdf, name="agency_brief_pdf"),
     path("meetings/<int:pk>/close/", views.meeting_close, name="meeting_close"),
     path("scorecard/", views.scorecard, name="scorecard"),
     path("scorecard.csv", views.scorecard_export, {"file_format": "csv"}, name="scorecard_csv"),

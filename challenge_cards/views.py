@@ -67,6 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
         cards=cards,
         overdue_cards=list(selectors.overdue_cards(user)[:20]),
         overdue_actions=list(selectors.overdue_actions(user)[:20]),
+        to_certify=list(selectors.awaiting_my_certification(user)[:20]),
     )
     return render(request, "challenge_cards/home.html", context)
 
@@ -421,9 +422,13 @@ def meeting_schedule_next(request: HttpRequest) -> HttpResponse:
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = get_object_or_404(Meeting.objects.visible_to(request.user), pk=pk)
     cards = _page(request, selectors.meeting_cards(request.user, meeting))
-    return render(
-        request, "challenge_cards/meeting_detail.html", {"nav": "meetings", "meeting": meeting, "cards": cards}
-    )
+    context = {
+        "nav": "meetings",
+        "meeting": meeting,
+        "cards": cards,
+        "can_issue": permissions.can_issue_cards(request.user),
+    }
+    return render(request, "challenge_cards/meeting_detail.html", context)
 
 
 # --- OMB: issue cards, review board, agencies -----------------------------------------
@@ -441,7 +446,9 @@ def card_issue(request: HttpRequest) -> HttpResponse:
     if not permissions.can_issue_cards(request.user):
         raise PermissionDenied("Only OMB admins issue challenge cards.")
     if request.method == "GET":
-        return render(request, "challenge_cards/card_issue.html", {"nav": "issue", "form": forms.CardIssueForm()})
+        meeting = request.GET.get("meeting", "")
+        form = forms.CardIssueForm(initial={"meeting": int(meeting)} if meeting.isdigit() else None)
+        return render(request, "challenge_cards/card_issue.html", {"nav": "issue", "form": form})
     form = forms.CardIssueForm(request.POST)
     step = request.POST.get("step", "preview")
     if not form.is_valid() or step == "edit":
@@ -508,38 +515,55 @@ def review_board(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @login_required
 def card_review(request: HttpRequest, pk: int) -> HttpResponse:
-    """OMB's rating and disposition for one card; the board posts here, errors are shown here."""
+    """OMB's rating and disposition for one card.
+
+    The board posts here: without JavaScript the answer is a redirect back to the board (or this
+    card's own review page with the errors); with htmx it is the board row, redrawn in place.
+    """
     if not permissions.can_review_card(request.user):
         raise PermissionDenied("Only OMB admins review cards.")
     card = selectors.card_detail(request.user, pk)
     if request.method == "GET":
         form = forms.ReviewForm(card=card)
         return render(request, "challenge_cards/card_review.html", {"nav": "review", "card": card, "form": form})
+    in_place = request.headers.get("HX-Request") == "true"
     form = forms.ReviewForm(request.POST, card=card)
+    stale_error = None
+    status = 400
     if form.is_valid():
-        data = form.cleaned_data
         try:
-            _apply_review(request.user, card, data)
+            _apply_review(request.user, card, form.cleaned_data)
         except services.StaleWrite:
             card = selectors.card_detail(request.user, pk)
             typed = request.POST.copy()
             typed[form.add_prefix("version")] = str(card.version)
             form = forms.ReviewForm(typed, card=card)
             form.is_valid()
-            return render(
-                request,
-                "challenge_cards/card_review.html",
-                {"nav": "review", "card": card, "form": form, "stale_error": STALE_MESSAGE},
-                status=409,
-            )
+            stale_error, status = STALE_MESSAGE, 409
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, f"Review saved for {card.agency.abbreviation}: {card.title}.")
+            saved = f"Review saved for {card.agency.abbreviation}: {card.title}."
+            if in_place:
+                return _review_row(request, pk, form=None, saved=saved)
+            messages.success(request, saved)
             return redirect(f"{reverse('challenge_cards:review_board')}#card-{card.pk}")
-    return render(
-        request, "challenge_cards/card_review.html", {"nav": "review", "card": card, "form": form}, status=400
-    )
+    if in_place:
+        return _review_row(request, pk, form=form, stale_error=stale_error)
+    context = {"nav": "review", "card": card, "form": form, "stale_error": stale_error}
+    return render(request, "challenge_cards/card_review.html", context, status=status)
+
+
+def _review_row(request: HttpRequest, pk: int, *, form, saved: str = "", stale_error: str | None = None):
+    """One review-board row (for htmx): the card as it is now, with its flags, and a fresh or bound form."""
+    last_meeting = selectors.meeting_context(request.user)["last_meeting"]
+    card = selectors.review_row(request.user, pk, last_meeting)
+    if form is None:
+        form = forms.ReviewForm(card=card)
+    else:
+        form.card = card
+    context = {"card": card, "form": form, "saved": saved, "stale_error": stale_error, "on_board": True}
+    return render(request, "challenge_cards/_review_row.html", context)
 
 
 def _apply_review(actor, card: ChallengeCard, data: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ Thin like views.py: selectors in briefings/scorecard read, services write, expor
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -95,21 +96,38 @@ def packet_download(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@require_GET
-@login_required
-def agency_brief(request: HttpRequest, pk: int, agency_pk: int) -> HttpResponse:
-    """One page for an agency's deputy secretary: that agency's people and OMB may see it."""
+def _agency_brief(request: HttpRequest, pk: int, agency_pk: int) -> tuple[Meeting, Agency, briefings.Packet]:
     meeting = _meeting(request, pk)
     agency = get_object_or_404(Agency, pk=agency_pk)
     roles = roles_of(request.user)
     if not (roles.is_omb or agency.pk in roles.agency_ids):
         raise PermissionDenied("This brief is for the agency's people and OMB.")
-    packet = briefings.packet_data(request.user, meeting, agency=agency)
+    return meeting, agency, briefings.packet_data(request.user, meeting, agency=agency)
+
+
+@require_GET
+@login_required
+def agency_brief(request: HttpRequest, pk: int, agency_pk: int) -> HttpResponse:
+    """One page for an agency's deputy secretary: that agency's people and OMB may see it."""
+    meeting, agency, packet = _agency_brief(request, pk, agency_pk)
     return render(
         request,
         "challenge_cards/meeting_prep/agency_brief.html",
         {"nav": "meetings", "meeting": meeting, "agency": agency, "packet": packet},
     )
+
+
+@require_GET
+@login_required
+def agency_brief_pdf(request: HttpRequest, pk: int, agency_pk: int) -> HttpResponse:
+    """The same brief as a one-page tagged PDF, made on request (it is small: no task needed)."""
+    meeting, agency, packet = _agency_brief(request, pk, agency_pk)
+    pdf = briefings.render_pdf(briefings.render_agency_brief_html(packet, agency=agency, base_url=settings.SITE_URL))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{agency.slug}-brief-{meeting.starts_at_eastern:%Y-%m-%d}.pdf"'
+    )
+    return response
 
 
 # --- close-out ------------------------------------------------------------------------------

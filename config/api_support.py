@@ -13,7 +13,9 @@ from django.db import models
 from django_filters import filters
 from django_filters import rest_framework as django_filters
 from rest_framework import exceptions, parsers, serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 
 from agencies.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
@@ -95,6 +97,16 @@ class StrictFilterBackend(django_filters.DjangoFilterBackend):
         if errors:
             raise exceptions.ValidationError(errors)
         return super().filter_queryset(request, queryset, view)
+
+
+class StrictContentNegotiation(DefaultContentNegotiation):
+    """An empty ?format= is refused like an unknown one (404), instead of being ignored."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        name = self.settings.URL_FORMAT_OVERRIDE
+        if not format_suffix and name and name in request.query_params and not request.query_params.get(name):
+            raise exceptions.NotFound("Unknown format.")
+        return super().select_renderer(request, renderers, format_suffix)
 
 
 # --- pagination and throttling ------------------------------------------------------------
@@ -186,11 +198,11 @@ _ID = re.compile(r"[0-9]{1,18}")
 
 
 class ApiViewMixin:
-    """For this project's viewsets: Idempotency-Key on POST, and helpers for ETags.
+    """For API views: Idempotency-Key on every POST, detail lookups that ignore list filters, ETags.
 
-    Attributes read by the schema too:
-    - if_match_actions: actions that refuse to run without a current If-Match (428/412);
-    - read_only_roles_refused: viewers get 403 on any write before input is read.
+    - etag_kind: the word in this view's ETags, W/"<kind>-<id>-v<version>";
+    - if_match_actions: actions that need a current If-Match (read by the schema, which then
+      documents the header and the 412/428 answers; the view calls check_if_match).
     """
 
     if_match_actions: frozenset[str] = frozenset()
@@ -233,11 +245,16 @@ class ApiViewMixin:
 
     def handle_exception(self, exc):
         if isinstance(exc, _Replay):
-            from rest_framework.response import Response
-
             headers = {**exc.record.response_headers, "Idempotent-Replayed": "true"}
             return Response(exc.record.response_body, status=exc.record.response_status, headers=headers)
-        return super().handle_exception(exc)
+        try:
+            return super().handle_exception(exc)
+        except Exception:
+            # A server error: free the key so the client's retry runs again instead of a 409.
+            record, self._idempotency_record = self._idempotency_record, None
+            if record is not None:
+                idempotency_complete(record=record, status=500, body=None, headers={})
+            raise
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

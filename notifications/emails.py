@@ -24,6 +24,10 @@ logger = logging.getLogger(__name__)
 NOTIFICATION_HEADER = "X-Challenge-Cards-Notification"
 
 
+class NothingToSend(Exception):
+    """The notification no longer makes sense (meeting cancelled, every card closed ...): cancel it."""
+
+
 def message_id(notification: Notification) -> str:
     """Stable per notification, so a mail system can recognise a copy of the same message."""
     return f"<notification-{notification.pk}.{notification.rule}@challenge-cards.omb.gov>"
@@ -58,13 +62,11 @@ def _reminder_cards(notification: Notification):
 
 
 def reason_not_to_send(notification: Notification) -> str:
-    """Why a pending notification no longer makes sense (empty when it does)."""
+    """Why a pending notification no longer makes sense (empty when it does); build() checks the cards."""
     if notification.rule in (Rule.MEETING_REMINDER, Rule.STALE_CARDS):
         reason = _meeting_still_on(notification)
         if reason:
             return reason
-    if notification.rule == Rule.MEETING_REMINDER and not rules.open_cards_of(notification.agency_id).exists():
-        return "Every card of this agency was closed before the reminder went out."
     if notification.rule == Rule.ACTION_OVERDUE:
         action = notification.action
         if action is None or action.status != ActionStatus.OPEN:
@@ -96,6 +98,8 @@ def _context(notification: Notification) -> dict:
     if notification.rule == Rule.MEETING_REMINDER:
         day = rules.meeting_date(notification.meeting)
         cards = _reminder_cards(notification)
+        if not cards:
+            raise NothingToSend("Every card of this agency was closed before the reminder went out.")
         for card in cards:
             card.url = site + card.get_absolute_url()
             card.last_update = card.history[0] if card.history else None
@@ -106,6 +110,8 @@ def _context(notification: Notification) -> dict:
         from .services import previous_meeting, stale_cards_for
 
         cards = list(stale_cards_for(notification.meeting).select_related("agency").order_by("agency__name", "pk"))
+        if not cards:
+            raise NothingToSend("Every card was updated after the last meeting before this went out.")
         for card in cards:
             card.url = site + card.get_absolute_url()
         context["cards"] = cards

@@ -538,7 +538,6 @@ def notification_deliver(*, notification_id: int, now: datetime.datetime | None 
     A duplicate task finds the row no longer pending and does nothing. A failure counts an
     attempt and asks for a retry with backoff, until the last attempt marks it failed.
     """
-    conf = NotificationSettings.load()
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
@@ -549,17 +548,20 @@ def notification_deliver(*, notification_id: int, now: datetime.datetime | None 
         if notification is None or notification.status != Notification.Status.PENDING:
             return Outcome(notification.status if notification else "missing")
         now = now or timezone.now()
-        reason = emails.reason_not_to_send(notification)
-        if reason:
-            notification.status = Notification.Status.CANCELLED
-            notification.cancelled_at = now
-            notification.last_error = reason
-            notification.save(update_fields=["status", "cancelled_at", "last_error"])
-            return Outcome(Notification.Status.CANCELLED)
         notification.attempts += 1
         try:
+            reason = emails.reason_not_to_send(notification)
+            if reason:
+                raise emails.NothingToSend(reason)
             emails.send(emails.build(notification))
+        except emails.NothingToSend as nothing:
+            notification.status = Notification.Status.CANCELLED
+            notification.cancelled_at = now
+            notification.last_error = str(nothing)
+            notification.save(update_fields=["status", "cancelled_at", "last_error"])
+            return Outcome(Notification.Status.CANCELLED)
         except Exception as error:  # SMTP refusals, network errors, a down mail server
+            conf = NotificationSettings.load()
             notification.last_error = f"{type(error).__name__}: {error}"[:2000]
             if notification.attempts >= conf.email_max_attempts:
                 notification.status = Notification.Status.FAILED

@@ -135,8 +135,11 @@ class Worker:
             "--without-heartbeat",
             f"--hostname=notify-test-{os.getpid()}-{time.monotonic_ns()}@%h",
         ]
+        # Run outside the repository: a filesystem broker keeps its exchange table in ./control.
+        workdir = Path(self.env["CC_VAR_DIR"])
+        workdir.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+            command, cwd=workdir, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
         if not wait_until(lambda: self._ready() or self.process.poll() is not None, timeout, 0.2):
             self.stop()
@@ -189,6 +192,7 @@ def worker_env(
             "CC_VAR_DIR": str(var_dir),
             "NOTIFICATIONS_RETRY_BASE_SECONDS": "0.2",
             "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(BASE_DIR), os.environ.get("PYTHONPATH", "")])),
         }
     )
     if broker_url:
@@ -207,6 +211,7 @@ def filesystem_broker(var_dir: Path) -> tuple[str, dict]:
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
         "store_processed": False,
+        "control_folder": str(folder / "control"),
     }
     return "filesystem://", options
 

@@ -108,8 +108,11 @@ def main() -> None:
 
                 sign_in(page, base, "deputy.treasury")
                 shoot(page, "02-home-deputy-secretary")
-                card_link = page.locator("main table a[href^='/cards/']").first
-                card_link.click()
+                # A card with a measurable target shows the most; any card will do if the demo changes.
+                card_link = page.locator("main table a[href^='/cards/']", has_text="phone wait")
+                if not card_link.count():
+                    card_link = page.locator("main table a[href^='/cards/']")
+                card_link.first.click()
                 page.wait_for_load_state()
                 shoot(page, "03-card")
                 page.goto(f"{base}/profile/")
@@ -127,6 +130,8 @@ def main() -> None:
                 shoot(page, "07-meeting")
                 page.goto(f"{base}/agencies/")
                 shoot(page, "08-agencies")
+                page.goto(f"{base}/cards/?overdue=true")
+                shoot(page, "11-cards-overdue")
                 page.goto(f"{base}/cards/issue/")
                 shoot(page, "09-issue-card")
                 page.get_by_label("Title").fill("Publish a customer experience action plan")

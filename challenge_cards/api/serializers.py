@@ -193,6 +193,11 @@ class CardUpdateSerializer(serializers.ModelSerializer):
     """One entry of a card's history."""
 
     changes = ChangesField(read_only=True)
+    status_to = serializers.ChoiceField(
+        choices=[("", "No status change"), *CardStatus.choices],
+        read_only=True,
+        help_text="The status this set, if any.",
+    )
     author_name = serializers.SerializerMethodField()
     on_behalf_of_name = serializers.SerializerMethodField()
 

@@ -159,8 +159,7 @@ def number(value) -> str:
     """A metric value without trailing zeros: 400, 12.5."""
     if value is None or value == "":
         return "—"
-    value = Decimal(value)
-    return f"{value.normalize():,f}" if value == value.to_integral() else f"{value:,}"
+    return f"{Decimal(value).normalize():,f}"
 
 
 @register.simple_tag(takes_context=True)

@@ -150,6 +150,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "config.api_schema.ProblemAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["config.api_support.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api_support.StrictContentNegotiation",
     "DEFAULT_FILTER_BACKENDS": ["config.api_support.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "config.api_support.ApiPagination",
     "PAGE_SIZE": 50,

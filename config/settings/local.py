@@ -16,7 +16,7 @@ if not os.environ.get("EMAIL_HOST"):
 # A broker that needs no server: messages are files under var/celery.
 if not os.environ.get("CELERY_BROKER_URL"):
     _broker_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -24,6 +24,7 @@ if not os.environ.get("CELERY_BROKER_URL"):
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        "control_folder": str(_broker_dir / "control"),
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 STATICFILES_DIRS = [BASE_DIR / "static"]

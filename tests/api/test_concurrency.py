@@ -218,3 +218,18 @@ def test_updated_since_needs_a_real_time(world, deputy_client):
     response = deputy_client.get("/api/v1/cards/", {"updated_since": "last tuesday"})
     assert response.status_code == 400
     assert "updated_since" in response.json()["errors"]
+
+
+def test_a_server_error_frees_the_key_for_the_retry(world, deputy_client, monkeypatch):
+    body = {"card": world["own_card"].pk, "description": "Flaky"}
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "action_add", broken)
+    with pytest.raises(RuntimeError):
+        deputy_client.post("/api/v1/actions/", body, format="json", HTTP_IDEMPOTENCY_KEY="flaky-1")
+    assert not IdempotencyRecord.objects.filter(key="flaky-1").exists()
+    monkeypatch.undo()
+    retry = deputy_client.post("/api/v1/actions/", body, format="json", HTTP_IDEMPOTENCY_KEY="flaky-1")
+    assert retry.status_code == 201

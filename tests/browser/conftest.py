@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from challenge_cards.models import EASTERN
 from tests import factories
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls in the tests are still synchronous.
@@ -71,7 +72,10 @@ def world(transactional_db):
     admin = factories.omb_admin(user__username="omb.admin", user__first_name="Olivia", user__last_name="Marchetti")
     priority = factories.PmaPriorityFactory(number=2, short_title="Services and CX", title="Excellent services")
     past = factories.MeetingFactory(starts_at=now - datetime.timedelta(days=20), status="held")
-    upcoming = factories.MeetingFactory(starts_at=now + datetime.timedelta(days=8))
+    in_8_days = timezone.localdate() + datetime.timedelta(days=8)
+    upcoming = factories.MeetingFactory(
+        starts_at=datetime.datetime.combine(in_8_days, datetime.time(10), tzinfo=EASTERN)
+    )
     card = factories.ChallengeCardFactory(
         agency=treasury,
         issued_to=deputy,

@@ -49,6 +49,14 @@ def test_every_page_type_has_no_axe_violations(page, live_server, world, sign_in
     page.get_by_role("button", name="Post update").click()
     expect(page.locator("#id_note-error")).to_be_visible()
     assert_no_violations(page, "card page with form errors")
+    page.set_viewport_size({"width": 400, "height": 800})  # phone width: stacked tables, mobile menu
+    for path in ("/", card.get_absolute_url()):
+        page.goto(base + path)
+        assert_no_violations(page, f"{path} on a narrow screen")
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("link", name="Meetings")).to_be_visible()
+    assert_no_violations(page, "mobile menu open")
+    page.set_viewport_size({"width": 1280, "height": 720})
     check(f"/actions/{action.pk}/", "follow-up action page")
     check("/cards/", "card list")
     check(world["past"].get_absolute_url(), "meeting page")

@@ -127,6 +127,8 @@ def test_omb_admin_issues_a_card_to_three_agencies_then_reviews_it(page, live_se
     row.get_by_label("OMB rating").select_option("yellow")
     row.get_by_role("button", name="Save review").click()
     expect(page.get_by_text("Review saved for DOL")).to_be_visible()
+    # With JavaScript the row is redrawn in place (htmx) and focus moves to its message.
+    expect(page.locator(f"#card-{target.pk} [role=status]")).to_be_focused()
     target.refresh_from_db()
     assert (target.omb_rating, target.disposition) == ("yellow", Disposition.OPEN)
 

@@ -222,3 +222,18 @@ def test_the_agency_brief_is_for_that_agencys_people_and_omb(
         html = response.content.decode()
         assert "Cut phone wait times" in html and "Run a pooled hiring action" not in html
         assert "1 time" in html  # the carried-over card's count
+
+
+def test_the_agency_brief_pdf_is_one_tagged_page_for_that_agency(world, agency, deputy, other_deputy, client, now):
+    url = reverse("challenge_cards:agency_brief_pdf", args=[world["december"].pk, agency.pk])
+    client.force_login(other_deputy)
+    assert client.get(url).status_code == 403
+    client.force_login(deputy)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert 'filename="treas-brief-2026-12-08.pdf"' in response["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) == 1 and "/StructTreeRoot" in reader.trailer["/Root"]
+    text = reader.pages[0].extract_text().replace("\n", " ")
+    assert "Department of the Treasury: brief for the PMC meeting, December 8, 2026" in text
+    assert "Cut phone wait times" in text and "Name a CX lead" in text and "Run a pooled hiring action" not in text

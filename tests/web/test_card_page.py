@@ -80,7 +80,10 @@ def test_with_certification_a_delegate_update_waits_for_the_deputy(client, deput
     client.force_login(delegate)
     assert client.post(reverse("challenge_cards:update_certify", args=[update.pk])).status_code == 403
     client.force_login(deputy)
+    home = client.get(reverse("challenge_cards:home")).content.decode()
+    assert "Waiting for your certification" in home and card.title in home
     assert client.post(reverse("challenge_cards:update_certify", args=[update.pk])).status_code == 302
+    assert "Waiting for your certification" not in client.get(reverse("challenge_cards:home")).content.decode()
     card.refresh_from_db()
     assert card.status == CardStatus.IN_PROGRESS
     client.force_login(admin_user)

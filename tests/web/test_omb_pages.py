@@ -183,3 +183,34 @@ def test_agencies_page_counts(client_for, admin_user, agency, priority, meeting)
     row = next(a for a in response.context["agencies"] if a.pk == agency.pk)
     assert (row.open_count, row.overdue_count, row.done_count) == (2, 1, 1)
     assert f"?agency={agency.pk}" in response.content.decode()
+
+
+def test_review_in_place_with_htmx_returns_the_redrawn_row(client_for, admin_user, card):
+    client = client_for(admin_user)
+    url = reverse("challenge_cards:card_review", args=[card.pk])
+    payload = {f"card-{card.pk}-version": card.version, f"card-{card.pk}-decision": "keep"}
+    response = client.post(url, {**payload, f"card-{card.pk}-omb_rating": "red"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith(f'<article class="cc-review-row" id="card-{card.pk}"')
+    assert "Review saved for TREAS" in html
+    assert "OMB: Red" in html
+    assert "<html" not in html
+    response = client.post(
+        url,
+        {**payload, f"card-{card.pk}-version": 2, f"card-{card.pk}-decision": "drop"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert "Give a reason for this disposition." in response.content.decode()
+    card.refresh_from_db()
+    assert (card.omb_rating, card.disposition) == ("red", Disposition.OPEN)
+
+
+def test_issue_form_starts_from_the_meeting_page(client_for, admin_user, meeting):
+    later = factories.MeetingFactory()
+    client = client_for(admin_user)
+    assert f"?meeting={later.pk}" in client.get(later.get_absolute_url()).content.decode()
+    response = client.get(reverse("challenge_cards:card_issue") + f"?meeting={later.pk}")
+    assert response.context["form"]["meeting"].value() == later.pk
+    assert client.get(reverse("challenge_cards:card_issue")).context["form"]["meeting"].value() == meeting.pk
