@@ -92,6 +92,7 @@ def token_authenticate(raw: str) -> ApiToken:
             if token.last_used_at is None
             else stale.filter(last_used_at__lte=now - LAST_USED_RESOLUTION)
         )
-        stale.update(last_used_at=now)
+        # use_recorded tells the audit log (audit.middleware) that this request recorded the use.
+        token.use_recorded = bool(stale.update(last_used_at=now))
         token.last_used_at = now
     return token

@@ -231,27 +231,37 @@ def meeting_update(*, actor, meeting: Meeting, **changes: Any) -> Meeting:
     return meeting
 
 
-@transaction.atomic
-def meeting_cancel(*, actor, meeting: Meeting) -> Meeting:
+def _meeting_leave_scheduled(*, actor, meeting: Meeting, status: str, refusal: str) -> Meeting:
+    """Move a scheduled meeting to held or cancelled; any other starting status is refused."""
     _require_meeting_admin(actor)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if meeting.status != Meeting.Status.SCHEDULED:
-        raise ValidationError("Only a scheduled meeting can be cancelled.")
-    meeting.status = Meeting.Status.CANCELLED
+        raise ValidationError(refusal)
+    meeting.status = status
     meeting.save(update_fields=["status", "updated_at"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_cancel(*, actor, meeting: Meeting) -> Meeting:
+    meeting = _meeting_leave_scheduled(
+        actor=actor,
+        meeting=meeting,
+        status=Meeting.Status.CANCELLED,
+        refusal="Only a scheduled meeting can be cancelled.",
+    )
     signals.meeting_cancelled.send(sender=Meeting, meeting=meeting, actor=actor)
     return meeting
 
 
 @transaction.atomic
 def meeting_mark_held(*, actor, meeting: Meeting) -> Meeting:
-    _require_meeting_admin(actor)
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
-    if meeting.status != Meeting.Status.SCHEDULED:
-        raise ValidationError("Only a scheduled meeting can be marked as held.")
-    meeting.status = Meeting.Status.HELD
-    meeting.save(update_fields=["status", "updated_at"])
-    return meeting
+    return _meeting_leave_scheduled(
+        actor=actor,
+        meeting=meeting,
+        status=Meeting.Status.HELD,
+        refusal="Only a scheduled meeting can be marked as held.",
+    )
 
 
 # --- cards ----------------------------------------------------------------------------

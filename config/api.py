@@ -6,7 +6,7 @@ filtering, the OpenAPI schema) then apply to them with no code of their own.
 """
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
 from agencies.api.views import AgencyViewSet, MeView
@@ -14,6 +14,7 @@ from challenge_cards.api.views import ChallengeCardViewSet, FollowUpActionViewSe
 from notifications.api import NotificationViewSet
 
 from .api_errors import api_not_found
+from .security import ApiDocsView
 
 router = DefaultRouter()
 router.register("agencies", AgencyViewSet, basename="agency")
@@ -25,7 +26,7 @@ router.register("notifications", NotificationViewSet, basename="notification")
 urlpatterns = [
     path("me/", MeView.as_view(), name="api-me"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("challenge_cards.api.exports")),  # before the router: cards/<pk> would take "export.csv"
     path("", include(router.urls)),
     re_path(r"^.*$", api_not_found),

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", include("config.api")),
     path("profile/tokens/", include("agencies.token_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("oidc/", include("config.oidc_urls")),
     path("", include("challenge_cards.urls")),
     path("", include("agencies.urls")),
     path("", include("notifications.urls")),

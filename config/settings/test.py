@@ -10,3 +10,7 @@ EMAIL_BACKEND = os.environ.get("TEST_EMAIL_BACKEND", "django.core.mail.backends.
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing
+
+# Tests elsewhere travel days ahead in time after signing in; tests/security puts the real timeouts back.
+SESSION_IDLE_MINUTES = SESSION_MAX_HOURS = 10**6
+SESSION_COOKIE_AGE = 1209600

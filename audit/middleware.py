@@ -1,0 +1,102 @@
+"""Records every change (any non-safe request) and every refused request, with its outcome."""
+
+from __future__ import annotations
+
+from django.urls import Resolver404, resolve
+
+from .context import RequestAudit, _current, request_id_for
+from .services import Outcome, audit_record
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+DENIED_STATUSES = frozenset({401, 403, 404, 405})
+OBJECT_KWARGS = ("pk", "object_id", "id", "card_pk", "action_pk", "meeting_pk")
+
+
+def _outcome(status: int) -> str:
+    if status >= 500:
+        return Outcome.ERROR
+    if status in DENIED_STATUSES:
+        return Outcome.DENIED
+    if status >= 400:
+        return Outcome.FAILURE
+    return Outcome.SUCCESS
+
+
+def _target(request) -> tuple[str, str, str]:
+    """The view's name, and the object type and id that its URL names."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return "", "", ""
+    view_name = match.view_name or ""
+    object_id = next((str(match.kwargs[key]) for key in OBJECT_KWARGS if key in match.kwargs), "")
+    object_type = view_name
+    if view_name.startswith("admin:") and view_name.count("_") >= 2:
+        # admin:challenge_cards_challengecard_change -> challenge_cards.challengecard
+        app_model = view_name.removeprefix("admin:").rsplit("_", 1)[0]
+        app_label, _, model = app_model.rpartition("_")
+        object_type = f"{app_label}.{model}"
+    return view_name, object_type, object_id
+
+
+class AuditMiddleware:
+    """Place after AuthenticationMiddleware. Adds X-Request-ID to every response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        audit = RequestAudit(request_id=request_id_for(request))
+        request.audit = audit
+        token = _current.set(audit)
+        try:
+            response = self.get_response(request)
+        finally:
+            _current.reset(token)
+        _current.set(audit)
+        try:
+            self._record(request, response, audit)
+        finally:
+            _current.set(None)
+        response["X-Request-ID"] = audit.request_id
+        return response
+
+    def _record(self, request, response, audit: RequestAudit) -> None:
+        status = response.status_code
+        changed = request.method not in SAFE_METHODS
+        denied = status in DENIED_STATUSES
+        api_token = _api_token(request)
+        token_first_use = api_token is not None and getattr(api_token, "use_recorded", False)
+        if audit.recorded or not (changed or denied or status >= 500 or token_first_use):
+            return
+        view_name, object_type, object_id = _target(request)
+        details: dict = {"view": view_name} if view_name else {}
+        if audit.events:
+            details["events"] = audit.events
+        if api_token is not None:
+            details["token"] = {"id": api_token.pk, "prefix": api_token.prefix}
+        if changed or denied or status >= 500:
+            action = "access.denied" if denied else f"request.{request.method.lower()}"
+        else:
+            action = "token.used"
+        user = getattr(request, "user", None)
+        audit_record(
+            action=action,
+            outcome=_outcome(status),
+            request=request,
+            actor=user,
+            on_behalf_of_id=audit.on_behalf_of_id,
+            object_type=audit.object_type or object_type,
+            object_id=audit.object_id or object_id,
+            status_code=status,
+            details=details,
+        )
+
+
+def _api_token(request):
+    from agencies.models import ApiToken
+
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, ApiToken) else None

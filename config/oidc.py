@@ -1,0 +1,52 @@
+"""Optional single sign-on through OpenID Connect (Login.gov style), on when OIDC_RP_CLIENT_ID is set.
+
+Only existing, active accounts sign in this way, matched by the provider's verified e-mail address;
+OMB admins still create accounts and grant roles. Password sign-in keeps working beside it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from mozilla_django_oidc.auth import OIDCAuthenticationBackend
+from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
+
+
+class AccountOIDCBackend(OIDCAuthenticationBackend):
+    """Signs in the one active account whose e-mail matches the verified claim; never creates accounts."""
+
+    def filter_users_by_claims(self, claims):
+        email = (claims.get("email") or "").strip()
+        if not email or claims.get("email_verified") is False:
+            return get_user_model().objects.none()
+        return get_user_model().objects.filter(email__iexact=email, is_active=True)
+
+    def create_user(self, claims):
+        return None  # OIDC_CREATE_USER is off; this is a second lock on the same door
+
+
+def _require_sso() -> None:
+    if not settings.SSO_ENABLED:
+        raise Http404("Single sign-on is not set up.")
+
+
+class SignInStartView(OIDCAuthenticationRequestView):
+    """Sends the browser to the provider, with state, nonce and a PKCE challenge."""
+
+    def __init__(self, *args, **kwargs):
+        _require_sso()
+        super().__init__(*args, **kwargs)
+
+
+class SignInCallbackView(OIDCAuthenticationCallbackView):
+    """The provider sends the browser back here with a code, which the backend exchanges and checks."""
+
+    def get(self, request):
+        _require_sso()
+        return super().get(request)
+
+
+def sso(request) -> dict:
+    """Template context: whether the sign-in page offers single sign-on, and under what name."""
+    return {"sso_enabled": settings.SSO_ENABLED, "sso_provider_name": settings.SSO_PROVIDER_NAME}

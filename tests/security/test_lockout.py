@@ -1,0 +1,119 @@
+"""Sign-in lockout: AUTH_LOCKOUT_FAILURES failures lock the account for AUTH_LOCKOUT_MINUTES."""
+
+import datetime
+
+import pytest
+import time_machine
+from axes.models import AccessAttempt
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from tests import factories
+
+LOGIN = "/accounts/login/"
+
+
+def _sign_in(client, username, password):
+    return client.post(LOGIN, {"username": username, "password": password})
+
+
+@pytest.fixture
+def person(db):
+    return factories.UserFactory(username="pio.treas")
+
+
+def test_three_failures_lock_the_account_and_the_page_says_for_how_long(client, person):
+    for _ in range(2):
+        response = _sign_in(client, "pio.treas", "wrong password")
+        assert response.status_code == 200
+        assert "Sign-in failed" in response.content.decode()
+    response = _sign_in(client, "pio.treas", "wrong password")
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "This account is locked" in page
+    assert "locked for 15 more minutes" in page
+    # Even the right password is refused while the lock lasts, and no session is made.
+    response = _sign_in(client, "pio.treas", factories.PASSWORD)
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert AuditEvent.objects.filter(action="auth.locked_out", actor_username="pio.treas").exists()
+    assert AuditEvent.objects.filter(action="auth.sign_in_failed", actor_username="pio.treas").count() >= 3
+
+
+def test_the_lock_ends_after_the_lockout_period(client, person):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for _ in range(3):
+            _sign_in(client, "pio.treas", "wrong password")
+        assert _sign_in(client, "pio.treas", factories.PASSWORD).status_code == 429
+    with time_machine.travel(start + datetime.timedelta(minutes=10), tick=False):
+        response = _sign_in(client, "pio.treas", "wrong password")
+        assert "locked for 15 more minutes" in response.content.decode()  # a try while locked restarts the clock
+    with time_machine.travel(start + datetime.timedelta(minutes=26), tick=False):
+        response = _sign_in(client, "pio.treas", factories.PASSWORD)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(person.pk)
+
+
+def test_another_account_is_not_locked(client, person):
+    other = factories.UserFactory(username="cx.lead")
+    for _ in range(3):
+        _sign_in(client, "pio.treas", "wrong password")
+    assert _sign_in(client, "cx.lead", factories.PASSWORD).status_code == 302
+    assert client.session["_auth_user_id"] == str(other.pk)
+
+
+def test_a_success_before_the_limit_resets_the_count(client, person):
+    for _ in range(2):
+        _sign_in(client, "pio.treas", "wrong password")
+    assert _sign_in(client, "pio.treas", factories.PASSWORD).status_code == 302
+    client.logout()
+    for _ in range(2):
+        assert _sign_in(client, "pio.treas", "wrong password").status_code == 200
+
+
+@pytest.mark.parametrize(("limit", "minutes"), [(5, 30)])
+def test_limit_and_period_come_from_settings(client, person, settings, limit, minutes):
+    settings.AUTH_LOCKOUT_FAILURES = settings.AXES_FAILURE_LIMIT = limit
+    settings.AXES_COOLOFF_TIME = datetime.timedelta(minutes=minutes)
+    for _ in range(limit - 1):
+        assert _sign_in(client, "pio.treas", "wrong password").status_code == 200
+    response = _sign_in(client, "pio.treas", "wrong password")
+    assert response.status_code == 429
+    assert f"After {limit} failed sign-ins" in response.content.decode()
+    assert f"locked for {minutes} more minutes" in response.content.decode()
+
+
+def test_an_omb_admin_unlocks_from_the_admin(client, person, admin_user):
+    for _ in range(3):
+        _sign_in(client, "pio.treas", "wrong password")
+    assert AccessAttempt.objects.filter(username="pio.treas").exists()
+    admin_client = type(client)()
+    admin_client.force_login(admin_user)
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    page = admin_client.get(changelist)
+    assert page.status_code == 200
+    assert "pio.treas" in page.content.decode()
+    attempt = AccessAttempt.objects.get(username="pio.treas")
+    response = admin_client.post(
+        changelist, {"action": "unlock_accounts", "_selected_action": [attempt.pk]}, follow=True
+    )
+    assert "Unlocked 1 account(s): pio.treas" in response.content.decode()
+    assert not AccessAttempt.objects.filter(username="pio.treas").exists()
+    assert AuditEvent.objects.filter(action="auth.unlocked", actor=admin_user, details__username="pio.treas").exists()
+    assert _sign_in(client, "pio.treas", factories.PASSWORD).status_code == 302
+
+
+def test_omb_viewers_do_not_see_lockouts_or_the_audit_log(client, omb_viewer_user):
+    client.force_login(omb_viewer_user)
+    assert client.get(reverse("admin:axes_accessattempt_changelist")).status_code == 403
+    assert client.get(reverse("admin:audit_auditevent_changelist")).status_code == 403
+
+
+def test_the_admin_sign_in_is_locked_too(client, admin_user):
+    for _ in range(3):
+        client.post("/admin/login/", {"username": "omb.admin", "password": "wrong password"})
+    response = client.post("/admin/login/", {"username": "omb.admin", "password": factories.PASSWORD})
+    assert response.status_code == 429
+    assert "This account is locked" in response.content.decode()
