@@ -38,6 +38,11 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
 
+## Card-list benchmark against a one-query baseline, then a mixed load (PostgreSQL; builds cc_bench once)
+bench: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(BIN)/python benchmarks/card_list.py
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(BIN)/python benchmarks/load.py
+
 ## Screenshots of the main pages into docs/screenshots/
 screenshots: install
 	$(BIN)/python scripts/screenshots.py

@@ -32,12 +32,8 @@ def _target(request) -> tuple[str, str, str]:
             return "", "", ""
     view_name = match.view_name or ""
     object_id = next((str(match.kwargs[key]) for key in OBJECT_KWARGS if key in match.kwargs), "")
-    object_type = view_name
-    if view_name.startswith("admin:") and view_name.count("_") >= 2:
-        # admin:challenge_cards_challengecard_change -> challenge_cards.challengecard
-        app_model = view_name.removeprefix("admin:").rsplit("_", 1)[0]
-        app_label, _, model = app_model.rpartition("_")
-        object_type = f"{app_label}.{model}"
+    model_admin = getattr(match.func, "model_admin", None)  # the admin marks its views with their ModelAdmin
+    object_type = model_admin.opts.label_lower if model_admin is not None else view_name
     return view_name, object_type, object_id
 
 

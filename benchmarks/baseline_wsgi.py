@@ -20,7 +20,7 @@ SELECT c.id, c.meeting_id, c.agency_id, a.abbreviation, c.issued_to_id, c.issued
        c.issue_batch, c.title, c.ask, c.priority_id, p.number, c.strategy_id, c.horizon, c.due_date, c.status,
        c.agency_rating, c.omb_rating, c.metric_name, c.metric_unit, c.metric_baseline, c.metric_target,
        c.metric_value, c.carried_over_from_id, c.carry_count, c.disposition, c.disposition_reason, c.version,
-       c.last_agency_update_at, c.updated_at, count(*) OVER () AS total
+       c.last_agency_update_at, c.updated_at, (SELECT count(*) FROM challenge_cards_challengecard) AS total
 FROM challenge_cards_challengecard c
 JOIN agencies_agency a ON a.id = c.agency_id
 JOIN challenge_cards_pmapriority p ON p.id = c.priority_id

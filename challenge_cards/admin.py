@@ -226,19 +226,31 @@ MEETING_FIELDS = ("starts_at", "duration_minutes", "location", "video_url", "age
 
 class MeetingForm(ServiceForm):
     video_url = forms.URLField(required=False, assume_scheme="https", label="Video link")
+    # The meeting's updated_at when the page was loaded: a change by someone else since is refused, not reverted.
+    loaded_updated_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Meeting
         fields = MEETING_FIELDS
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.initial["loaded_updated_at"] = self.instance.updated_at.isoformat()
+
     def apply(self) -> Meeting | None:
         data = {field: self.cleaned_data[field] for field in MEETING_FIELDS if field in self.cleaned_data}
         if self.instance.pk is None:
             return services.meeting_schedule(actor=self.request.user, **data)
+        loaded = self.cleaned_data.get("loaded_updated_at")
+        if loaded is None:
+            raise ValidationError("This page is out of date. Open the meeting again and make your change.")
         changes = {field: value for field, value in data.items() if field in self.changed_data}
         if not changes:
             return None
-        return services.meeting_update(actor=self.request.user, meeting=self.instance, **changes)
+        return services.meeting_update(
+            actor=self.request.user, meeting=self.instance, expected_updated_at=loaded, **changes
+        )
 
 
 @admin.register(Meeting)

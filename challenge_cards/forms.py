@@ -34,6 +34,25 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+# Ids in query strings are checked against this bound (a bigint) before they reach a query: past it SQLite overflows.
+MAX_ID = 2**63 - 1
+
+
+class IdField(forms.IntegerField):
+    """An object id from a query string: a whole number from 1 to MAX_ID, else the form is invalid."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(min_value=1, max_value=MAX_ID, required=False, **kwargs)
+
+
+class ReviewBoardFilterForm(forms.Form):
+    agency = IdField()
+
+
+class CardIssueStartForm(forms.Form):
+    meeting = IdField()
+
+
 class VersionForm(forms.Form):
     """Carries the version the page was loaded at, so a stale submit is refused."""
 

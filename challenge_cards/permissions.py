@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agencies.roles import roles_of
 
-from .models import CardUpdate, Certification, ChallengeCard, FollowUpAction
+from .models import ActionOwnerSide, CardUpdate, Certification, ChallengeCard, FollowUpAction
 
 
 def can_view_card(user, card: ChallengeCard) -> bool:
@@ -30,12 +30,22 @@ def can_manage_meetings(user) -> bool:
     return roles_of(user).omb_admin
 
 
-def can_edit_action(user, action: FollowUpAction) -> bool:
-    """The agency works its own card's actions; OMB admins may work any (OMB-owned ones especially)."""
+def can_edit_actions_of(user, card: ChallengeCard, owned_by: str) -> bool:
+    """Who completes, drops, reopens, reassigns or re-dates a card's actions owned by one side.
+
+    The agency works its own open card's agency-owned actions; OMB-owned actions are OMB's to
+    change (agency users still see them). OMB admins may work any action.
+    """
     roles = roles_of(user)
-    if not action.card.is_open and not roles.omb_admin:
+    if roles.omb_admin:
+        return True
+    if owned_by == ActionOwnerSide.OMB:
         return False
-    return roles.omb_admin or roles.may_edit_agency(action.card.agency_id)
+    return card.is_open and roles.may_edit_agency(card.agency_id)
+
+
+def can_edit_action(user, action: FollowUpAction) -> bool:
+    return can_edit_actions_of(user, action.card, action.owned_by)
 
 
 def can_add_action(user, card: ChallengeCard) -> bool:
@@ -44,8 +54,19 @@ def can_add_action(user, card: ChallengeCard) -> bool:
 
 
 def can_certify(user, update: CardUpdate) -> bool:
-    """Only the agency's own deputy secretary certifies a delegate's draft update."""
-    return update.certification == Certification.PENDING and update.card.agency_id in roles_of(user).deputy_of
+    """The agency's own deputy secretary certifies a delegate's draft update.
+
+    So does the deputy the draft names as acted for (on_behalf_of), while still the deputy of
+    the card's agency or of its parent: a sub-agency without a deputy falls back to the parent's.
+    """
+    if update.certification != Certification.PENDING:
+        return False
+    deputy_of = roles_of(user).deputy_of
+    card = update.card
+    if card.agency_id in deputy_of:
+        return True
+    named = update.on_behalf_of_id is not None and update.on_behalf_of_id == user.pk
+    return named and card.agency.parent_id in deputy_of
 
 
 def is_read_only(user) -> bool:

@@ -137,13 +137,14 @@ def card_detail(user, pk: int) -> ChallengeCard:
 
 
 def awaiting_my_certification(user) -> QuerySet[CardUpdate]:
-    """Delegates' draft updates that this deputy secretary has to certify."""
+    """Delegates' draft updates that this deputy secretary has to certify (the rule of permissions.can_certify)."""
     deputy_of = roles_of(user).deputy_of
     if not deputy_of:
         return CardUpdate.objects.none()
+    mine = Q(card__agency_id__in=deputy_of) | Q(on_behalf_of=user, card__agency__parent_id__in=deputy_of)
     return (
         CardUpdate.objects.visible_to(user)
-        .filter(certification="pending", card__agency_id__in=deputy_of, card__disposition="open")
+        .filter(mine, certification="pending", card__disposition="open")
         .select_related("card", "author")
         .order_by("created_at", "id")
     )

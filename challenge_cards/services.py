@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from agencies.models import Agency, Membership, Role
@@ -44,9 +45,11 @@ from .models import (
 class StaleWrite(Exception):
     """Someone changed the object after the caller read it; nothing was written."""
 
-    def __init__(self, current_version: int):
+    def __init__(self, current_version: int | None, message: str = ""):
         self.current_version = current_version
-        super().__init__("Someone else updated this after you opened it. Review their change, then submit yours again.")
+        super().__init__(
+            message or "Someone else updated this after you opened it. Review their change, then submit yours again."
+        )
 
 
 class _Unset:
@@ -141,9 +144,16 @@ def _require_meeting_admin(actor) -> None:
         raise PermissionDenied("Only OMB admins schedule and change meetings.")
 
 
+# Meetings fall in these years: far-off dates overflow the database and Python's datetime (year 10000 in UTC).
+MEETING_YEARS = (2000, 2100)
+MEETING_YEARS_MESSAGE = f"Give a date between {MEETING_YEARS[0]} and {MEETING_YEARS[1]}."
+
+
 def _validate_meeting_time(starts_at: datetime.datetime, *, exclude_pk: int | None = None) -> None:
     if timezone.is_naive(starts_at):
         raise ValidationError({"starts_at": "Give the time with its time zone."})
+    if not MEETING_YEARS[0] <= starts_at.year <= MEETING_YEARS[1]:
+        raise ValidationError({"starts_at": MEETING_YEARS_MESSAGE})
     clash = Meeting.objects.exclude(status=Meeting.Status.CANCELLED).filter(starts_at=starts_at)
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
@@ -207,10 +217,20 @@ def meeting_schedule_next(*, actor, after: Meeting | None = None, **details: Any
 
 
 @transaction.atomic
-def meeting_update(*, actor, meeting: Meeting, **changes: Any) -> Meeting:
-    """Change a scheduled meeting's time, place or notes."""
+def meeting_update(
+    *, actor, meeting: Meeting, expected_updated_at: datetime.datetime | None = None, **changes: Any
+) -> Meeting:
+    """Change a scheduled meeting's time, place or notes.
+
+    ``expected_updated_at`` is the meeting's updated_at when the caller loaded it; a later
+    change by someone else refuses the write (StaleWrite) instead of silently reverting it.
+    """
     _require_meeting_admin(actor)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if expected_updated_at is not None and meeting.updated_at != expected_updated_at:
+        raise StaleWrite(
+            None, "Someone else changed this meeting after you opened it. Review their change, then submit yours again."
+        )
     if meeting.status == Meeting.Status.CANCELLED:
         raise ValidationError("A cancelled meeting cannot be changed.")
     allowed = {"starts_at", "duration_minutes", "location", "video_url", "agenda_notes"}
@@ -493,34 +513,72 @@ def card_update(
     return update
 
 
+DRAFT_OUTDATED_MESSAGE = "The card changed since this draft was written; ask for a new update."
+
+
+def _draft_still_matches(card: ChallengeCard, draft: CardUpdate) -> bool:
+    """Every field the draft changes still holds the value the draft recorded as old."""
+    for field, (old, _new) in draft.changes.items():
+        current = getattr(card, field, None)
+        if field == "metric_value":
+            if (None if old is None else Decimal(str(old))) != current:
+                return False
+        elif (old or "") != (current or ""):
+            return False
+    return True
+
+
 @transaction.atomic
-def card_update_certify(*, actor, update: CardUpdate | int) -> CardUpdate:
-    """The deputy secretary certifies a delegate's draft; only then does it reach the card and OMB."""
+def card_update_certify(*, actor, update: CardUpdate | int, expected_version: int | None = None) -> CardUpdate:
+    """The deputy secretary certifies a delegate's draft; only then does it reach the card and OMB.
+
+    ``expected_version`` is the card version the deputy saw. A draft whose recorded old values
+    no longer match the card (someone changed those fields since) is refused rather than
+    overwriting the newer change. The certification is recorded as its own history entry
+    (kind CERTIFIED, by the deputy) with the real old and new values; the draft is stamped certified.
+    Returns the draft.
+    """
     update_id = update.pk if isinstance(update, CardUpdate) else update
-    update = CardUpdate.objects.select_for_update().select_related("card").get(pk=update_id)
+    update = (
+        CardUpdate.objects.select_for_update(of=("self",)).select_related("card__agency", "author").get(pk=update_id)
+    )
     if not permissions.can_certify(actor, update):
         raise PermissionDenied("Only the agency's deputy secretary certifies a pending update.")
     card = _lock_card(update.card_id)
     if not card.is_open:
         raise ValidationError("This card is closed; the draft can no longer be certified.")
+    _check_version(card.version, expected_version)
+    if not _draft_still_matches(card, update):
+        raise ValidationError(DRAFT_OUTDATED_MESSAGE, code="draft_outdated")
     values = {field: pair[1] for field, pair in update.changes.items()}
     metric = values.get("metric_value", UNSET)
-    changes, _ = _apply_agency_changes(
+    changes, status_to = _apply_agency_changes(
         card,
         status=values.get("status"),
         agency_rating=values.get("agency_rating"),
-        metric_value=Decimal(metric) if metric not in (UNSET, None) else metric,
+        metric_value=Decimal(str(metric)) if metric not in (UNSET, None) else metric,
         note=update.note or "Certified.",
     )
     now = timezone.now()
     card.version += 1
     card.last_agency_update_at = now
     card.save()
+    author = (update.author.get_full_name() or update.author.username) if update.author else "a delegate"
+    certified = _record(
+        card=card,
+        kind=UpdateKind.CERTIFIED,
+        actor=actor,
+        changes=changes,
+        note=f"Certified the draft update {update.pk} by {author} "
+        f"of {timezone.localtime(update.created_at):%b %-d, %Y %-I:%M %p}.",
+        status_to=status_to,
+        at=now,
+    )
     update.certification = Certification.CERTIFIED
     update.certified_by = actor
     update.certified_at = now
     update.save(update_fields=["certification", "certified_by", "certified_at"])
-    signals.card_updated.send(sender=CardUpdate, update=update, actor=actor)
+    signals.card_updated.send(sender=CardUpdate, update=certified, actor=actor)
     return update
 
 
@@ -665,7 +723,25 @@ def card_carry_over(
         carried_over_from=card,
         carry_count=card.carry_count + 1,
     )
-    card.actions.filter(status=ActionStatus.OPEN).update(card=successor, updated_at=now)
+    # Open actions move along: locked, moved and versioned in one update, one history row each (constant queries).
+    moving = list(card.actions.select_for_update().filter(status=ActionStatus.OPEN).values_list("pk", "description"))
+    if moving:
+        FollowUpAction.objects.filter(pk__in=[pk for pk, _ in moving]).update(
+            card=successor, updated_at=now, version=F("version") + 1
+        )
+        CardUpdate.objects.bulk_create(
+            [
+                CardUpdate(
+                    card=successor,
+                    kind=UpdateKind.ACTION,
+                    author=actor,
+                    created_at=now,
+                    changes={"action": [None, pk], "carried_over_from": [None, card.pk]},
+                    note=description,
+                )
+                for pk, description in moving
+            ]
+        )
     card.disposition = Disposition.CARRIED_OVER
     card.disposition_reason = reason.strip()
     card.version += 1
@@ -716,11 +792,20 @@ def _record_action(action: FollowUpAction, *, actor, changes: dict[str, list[Any
 
 
 def _validate_owner(*, card: ChallengeCard, owner, owned_by: str) -> None:
+    """An OMB-owned action's owner is OMB staff; an agency-owned one's is a member of the card's agency.
+
+    The owner is told about the action (overdue notices, the calendar feed), so naming anyone
+    else would send another agency's card to them.
+    """
     if owned_by not in ActionOwnerSide.values:
         raise ValidationError({"owned_by": "Choose agency or OMB."})
-    if owner is None or owned_by != ActionOwnerSide.AGENCY:
+    if owner is None:
         return
-    if card.agency_id not in roles_of(owner).agency_ids:
+    roles = roles_of(owner)
+    if owned_by == ActionOwnerSide.OMB:
+        if not roles.is_omb:
+            raise ValidationError({"owner": "An action owned by OMB needs an owner on OMB's staff."})
+    elif card.agency_id not in roles.agency_ids:
         raise ValidationError({"owner": "The owner must belong to this agency."})
 
 
@@ -894,12 +979,13 @@ def evidence_add(*, actor, card: ChallengeCard | int, title: str, file=None, url
             content_type = EVIDENCE_TYPES[extension]
     if errors:
         raise ValidationError(errors)
+    on_behalf_of = on_behalf_of_for(actor, card.agency)
     evidence = Evidence(
         card=card,
         title=title.strip(),
         url=url.strip(),
         added_by=actor,
-        on_behalf_of=on_behalf_of_for(actor, card.agency),
+        on_behalf_of=on_behalf_of,
     )
     if file:
         evidence.original_name = file.name[-255:]
@@ -908,12 +994,23 @@ def evidence_add(*, actor, card: ChallengeCard | int, title: str, file=None, url
         evidence.file = file
     evidence.full_clean(exclude=["file"], validate_constraints=False)
     evidence.save()
+    _record(
+        card=card,
+        kind=UpdateKind.UPDATE,
+        actor=actor,
+        changes={"evidence": [None, evidence.title]},
+        on_behalf_of=on_behalf_of,
+    )
     return evidence
 
 
 @transaction.atomic
 def agency_set_certification(*, actor, agency: Agency | int, required: bool) -> Agency:
-    """The deputy secretary (or an OMB admin) decides whether delegates' updates need certifying."""
+    """The deputy secretary (or an OMB admin) decides whether delegates' updates need certifying.
+
+    Not in card history: the setting belongs to the agency, not to a card. It is to be recorded
+    by the audit log (audit app) once that logs agency settings; no model of our own for it here.
+    """
     agency = Agency.objects.select_for_update().get(pk=agency.pk if isinstance(agency, Agency) else agency)
     roles = roles_of(actor)
     if agency.pk not in roles.deputy_of and not roles.omb_admin:

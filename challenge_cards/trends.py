@@ -1,10 +1,10 @@
 """Metric trends: a card's measurable target as a time series, its pace, and a chart.
 
 Nothing is stored twice: the series is the value at issue plus every applied update whose
-``changes`` include ``metric_value`` (CardUpdate is the history). The pace is a straight
-line from the value at issue to the target at the due date, or runs through the card's
-interim targets when it has any. The chart is an inline SVG drawn here, with a table of
-the same points beside it for screen readers.
+``changes`` include ``metric_value`` (CardUpdate is the history; a certified draft counts
+through its CERTIFIED entry). The pace is a straight line from the value at issue to the
+target at the due date, or runs through the card's interim targets when it has any. The
+chart is an inline SVG drawn here, with a table of the same points beside it for screen readers.
 """
 
 from __future__ import annotations
@@ -78,11 +78,15 @@ def _day(moment: datetime.datetime) -> datetime.date:
 
 
 def metric_updates(updates: Iterable[CardUpdate]) -> list[CardUpdate]:
-    """The applied updates that changed the metric's value, oldest first (drafts awaiting certification are not)."""
+    """The applied updates that changed the metric's value, oldest first.
+
+    A delegate's draft never counts, pending or certified: certifying it records its own
+    entry (kind CERTIFIED, when the value took effect), which is the one that counts, once.
+    """
     chosen = [
         update
         for update in updates
-        if "metric_value" in (update.changes or {}) and update.certification != Certification.PENDING
+        if "metric_value" in (update.changes or {}) and update.certification == Certification.NOT_REQUIRED
     ]
     return sorted(chosen, key=lambda update: (update.created_at, update.pk))
 

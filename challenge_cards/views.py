@@ -37,6 +37,10 @@ STALE_MESSAGE = (
     "Someone else updated this card after you opened the page. Their change is shown below; "
     "your entries are kept. Check them and submit again."
 )
+CERTIFY_STALE_MESSAGE = (
+    "Someone else updated this card after you opened the page. The card as it is now is shown below; "
+    "check the draft against it and certify again."
+)
 
 
 def _page(request: HttpRequest, queryset: QuerySet, size: int = PAGE_SIZE) -> Page:
@@ -93,19 +97,25 @@ def _card_page(request: HttpRequest, card: ChallengeCard, *, status: int = 200, 
     timeline = list(selectors.card_timeline(user, card))
     actions = list(selectors.card_actions(user, card))
     roles = roles_of(user)
+    pending = [u for u in timeline if u.certification == Certification.PENDING]
+    for update in pending:
+        update.card = card  # the card (and its agency) is loaded already: no query per draft
+        update.may_certify = permissions.can_certify(user, update)
     context = {
         "nav": "cards",
         "card": card,
         "roles": roles,
         "timeline": timeline,
-        "pending": [u for u in timeline if u.certification == Certification.PENDING],
-        "can_certify": card.agency_id in roles.deputy_of,
+        "pending": pending,
+        "can_certify": card.agency_id in roles.deputy_of or any(u.may_certify for u in pending),
+        "certify_error": forms_.get("certify_error"),
         "agency_actions": [a for a in actions if a.owned_by == ActionOwnerSide.AGENCY],
         "omb_actions": [a for a in actions if a.owned_by == ActionOwnerSide.OMB],
         "evidence": list(selectors.card_evidence(user, card)),
         "can_update": can_update,
         "can_add_action": can_add_action,
-        "can_edit_actions": can_add_action or roles.omb_admin,
+        "can_edit_agency_actions": permissions.can_edit_actions_of(user, card, ActionOwnerSide.AGENCY),
+        "can_edit_omb_actions": permissions.can_edit_actions_of(user, card, ActionOwnerSide.OMB),
         "can_review": permissions.can_review_card(user, card),
         "update_form": forms_.get("update_form") or (forms.CardUpdateForm(card=card) if can_update else None),
         "action_form": forms_.get("action_form") or (forms.ActionAddForm(card=card) if can_add_action else None),
@@ -165,9 +175,19 @@ def _stale_card_page(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def update_certify(request: HttpRequest, pk: int) -> HttpResponse:
-    update = get_object_or_404(CardUpdate.objects.visible_to(request.user).select_related("card"), pk=pk)
+    update = get_object_or_404(CardUpdate.objects.visible_to(request.user).select_related("card__agency"), pk=pk)
+    if not permissions.can_certify(request.user, update):
+        raise PermissionDenied("Only the agency's deputy secretary certifies a pending update.")
+    version = forms.VersionForm(request.POST)
     try:
-        services.card_update_certify(actor=request.user, update=update)
+        if not version.is_valid():  # a page without the version the deputy saw: treat as stale
+            raise services.StaleWrite(None)
+        services.card_update_certify(
+            actor=request.user, update=update, expected_version=version.cleaned_data["version"]
+        )
+    except services.StaleWrite:
+        card = selectors.card_detail(request.user, update.card_id)
+        return _card_page(request, card, status=409, certify_error=CERTIFY_STALE_MESSAGE)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -446,8 +466,9 @@ def card_issue(request: HttpRequest) -> HttpResponse:
     if not permissions.can_issue_cards(request.user):
         raise PermissionDenied("Only OMB admins issue challenge cards.")
     if request.method == "GET":
-        meeting = request.GET.get("meeting", "")
-        form = forms.CardIssueForm(initial={"meeting": int(meeting)} if meeting.isdigit() else None)
+        start = forms.CardIssueStartForm(request.GET)
+        meeting = start.cleaned_data["meeting"] if start.is_valid() else None
+        form = forms.CardIssueForm(initial={"meeting": meeting} if meeting else None)
         return render(request, "challenge_cards/card_issue.html", {"nav": "issue", "form": form})
     form = forms.CardIssueForm(request.POST)
     step = request.POST.get("step", "preview")
@@ -494,9 +515,10 @@ def review_board(request: HttpRequest) -> HttpResponse:
     _require_omb(request)
     context = selectors.meeting_context(request.user)
     cards = selectors.review_board(request.user, context["last_meeting"])
-    agency_id = request.GET.get("agency")
-    if agency_id and agency_id.isdigit():
-        cards = cards.filter(agency_id=int(agency_id))
+    board_filter = forms.ReviewBoardFilterForm(request.GET)
+    agency_id = board_filter.cleaned_data["agency"] if board_filter.is_valid() else None
+    if agency_id:
+        cards = cards.filter(agency_id=agency_id)
     page = _page(request, cards)
     can_review = permissions.can_review_card(request.user)
     rows = [(card, forms.ReviewForm(card=card) if can_review else None) for card in page]
@@ -505,9 +527,9 @@ def review_board(request: HttpRequest) -> HttpResponse:
         page=page,
         rows=rows,
         agencies=Agency.objects.active().order_by("name"),
-        agency_id=int(agency_id) if agency_id and agency_id.isdigit() else None,
+        agency_id=agency_id,
         can_review=can_review,
-        query=f"agency={agency_id}" if agency_id and agency_id.isdigit() else "",
+        query=f"agency={agency_id}" if agency_id else "",
     )
     return render(request, "challenge_cards/review_board.html", context)
 

@@ -71,18 +71,23 @@ def _due_event(uid: str, day: datetime.date, summary: str, url: str, description
 
 
 def feed_ics(user) -> bytes:
-    """The feed: council meetings, and due dates of their agencies' (for OMB, their own) cards and actions."""
+    """The feed: council meetings, and due dates of their agencies' (for OMB, their own) cards and actions.
+
+    Everything starts from visible_to(user) and is only narrowed: someone whose role ended
+    sees nothing more through the feed than on the pages (that is, nothing).
+    """
     roles = roles_of(user)
     cal = _calendar("PMC challenge cards")
     since = timezone.now() - datetime.timedelta(days=120)
     for meeting in Meeting.objects.visible_to(user).filter(starts_at__gte=since).exclude(status="cancelled"):
         cal.add_component(meeting_event(meeting))
+    cards = ChallengeCard.objects.visible_to(user).open()
+    actions = FollowUpAction.objects.visible_to(user)
     if roles.agency_ids:
-        cards = ChallengeCard.objects.visible_to(user).open()
-        actions = FollowUpAction.objects.visible_to(user).filter(Q(card__disposition="open") | Q(owner=user))
-    else:
-        cards = ChallengeCard.objects.open().filter(issued_by=user)
-        actions = FollowUpAction.objects.filter(owner=user)
+        actions = actions.filter(Q(card__disposition="open") | Q(owner=user))
+    else:  # OMB: all cards are visible; the feed keeps to the cards they issued and the actions they own
+        cards = cards.filter(issued_by=user)
+        actions = actions.filter(owner=user)
     for card in cards.select_related("agency"):
         cal.add_component(
             _due_event(

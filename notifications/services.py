@@ -21,7 +21,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from agencies.models import Agency, Role
-from agencies.roles import roles_of
+from agencies.roles import prime_roles, roles_of
+from challenge_cards import permissions
 from challenge_cards.models import ActionOwnerSide, CardUpdate, ChallengeCard, FollowUpAction, Meeting
 
 from . import emails, rules, webhooks
@@ -252,19 +253,23 @@ def _plan_stale_cards(due: rules.DueReminder) -> list[Planned]:
 def _plan_overdue_actions(now: datetime.datetime) -> list[Planned]:
     today = timezone.localdate(now)
     actions = list(
-        FollowUpAction.objects.overdue(today).filter(card__disposition="open").select_related("card__agency")
+        FollowUpAction.objects.overdue(today).filter(card__disposition="open").select_related("card__agency", "owner")
     )
     if not actions:
         return []
     delegates = rules.agency_people({a.card.agency_id for a in actions}, roles=(Role.DELEGATE,))
+    # One user object per owner, roles loaded for all at once: an owner who may not see the card hears nothing.
+    owners = {a.owner_id: a.owner for a in actions if a.owner_id}
+    prime_roles(owners.values())
     planned: list[Planned] = []
     for action in actions:
         recipients: list[int] = []
-        if action.owner_id:
+        owner_told = bool(action.owner_id) and permissions.can_view_card(owners[action.owner_id], action.card)
+        if owner_told:
             recipients.append(action.owner_id)
         if action.owned_by == ActionOwnerSide.AGENCY:
             recipients += [uid for uid, _ in delegates.get(action.card.agency_id, [])]
-        elif not action.owner_id and action.card.issued_by_id:
+        elif not owner_told and action.card.issued_by_id:
             recipients.append(action.card.issued_by_id)
         for user_id in dict.fromkeys(recipients):
             planned.append(

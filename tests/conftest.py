@@ -5,6 +5,12 @@ import pytest
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _meetings_start_two_weeks_out():
+    """Factory meetings count from two weeks out in every test: a suite-long sequence would pass 2100."""
+    factories.MeetingFactory.reset_sequence()
+
+
 @pytest.fixture
 def agency(db):
     return factories.AgencyFactory(name="Department of the Treasury", abbreviation="TREAS")

@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agencies.models import Agency
+from agencies.roles import roles_of
+from challenge_cards import services
 from challenge_cards.models import (
     ActionOwnerSide,
     ActionStatus,
@@ -101,8 +104,9 @@ class MeetingInputSerializer(StrictSerializer):
     def validate_starts_at(self, value):
         if timezone.is_naive(value):
             raise serializers.ValidationError("Give the time with its time zone.")
-        if not 2000 <= value.year <= 2100:
-            raise serializers.ValidationError("Give a date between 2000 and 2100.")
+        first, last = services.MEETING_YEARS  # the service checks the same; refused here before any conversion
+        if not first <= value.year <= last:
+            raise serializers.ValidationError(services.MEETING_YEARS_MESSAGE)
         return value.astimezone(datetime.UTC)  # PostgreSQL refuses offsets past 15:59
 
 
@@ -313,12 +317,28 @@ class VisibleCardField(serializers.PrimaryKeyRelatedField):
         return ChallengeCard.objects.visible_to(self.context["request"].user)
 
 
+@extend_schema_field(serializers.IntegerField(allow_null=True, help_text="A user id: OMB staff or agency people."))
+class OwnerField(serializers.PrimaryKeyRelatedField):
+    """An owner the caller may name: OMB staff, or a current member of an agency the caller sees.
+
+    Anyone else is 'does not exist' (no hint that the id is a user); whether the owner fits the
+    action's side and card is the service's rule (services._validate_owner), a 400 on "owner".
+    """
+
+    def get_queryset(self):
+        user = self.context["request"].user
+        people = User.objects.filter(is_active=True)
+        roles = roles_of(user)
+        if roles.is_omb:
+            return people
+        member = Q(memberships__agency_id__in=roles.agency_ids, memberships__ended_on__isnull=True)
+        return people.filter(Q(omb_role__isnull=False) | member).distinct()
+
+
 class ActionCreateSerializer(StrictSerializer):
     card = VisibleCardField()
     description = serializers.CharField(max_length=500)
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), allow_null=True, required=False
-    )
+    owner = OwnerField(allow_null=True, required=False)
     owner_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
     owned_by = serializers.ChoiceField(choices=ActionOwnerSide.choices, required=False)
     due_date = serializers.DateField(allow_null=True, required=False)
@@ -328,9 +348,7 @@ class ActionChangeSerializer(StrictSerializer):
     """PATCH: a new due date, a new owner, or both."""
 
     due_date = serializers.DateField(allow_null=True, required=False)
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(is_active=True), allow_null=True, required=False
-    )
+    owner = OwnerField(allow_null=True, required=False)
     owner_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
     owned_by = serializers.ChoiceField(choices=ActionOwnerSide.choices, required=False)
 

@@ -178,3 +178,29 @@ def test_the_schema_and_swagger_ui_are_served_without_a_cdn(client, db):
     html = docs.content.decode()
     assert "swagger-ui" in html
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+
+
+MEETING_YEARS_ERROR = {"starts_at": ["Give a date between 2000 and 2100."]}
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "errors"),
+    [
+        ("9999-12-31T23:00:00-05:00", {"starts_at": ["Datetime value out of range."]}),  # DRF refuses it first
+        ("2101-01-05T10:00:00-05:00", MEETING_YEARS_ERROR),
+        ("1999-01-05T10:00:00Z", MEETING_YEARS_ERROR),
+    ],
+)
+def test_a_meeting_outside_2000_to_2100_is_a_400_on_starts_at(world, starts_at, errors):
+    client = client_for(world["users"]["omb_admin"])
+    body = assert_problem(client.post("/api/v1/meetings/", {"starts_at": starts_at}, format="json"), 400)
+    assert body["errors"] == errors
+    meeting = world["meeting"]
+    response = client.patch(
+        f"/api/v1/meetings/{meeting.pk}/",
+        {"starts_at": starts_at},
+        format="json",
+        HTTP_IF_MATCH=etag_for("meeting", meeting),
+    )
+    assert assert_problem(response, 400)["errors"] == errors
+    assert client.get("/api/v1/meetings/").status_code == 200

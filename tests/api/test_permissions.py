@@ -217,3 +217,63 @@ def test_a_user_without_any_role_sees_no_cards(world):
     response = client_for(loner).get("/api/v1/cards/")
     assert response.status_code == 200
     assert response.json()["count"] == 0
+
+
+def _add_action(world, role, **body):
+    payload = {"card": world["own_card"].pk, "description": "SECRET TREASURY PLAN", **body}
+    return client_for(world["users"][role]).post("/api/v1/actions/", payload, format="json")
+
+
+def test_an_action_owner_outside_the_caller_s_reach_does_not_exist(world):
+    """Another agency's deputy cannot be named (nor their name read back) through an action's owner."""
+    from challenge_cards.models import FollowUpAction
+
+    other = world["users"]["other_deputy"]
+    for owned_by in ("omb", "agency"):
+        response = _add_action(world, "delegate", owner=other.pk, owned_by=owned_by)
+        assert response.status_code == 400, response.content
+        assert list(response.json()["errors"]) == ["owner"]
+        assert other.get_full_name() not in response.content.decode()
+    assert not FollowUpAction.objects.filter(description="SECRET TREASURY PLAN").exists()
+
+
+def test_an_owner_on_the_wrong_side_is_a_400_on_owner(world):
+    deputy, admin = world["users"]["deputy"], world["users"]["omb_admin"]
+    response = _add_action(world, "delegate", owner=deputy.pk, owned_by="omb")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["owner"]
+    response = _add_action(world, "omb_admin", owner=world["users"]["other_deputy"].pk, owned_by="omb")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["owner"]
+    response = _add_action(world, "delegate", owner=admin.pk, owned_by="omb")
+    assert response.status_code == 201 and response.json()["owner"] == admin.pk
+    action = world["own_action"]
+    response = client_for(deputy).patch(
+        f"/api/v1/actions/{action.pk}/",
+        {"owner": world["users"]["other_deputy"].pk},
+        format="json",
+        HTTP_IF_MATCH=etag_for("action", action),
+    )
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["owner"]
+
+
+@pytest.mark.parametrize("role", ["deputy", "delegate"])
+@pytest.mark.parametrize(
+    ("method", "suffix", "body"),
+    [
+        ("post", "complete/", {"note": "Done."}),
+        ("post", "drop/", {"reason": "Not needed."}),
+        ("patch", "", {"due_date": "2031-01-31"}),
+        ("patch", "", {"owned_by": "agency", "owner_name": "CHCO"}),
+    ],
+)
+def test_agency_users_read_but_cannot_change_omb_owned_actions(world, role, method, suffix, body):
+    action = factories.FollowUpActionFactory(
+        card=world["own_card"], owned_by="omb", owner=world["users"]["omb_admin"], owner_name=""
+    )
+    client = client_for(world["users"][role])
+    assert client.get(f"/api/v1/actions/{action.pk}/").status_code == 200
+    response = getattr(client, method)(
+        f"/api/v1/actions/{action.pk}/{suffix}", body, format="json", HTTP_IF_MATCH=etag_for("action", action)
+    )
+    assert response.status_code == 403, response.content
+    action.refresh_from_db()
+    assert (action.status, action.owned_by, action.version) == ("open", "omb", 1)

@@ -340,6 +340,25 @@ def test_meetings_are_scheduled_changed_and_cancelled_through_services(client, a
     assert client.get(url).context["has_change_permission"] is False
 
 
+def test_a_meeting_edited_on_a_stale_page_does_not_revert_a_change_made_since(client, admin_user, meeting):
+    client.force_login(admin_user)
+    url = reverse("admin:challenge_cards_meeting_change", args=[meeting.pk])
+    data = form_data(client.get(url))
+    assert data["loaded_updated_at"]
+    services.meeting_update(actor=admin_user, meeting=meeting, location="Roosevelt Room")  # someone else, meanwhile
+    data.update(agenda_notes="New agenda")
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "Someone else changed this meeting after you opened it." in refused.content.decode()
+    meeting.refresh_from_db()
+    assert (meeting.location, meeting.agenda_notes) == ("Roosevelt Room", "")
+    data = form_data(client.get(url))
+    data.update(agenda_notes="New agenda")
+    assert client.post(url, data).status_code == 302
+    meeting.refresh_from_db()
+    assert (meeting.location, meeting.agenda_notes) == ("Roosevelt Room", "New agenda")
+
+
 def test_card_history_admin_is_read_only(client, admin_user, card, deputy):
     update = services.card_update(actor=deputy, card=card, expected_version=None, status="in_progress")
     model_admin = admin.site._registry[CardUpdate]

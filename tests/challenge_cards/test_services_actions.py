@@ -231,3 +231,60 @@ def test_an_action_with_no_recorded_creator_can_still_be_worked(card, deputy):
     services.action_complete(actor=deputy, action=action, expected_version=1)
     action.refresh_from_db()
     assert action.status == ActionStatus.DONE
+
+
+@pytest.mark.parametrize("owner", ["other_deputy", "deputy"])
+def test_an_omb_owned_action_needs_an_omb_owner(card, delegate, request, owner):
+    """Naming another agency's deputy (or anyone outside OMB) on an OMB-side action would tell them about this card."""
+    with pytest.raises(ValidationError) as error:
+        services.action_add(
+            actor=delegate, card=card, description="Secret plan", owner=request.getfixturevalue(owner), owned_by="omb"
+        )
+    assert "owner" in error.value.message_dict
+    assert not FollowUpAction.objects.exists()
+
+
+def test_reassigning_to_omb_needs_an_omb_owner(action, deputy, other_deputy, omb_viewer_user):
+    with pytest.raises(ValidationError) as error:
+        services.action_reassign(actor=deputy, action=action, expected_version=1, owner=other_deputy, owned_by="omb")
+    assert "owner" in error.value.message_dict
+    action.refresh_from_db()
+    assert (action.owner, action.owned_by, action.version) == (None, ActionOwnerSide.AGENCY, 1)
+    services.action_reassign(actor=deputy, action=action, expected_version=1, owner=omb_viewer_user, owned_by="omb")
+    action.refresh_from_db()
+    assert (action.owner, action.owned_by) == (omb_viewer_user, ActionOwnerSide.OMB)
+
+
+def test_a_parent_agency_member_may_own_a_sub_agency_card_action(agency, deputy, delegate, meeting, priority):
+    irs = factories.AgencyFactory(name="Internal Revenue Service", abbreviation="IRS", parent=agency)
+    irs_card = factories.ChallengeCardFactory(agency=irs, meeting=meeting, priority=priority)
+    action = services.action_add(actor=delegate, card=irs_card, description="Staff the phones", owner=deputy)
+    assert action.owner == deputy
+
+
+@pytest.fixture
+def omb_action(card, admin_user):
+    return factories.FollowUpActionFactory(card=card, owned_by=ActionOwnerSide.OMB, owner=admin_user, owner_name="")
+
+
+@pytest.mark.parametrize("who", ["deputy", "delegate"])
+@pytest.mark.parametrize("write", ["complete", "drop", "reassign", "due_date"])
+def test_agency_editors_cannot_change_omb_owned_actions(omb_action, card, request, who, write):
+    actor = request.getfixturevalue(who)
+    with pytest.raises(PermissionDenied):
+        _every_action_write(actor, omb_action, card)[write]()
+    omb_action.refresh_from_db()
+    assert (omb_action.status, omb_action.version, omb_action.owned_by) == ("open", 1, ActionOwnerSide.OMB)
+    assert not card.updates.exists()
+
+
+def test_agency_editors_cannot_reopen_an_omb_owned_action(omb_action, deputy, admin_user):
+    services.action_complete(actor=admin_user, action=omb_action, expected_version=1)
+    with pytest.raises(PermissionDenied):
+        services.action_reopen(actor=deputy, action=omb_action, expected_version=2)
+
+
+def test_omb_admins_work_omb_owned_actions(omb_action, admin_user):
+    services.action_complete(actor=admin_user, action=omb_action, expected_version=1)
+    omb_action.refresh_from_db()
+    assert omb_action.status == ActionStatus.DONE

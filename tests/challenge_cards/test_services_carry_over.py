@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from challenge_cards import services
 from challenge_cards.models import (
@@ -76,9 +78,37 @@ def test_carry_over_continues_the_card_at_the_next_meeting(admin_user, old_card,
     assert carried.kind == UpdateKind.CARRIED_OVER
     assert carried.author == admin_user
     assert carried.changes["carried_over_to"] == [None, new_card.pk]
-    issued = new_card.updates.get()
-    assert issued.kind == UpdateKind.ISSUED
+    issued = new_card.updates.get(kind=UpdateKind.ISSUED)
     assert issued.changes["carried_over_from"] == [None, old_card.pk]
+
+
+def test_moved_actions_get_a_new_version_and_one_history_row_each(admin_user, old_card, february):
+    moving = factories.FollowUpActionFactory.create_batch(3, card=old_card)
+    done = factories.FollowUpActionFactory(card=old_card, status=ActionStatus.DONE, completed_at=old_card.issued_at)
+    new_card = services.card_carry_over(actor=admin_user, card=old_card, expected_version=1, reason="Not yet.")
+    rows = list(new_card.updates.filter(kind=UpdateKind.ACTION).order_by("id"))
+    assert [row.changes for row in rows] == [
+        {"action": [None, action.pk], "carried_over_from": [None, old_card.pk]} for action in moving
+    ]
+    assert {row.author for row in rows} == {admin_user}
+    assert [row.note for row in rows] == [action.description for action in moving]
+    for action in moving:
+        action.refresh_from_db()
+        assert (action.card, action.version) == (new_card, 2)
+    done.refresh_from_db()
+    assert (done.card, done.version) == (old_card, 1)
+
+
+def test_carrying_over_costs_the_same_queries_for_more_actions(admin_user, agency, priority, february, january):
+    def carry(count: int, title: str) -> int:
+        card = factories.ChallengeCardFactory(agency=agency, meeting=january, priority=priority, title=title)
+        factories.FollowUpActionFactory.create_batch(count, card=card)
+        with CaptureQueriesContext(connection) as queries:
+            services.card_carry_over(actor=admin_user, card=card, expected_version=1, reason="Not yet.")
+        return len(queries.captured_queries)
+
+    carry(1, "Warm-up")  # the first call loads the actor's roles and settings once
+    assert carry(1, "One action") == carry(6, "Six actions")
 
 
 def test_carry_count_keeps_counting(admin_user, old_card, february):

@@ -2,9 +2,12 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
-from challenge_cards import services, signals
-from challenge_cards.models import CardStatus, CardUpdate, Certification, Rating
+from agencies.models import Membership
+from agencies.roles import forget_roles
+from challenge_cards import selectors, services, signals
+from challenge_cards.models import CardStatus, CardUpdate, Certification, Rating, UpdateKind
 from tests import factories
 
 
@@ -85,8 +88,97 @@ def test_deputy_certifies_the_draft_and_it_reaches_the_card_and_omb(
     assert certified.certification == Certification.CERTIFIED
     assert certified.certified_by == deputy
     assert certified.certified_at is not None
-    assert updates_sent == [draft.pk]
+    entry = CardUpdate.objects.get(card=card, kind=UpdateKind.CERTIFIED)
+    assert updates_sent == [entry.pk]
     assert CardUpdate.objects.visible_to(admin_user).filter(pk=draft.pk).exists()
+
+
+def test_certifying_records_its_own_entry_with_the_real_old_and_new_values(
+    certifying_agency, deputy, delegate, meeting
+):
+    card = factories.ChallengeCardFactory(
+        agency=certifying_agency, meeting=meeting, metric_name="Hires", metric_value=100, metric_target=400
+    )
+    draft = services.card_update(
+        actor=delegate, card=card, expected_version=1, status=CardStatus.IN_PROGRESS, metric_value=250, note="Hired."
+    )
+    services.card_update_certify(actor=deputy, update=draft, expected_version=1)
+    entry = CardUpdate.objects.get(card=card, kind=UpdateKind.CERTIFIED)
+    assert (entry.author, entry.on_behalf_of) == (deputy, None)
+    assert entry.changes == {"status": ["not_started", "in_progress"], "metric_value": ["100.00", "250"]}
+    assert entry.status_to == CardStatus.IN_PROGRESS
+    assert f"draft update {draft.pk}" in entry.note
+    draft.refresh_from_db()
+    assert (draft.certification, draft.certified_by) == (Certification.CERTIFIED, deputy)
+
+
+def test_a_draft_whose_fields_changed_since_is_refused_not_applied(certifying_agency, deputy, delegate, meeting):
+    card = factories.ChallengeCardFactory(
+        agency=certifying_agency, meeting=meeting, metric_name="Hires", metric_value=100, metric_target=400
+    )
+    draft = services.card_update(actor=delegate, card=card, expected_version=1, metric_value=10, note="Draft.")
+    services.card_update(actor=deputy, card=card, expected_version=1, metric_value=50, note="Newer, by the deputy.")
+    with pytest.raises(ValidationError) as error:
+        services.card_update_certify(actor=deputy, update=draft, expected_version=2)
+    assert error.value.messages == ["The card changed since this draft was written; ask for a new update."]
+    card.refresh_from_db()
+    draft.refresh_from_db()
+    assert (card.metric_value, card.version) == (50, 2)
+    assert draft.certification == Certification.PENDING
+    assert not CardUpdate.objects.filter(card=card, kind=UpdateKind.CERTIFIED).exists()
+
+
+def test_a_draft_is_certified_when_only_other_fields_changed_since(certifying_agency, card, deputy, delegate):
+    draft = services.card_update(actor=delegate, card=card, expected_version=1, agency_rating=Rating.YELLOW)
+    services.card_update(actor=deputy, card=card, expected_version=1, status=CardStatus.IN_PROGRESS)
+    services.card_update_certify(actor=deputy, update=draft, expected_version=2)
+    card.refresh_from_db()
+    assert (card.status, card.agency_rating, card.version) == (CardStatus.IN_PROGRESS, Rating.YELLOW, 3)
+
+
+def test_certifying_against_a_card_version_the_deputy_did_not_see_is_stale(certifying_agency, card, deputy, delegate):
+    draft = services.card_update(actor=delegate, card=card, expected_version=1, agency_rating=Rating.YELLOW)
+    services.card_update(actor=deputy, card=card, expected_version=1, status=CardStatus.IN_PROGRESS)
+    with pytest.raises(services.StaleWrite):
+        services.card_update_certify(actor=deputy, update=draft, expected_version=1)
+    draft.refresh_from_db()
+    assert draft.certification == Certification.PENDING
+
+
+@pytest.fixture
+def irs_card(agency, meeting, priority):
+    irs = factories.AgencyFactory(
+        name="Internal Revenue Service", abbreviation="IRS", parent=agency, certification_required=True
+    )
+    return factories.ChallengeCardFactory(agency=irs, meeting=meeting, priority=priority)
+
+
+def test_the_parent_deputy_named_on_a_sub_agency_draft_sees_and_certifies_it(irs_card, deputy, delegate):
+    draft = services.card_update(actor=delegate, card=irs_card, expected_version=1, status=CardStatus.IN_PROGRESS)
+    assert (draft.certification, draft.on_behalf_of) == (Certification.PENDING, deputy)
+    assert list(selectors.awaiting_my_certification(deputy)) == [draft]
+    services.card_update_certify(actor=deputy, update=draft, expected_version=1)
+    irs_card.refresh_from_db()
+    assert irs_card.status == CardStatus.IN_PROGRESS
+
+
+def test_a_parent_deputy_not_named_on_the_draft_does_not_certify_it(irs_card, agency, deputy, delegate):
+    draft = services.card_update(actor=delegate, card=irs_card, expected_version=1, status=CardStatus.IN_PROGRESS)
+    # The deputy changes: the draft named the one who left; the new one is not named, the old one is no deputy.
+    Membership.objects.filter(user=deputy).update(ended_on=timezone.localdate())
+    successor = factories.deputy_of(agency, user__username="deputy.treas.new")
+    for user in (deputy, successor):
+        forget_roles(user)
+        assert list(selectors.awaiting_my_certification(user)) == []
+        with pytest.raises(PermissionDenied):
+            services.card_update_certify(actor=user, update=draft)
+
+
+def test_evidence_is_in_the_card_history_on_behalf_of_the_deputy(card, deputy, delegate):
+    services.evidence_add(actor=delegate, card=card, title="Hiring plan", url="https://example.gov/plan")
+    entry = CardUpdate.objects.get(card=card)
+    assert (entry.kind, entry.author, entry.on_behalf_of) == (UpdateKind.UPDATE, delegate, deputy)
+    assert entry.changes == {"evidence": [None, "Hiring plan"]}
 
 
 def test_certified_metric_value_reaches_the_card(certifying_agency, deputy, delegate, meeting):

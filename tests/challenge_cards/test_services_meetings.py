@@ -39,6 +39,47 @@ def test_a_time_without_a_zone_is_refused(admin_user):
     assert "starts_at" in error.value.message_dict
 
 
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        datetime.datetime(9999, 12, 31, 23, 0, tzinfo=EASTERN),  # year 10000 in UTC: overflows
+        datetime.datetime(2101, 1, 5, 10, 0, tzinfo=EASTERN),
+        datetime.datetime(1999, 12, 31, 10, 0, tzinfo=EASTERN),
+        datetime.datetime(1, 1, 1, 10, 0, tzinfo=UTC),
+    ],
+)
+def test_a_meeting_outside_2000_to_2100_is_refused_everywhere(admin_user, meeting, starts_at):
+    with pytest.raises(ValidationError) as error:
+        services.meeting_schedule(actor=admin_user, starts_at=starts_at)
+    assert error.value.message_dict == {"starts_at": ["Give a date between 2000 and 2100."]}
+    with pytest.raises(ValidationError) as error:
+        services.meeting_update(actor=admin_user, meeting=meeting, starts_at=starts_at)
+    assert "starts_at" in error.value.message_dict
+    assert Meeting.objects.count() == 1
+    assert list(Meeting.objects.values_list("starts_at", flat=True)) == [meeting.starts_at]
+
+
+def test_a_meeting_in_2100_is_accepted(admin_user):
+    meeting = services.meeting_schedule(actor=admin_user, starts_at=_at(2100, 12, 14))
+    assert meeting.starts_at.year == 2100
+
+
+def test_meeting_update_refuses_a_change_made_on_a_stale_copy(admin_user, meeting):
+    loaded = meeting.updated_at
+    services.meeting_update(actor=admin_user, meeting=meeting, location="Roosevelt Room")
+    with pytest.raises(services.StaleWrite):
+        services.meeting_update(
+            actor=admin_user, meeting=meeting, expected_updated_at=loaded, agenda_notes="New agenda"
+        )
+    meeting.refresh_from_db()
+    assert (meeting.location, meeting.agenda_notes) == ("Roosevelt Room", "")
+    services.meeting_update(
+        actor=admin_user, meeting=meeting, expected_updated_at=meeting.updated_at, agenda_notes="New agenda"
+    )
+    meeting.refresh_from_db()
+    assert (meeting.location, meeting.agenda_notes) == ("Roosevelt Room", "New agenda")
+
+
 def test_a_clash_with_another_meeting_is_refused(admin_user):
     services.meeting_schedule(actor=admin_user, starts_at=_at(2026, 1, 13))
     with pytest.raises(ValidationError) as error:

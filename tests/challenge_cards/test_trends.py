@@ -62,6 +62,28 @@ def test_a_draft_awaiting_certification_is_not_in_the_series(world, deputy):
     assert [p.value for p in _trend(card).points] == [D("28"), D("20"), D("12")]
 
 
+def test_a_certified_draft_is_in_the_series_once_when_it_took_effect(world, deputy, agency):
+    card = world["phones"]
+    agency.certification_required = True
+    agency.save()
+    delegate = factories.delegate_of(agency, user__username="delegate.treas")
+    card.refresh_from_db()
+    with time_machine.travel(at(11, 22), tick=False):
+        draft = services.card_update(
+            actor=delegate, card=card, expected_version=card.version, metric_value=D("9"), note="Draft."
+        )
+    with time_machine.travel(at(11, 24), tick=False):
+        services.card_update_certify(actor=deputy, update=draft, expected_version=card.version)
+    history = CardUpdate.objects.visible_to(deputy).filter(card=card)
+    assert history.filter(changes__has_key="metric_value").count() == 4  # two posted, the draft, its certification
+    points = _trend(card).points
+    assert [(p.date, p.value) for p in points[-2:]] == [
+        (datetime.date(2026, 11, 20), D("12")),
+        (datetime.date(2026, 11, 24), D("9")),
+    ]
+    assert [p.value for p in points].count(D("9")) == 1
+
+
 def test_pace_is_linear_from_the_value_at_issue_to_the_target_at_the_due_date(world):
     card = world["phones"]  # 28 on Nov 10 → 3 on Dec 8: 28 days, -0.893 a day
     assert trends.expected_on(_trend(card).plan, datetime.date(2026, 11, 24)) == D("15.50")

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from icalendar import Calendar
 
 from notifications import services
@@ -120,6 +121,30 @@ def test_another_agencys_cards_are_not_in_my_feed(client, other_deputy, card):
     response = client.get(reverse("notifications:calendar_feed", args=[feed.token]))
     uids = {str(e["uid"]) for e in Calendar.from_ical(response.content).walk("VEVENT")}
     assert f"card-{card.pk}-due@challenge-cards.omb.gov" not in uids
+
+
+def test_someone_whose_role_ended_sees_nothing_in_their_feed(client, deputy, admin_user, card, meeting):
+    action = factories.FollowUpActionFactory(card=card, owner=deputy, owner_name="")
+    card.issued_by = admin_user
+    card.save()
+    feeds = {user: services.calendar_feed_of(user).token for user in (deputy, admin_user)}
+    deputy.memberships.update(ended_on=timezone.localdate())
+    admin_user.omb_role.delete()
+    for user, token in feeds.items():
+        response = client.get(reverse("notifications:calendar_feed", args=[token]))
+        assert response.status_code == 200
+        assert not list(Calendar.from_ical(response.content).walk("VEVENT")), user
+        assert action.description not in response.content.decode()
+
+
+def test_an_omb_feed_keeps_to_the_cards_they_issued_and_actions_they_own(client, admin_user, card, meeting, priority):
+    mine = factories.ChallengeCardFactory(meeting=meeting, priority=priority, issued_by=admin_user)
+    action = factories.FollowUpActionFactory(card=card, owner=admin_user, owner_name="", owned_by="omb")
+    response = client.get(reverse("notifications:calendar_feed", args=[services.calendar_feed_of(admin_user).token]))
+    uids = {str(e["uid"]) for e in Calendar.from_ical(response.content).walk("VEVENT")}
+    assert f"card-{mine.pk}-due@challenge-cards.omb.gov" in uids
+    assert f"card-{card.pk}-due@challenge-cards.omb.gov" not in uids
+    assert f"action-{action.pk}-due@challenge-cards.omb.gov" in uids
 
 
 def test_omb_admins_see_permanent_delivery_failures(client, admin_user, deputy):

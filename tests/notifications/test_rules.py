@@ -5,6 +5,8 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from challenge_cards import services as card_services
 from challenge_cards.models import Disposition, Meeting
@@ -186,6 +188,40 @@ def test_an_overdue_action_tells_its_owner_and_the_delegates_once(council, deleg
         ("action_overdue", "chco.treas", "due:2026-11-16"),
         ("action_overdue", "delegate.treas", "due:2026-11-16"),
     }
+
+
+def test_an_overdue_action_is_not_told_to_an_owner_who_may_not_see_the_card(
+    council, delegate, deputy, admin_user, other_deputy
+):
+    card = council["card"]
+    due = datetime.date(2026, 11, 16)
+    # Rows the services refuse today (older data, the admin of old): another agency's deputy as owner.
+    factories.FollowUpActionFactory(card=card, owner=other_deputy, owned_by="omb", owner_name="", due_date=due)
+    factories.FollowUpActionFactory(card=card, owner=other_deputy, owner_name="", due_date=due)
+    # An owner whose membership ended since.
+    gone = factories.delegate_of(card.agency, user__username="gone.treas")
+    factories.FollowUpActionFactory(card=card, owner=gone, owner_name="", due_date=due)
+    gone.memberships.update(ended_on=datetime.date(2026, 11, 10))
+    with time_machine.travel(at("2026-11-17", 6), tick=False):
+        services.reminders_scan()
+    told = {username for _rule, username, _occurrence in keys(rule=Rule.ACTION_OVERDUE)}
+    assert told == {"delegate.treas", "omb.admin"}  # the agency's delegate; OMB's side falls back to the issuer
+
+
+def test_the_overdue_scan_costs_the_same_queries_for_more_owners(council):
+    card = council["card"]
+
+    def scan(day: str, owners: int) -> int:
+        due = datetime.date.fromisoformat(day) - datetime.timedelta(days=1)
+        for n in range(owners):
+            owner = factories.viewer_of(card.agency, user__username=f"owner.{day}.{n}")
+            factories.FollowUpActionFactory(card=card, owner=owner, owner_name="", due_date=due)
+        with time_machine.travel(at(day, 6), tick=False), CaptureQueriesContext(connection) as queries:
+            services.reminders_scan()
+        card.actions.update(status="dropped", dropped_reason="Counted.")
+        return len(queries.captured_queries)
+
+    assert scan("2026-11-17", 1) == scan("2026-11-18", 5)
 
 
 def test_issuing_a_card_notifies_the_deputy_and_delegates_in_the_same_transaction(

@@ -61,6 +61,7 @@ def test_fifteen_minutes_without_a_request_sign_the_user_out(client, person):
     assert "_auth_user_id" not in client.session
     event = AuditEvent.objects.get(action="auth.session_expired")
     assert event.actor == person and event.details == {"reason": "idle"}
+    assert len(event.request_id) == 32  # the audit middleware runs before the timeout check
 
 
 def test_the_cookie_and_stored_session_never_outlive_the_absolute_lifetime(client, person):

@@ -82,12 +82,32 @@ def test_with_certification_a_delegate_update_waits_for_the_deputy(client, deput
     client.force_login(deputy)
     home = client.get(reverse("challenge_cards:home")).content.decode()
     assert "Waiting for your certification" in home and card.title in home
-    assert client.post(reverse("challenge_cards:update_certify", args=[update.pk])).status_code == 302
+    assert 'name="version" value="1"' in client.get(card.get_absolute_url()).content.decode()
+    certify = client.post(reverse("challenge_cards:update_certify", args=[update.pk]), {"version": card.version})
+    assert certify.status_code == 302
     assert "Waiting for your certification" not in client.get(reverse("challenge_cards:home")).content.decode()
     card.refresh_from_db()
     assert card.status == CardStatus.IN_PROGRESS
     client.force_login(admin_user)
     assert "Draft note." in client.get(card.get_absolute_url()).content.decode()
+
+
+def test_certifying_from_a_stale_page_is_refused_and_shows_the_card_as_it_is(client, deputy, delegate, card):
+    card.agency.certification_required = True
+    card.agency.save()
+    draft = services.card_update(actor=delegate, card=card, expected_version=1, note="Draft note.")
+    seen = card.version
+    services.card_update(actor=deputy, card=card, expected_version=1, status=CardStatus.IN_PROGRESS, note="Mine.")
+    client.force_login(deputy)
+    response = client.post(reverse("challenge_cards:update_certify", args=[draft.pk]), {"version": seen})
+    assert response.status_code == 409
+    assert "check the draft against it and certify again" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.certification == Certification.PENDING
+    # Without the version the page sends, the same: nothing is certified blind.
+    assert client.post(reverse("challenge_cards:update_certify", args=[draft.pk])).status_code == 409
+    card.refresh_from_db()
+    assert card.version == 2
 
 
 def test_other_agencys_deputy_gets_404_on_every_card_url(client_for, other_deputy, card):
@@ -190,3 +210,30 @@ def test_add_action_with_owner_side(client_for, deputy, card):
     assert card.actions.get().owned_by == "omb"
     html = client_for(deputy).get(card.get_absolute_url()).content.decode()
     assert html.index("Owned by OMB") < html.index("OMB to approve the exception")
+
+
+def test_agency_users_see_omb_owned_actions_without_controls_and_cannot_change_them(
+    client_for, deputy, card, admin_user
+):
+    mine = factories.FollowUpActionFactory(card=card, description="Agency side")
+    omb = factories.FollowUpActionFactory(card=card, description="OMB side", owned_by="omb", owner=admin_user)
+    client = client_for(deputy)
+    html = client.get(card.get_absolute_url()).content.decode()
+    assert "OMB side" in html and "Agency side" in html
+    assert f"Mark done: {mine.description}" in html
+    assert f"Mark done: {omb.description}" not in html
+    assert "Drop, reassign or change the due date: OMB side" not in html
+    detail = client.get(reverse("challenge_cards:action_detail", args=[omb.pk]))
+    assert detail.status_code == 200 and "Reassign" not in detail.content.decode()
+    posts = {
+        "complete": {"version": 1},
+        "drop": {"drop-version": 1, "drop-reason": "Not needed."},
+        "reassign": {"reassign-version": 1, "reassign-owned_by": "agency", "reassign-owner_name": "CHCO"},
+        "due-date": {"due-version": 1, "due-due_date": "2031-03-01"},
+    }
+    for op, data in posts.items():
+        assert client.post(reverse("challenge_cards:action_change", args=[omb.pk, op]), data).status_code == 403, op
+    omb.refresh_from_db()
+    assert (omb.status, omb.owned_by, omb.version) == ("open", "omb", 1)
+    html = client_for(admin_user).get(card.get_absolute_url()).content.decode()
+    assert f"Mark done: {omb.description}" in html

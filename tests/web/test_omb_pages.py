@@ -214,3 +214,33 @@ def test_issue_form_starts_from_the_meeting_page(client_for, admin_user, meeting
     response = client.get(reverse("challenge_cards:card_issue") + f"?meeting={later.pk}")
     assert response.context["form"]["meeting"].value() == later.pk
     assert client.get(reverse("challenge_cards:card_issue")).context["form"]["meeting"].value() == meeting.pk
+
+
+def test_a_far_future_meeting_date_is_a_field_error_and_every_page_still_works(client_for, admin_user, deputy):
+    client = client_for(admin_user)
+    url = reverse("challenge_cards:meeting_schedule")
+    response = client.post(url, {"date": "9999-12-31", "time": "23:00", "duration_minutes": 90})
+    assert response.status_code == 400
+    assert response.context["schedule_form"].errors["date"] == ["Give a date between 2000 and 2100."]
+    assert not Meeting.objects.exists()
+    for page in (reverse("challenge_cards:meeting_list"), reverse("challenge_cards:home"), "/api/v1/meetings/"):
+        assert client.get(page).status_code == 200
+
+
+def test_review_board_ignores_an_agency_id_that_is_no_id(client_for, admin_user, agency, card):
+    client = client_for(admin_user)
+    board = reverse("challenge_cards:review_board")
+    for value in ("99999999999999999999", "-1", "0", "x", "1.5"):
+        response = client.get(board, {"agency": value})
+        assert response.status_code == 200
+        assert response.context["agency_id"] is None and response.context["query"] == ""
+        assert [row_card for row_card, _ in response.context["rows"]] == [card]
+    response = client.get(board, {"agency": agency.pk})
+    assert response.context["agency_id"] == agency.pk
+    assert client.get(board, {"agency": 2**63 - 1}).context["rows"] == []
+
+
+def test_issue_form_ignores_a_meeting_id_that_is_no_id(client_for, admin_user, meeting):
+    response = client_for(admin_user).get(reverse("challenge_cards:card_issue"), {"meeting": "99999999999999999999"})
+    assert response.status_code == 200
+    assert response.context["form"]["meeting"].value() == meeting.pk

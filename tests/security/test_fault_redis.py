@@ -1,0 +1,69 @@
+"""Fault: the Redis cache stops (and comes back) while pages and the API are in use.
+
+A second redis-server on a free port stands in for production's Redis; the machine's own
+Redis on 6379 is never touched. (Broker faults are in tests/notifications/test_worker.py.)
+"""
+
+import logging
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from rest_framework.test import APIClient
+
+from agencies.tokens import token_create
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_redis(port: int) -> subprocess.Popen:
+    command = [shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+    process = subprocess.Popen([*command, "no"], stdout=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("redis-server did not start")
+
+
+@pytest.fixture
+def redis_cache(settings):
+    port = _free_port()
+    process = _start_redis(port)
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+    }
+    state = {"process": process, "port": port}
+    yield state
+    state["process"].kill()
+    state["process"].wait(10)
+
+
+def test_pages_and_the_api_keep_working_while_redis_is_down(redis_cache, client, deputy, card, caplog, settings):
+    settings.API_THROTTLE_RATE = "3/hour"
+    _token, raw = token_create(user=deputy, name="Treasury tracker")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    client.force_login(deputy)
+    assert [api.get("/api/v1/cards/").status_code for _ in range(3)] == [200, 200, 200]
+    assert api.get("/api/v1/cards/").status_code == 429  # the throttle counts in Redis
+
+    redis_cache["process"].kill()
+    redis_cache["process"].wait(10)
+    with caplog.at_level(logging.WARNING, logger="config.api"):
+        assert api.get("/api/v1/cards/").status_code == 200  # served, unthrottled, while Redis is down
+        assert client.get(card.get_absolute_url()).status_code == 200
+        assert client.get("/cards/").status_code == 200
+    assert "API throttle skipped" in caplog.text
+
+    redis_cache["process"] = _start_redis(redis_cache["port"])  # back, empty
+    assert [api.get("/api/v1/cards/").status_code for _ in range(4)] == [200, 200, 200, 429]
