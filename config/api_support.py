@@ -9,15 +9,18 @@ import logging
 import re
 from typing import Any
 
+import orjson
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import models
 from django_filters import filters
 from django_filters import rest_framework as django_filters
-from rest_framework import exceptions, parsers, serializers
+from rest_framework import exceptions, parsers, renderers, serializers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.utils.encoders import JSONEncoder
 
 from agencies.idempotency import idempotency_claim, idempotency_complete, request_fingerprint
 from agencies.models import ApiToken
@@ -147,6 +150,70 @@ class ApiPagination(PageNumberPagination):
         return parameters
 
 
+class _TotalOf(models.Subquery):
+    """COUNT(*) of a queryset as a scalar sub-select: one value the database computes once per query."""
+
+    template = "(SELECT COUNT(*) FROM (%(subquery)s) AS total_of)"
+    output_field = models.IntegerField()
+
+    def __init__(self, queryset: models.QuerySet):
+        super().__init__(queryset.order_by().values("pk"))
+
+
+class TotalInPagePaginator(Paginator):
+    """Reads a page and the total count in one query (COUNT(*) as a sub-select of the page's query).
+
+    The count is taken from the queryset as given (filters only, no joins for displayed columns);
+    the page may then be read as `.values(*columns)` rows. Only an empty page (past the end, or no
+    results at all) falls back to the separate COUNT(*).
+    """
+
+    _TOTAL = "total_in_page"
+
+    def __init__(self, object_list, per_page, *, columns: tuple[str, ...] = (), **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.columns = columns
+
+    def page(self, number):
+        try:
+            wanted = int(number)
+        except (TypeError, ValueError):
+            return super().page(number)
+        if wanted < 1:
+            return super().page(number)
+        bottom = (wanted - 1) * self.per_page
+        rows = self.object_list.annotate(**{self._TOTAL: _TotalOf(self.object_list)})
+        if self.columns:
+            rows = rows.values(*self.columns, self._TOTAL)
+        rows = list(rows[bottom : bottom + self.per_page])
+        if not rows:
+            if self.columns:
+                self.object_list = self.object_list.values(*self.columns)
+            return super().page(number)
+        first = rows[0]
+        self.__dict__["count"] = first[self._TOTAL] if self.columns else getattr(first, self._TOTAL)
+        if self.columns:
+            for row in rows:
+                del row[self._TOTAL]
+        return self._get_page(rows, self.validate_number(wanted), self)
+
+
+class TotalInPagePagination(ApiPagination):
+    """ApiPagination reading the count with the page (TotalInPagePaginator): the card list's.
+
+    A view may set `page_columns` to get the page as `.values()` rows of those columns.
+    """
+
+    _columns: tuple[str, ...] = ()
+
+    def django_paginator_class(self, queryset, page_size):
+        return TotalInPagePaginator(queryset, page_size, columns=self._columns)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self._columns = tuple(getattr(view, "page_columns", ()))
+        return super().paginate_queryset(queryset, request, view)
+
+
 class ApiRateThrottle(SimpleRateThrottle):
     """One budget per token (agency tools) or per user (browser sessions); rate from API_THROTTLE_RATE.
 
@@ -176,6 +243,34 @@ class ApiRateThrottle(SimpleRateThrottle):
         else:
             ident = f"anon-{self.get_ident(request)}"
         return f"throttle_api_{ident}"
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+_DRF_ENCODER = JSONEncoder()
+_ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+class FastJSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON output, written by orjson (several times faster on a page of 50 cards).
+
+    Dates, times, decimals and anything else orjson does not write as DRF does go through DRF's
+    own encoder; an indented response (Accept: application/json; indent=4), or data orjson refuses
+    (an integer past 64 bits), falls back to DRF's renderer. U+2028/U+2029 are escaped as DRF does.
+    """
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            body = orjson.dumps(data, default=_DRF_ENCODER.default, option=_ORJSON_OPTIONS)
+        except orjson.JSONEncodeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        if b"\xe2\x80\xa8" in body or b"\xe2\x80\xa9" in body:
+            body = body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+        return body
 
 
 # --- ETag, If-Match and Idempotency-Key ---------------------------------------------------

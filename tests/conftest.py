@@ -5,6 +5,25 @@ import pytest
 from tests import factories
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_test_database_sessions(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end sessions that live servers or workers left open.
+
+    Otherwise PostgreSQL refuses to drop it ("being accessed by other users") and the next run
+    finds a stale test database.
+    """
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
 @pytest.fixture(autouse=True)
 def _meetings_start_two_weeks_out():
     """Factory meetings count from two weeks out in every test: a suite-long sequence would pass 2100."""

@@ -7,8 +7,10 @@ fields are a 400) whose validated data goes straight to a service function.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -110,6 +112,245 @@ class MeetingInputSerializer(StrictSerializer):
         return value.astimezone(datetime.UTC)  # PostgreSQL refuses offsets past 15:59
 
 
+# --- the card and action representations -----------------------------------------------------
+#
+# Cards and actions are the API's biggest lists (a page of 50 cards nests about 250 actions), so
+# their output is written by hand from plain rows instead of DRF's field-by-field serialization:
+# the list endpoint reads `.values()` rows (no model instances), the detail, write and action
+# endpoints turn their instance into the same row, and both go through card_output/action_output.
+# The serializers below still declare every field, so the OpenAPI schema describes this output;
+# tests/api/test_card_output.py checks it equals what DRF's own fields would give.
+
+CARD_COLUMNS = (
+    "id",
+    "meeting_id",
+    "agency_id",
+    "agency__abbreviation",
+    "issued_to_id",
+    "issued_by_id",
+    "issued_at",
+    "issue_batch",
+    "title",
+    "ask",
+    "priority_id",
+    "priority__number",
+    "strategy_id",
+    "horizon",
+    "due_date",
+    "status",
+    "agency_rating",
+    "omb_rating",
+    "metric_name",
+    "metric_unit",
+    "metric_baseline",
+    "metric_target",
+    "metric_value",
+    "carried_over_from_id",
+    "carry_count",
+    "disposition",
+    "disposition_reason",
+    "version",
+    "last_agency_update_at",
+    "updated_at",
+)
+ACTION_COLUMNS = (
+    "id",
+    "card_id",
+    "description",
+    "owner_id",
+    "owner__first_name",
+    "owner__last_name",
+    "owner__username",
+    "owner_name",
+    "owned_by",
+    "due_date",
+    "status",
+    "completed_at",
+    "dropped_reason",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+    "version",
+)
+_CENTS = Decimal("0.01")
+
+
+class Clock:
+    """Today and the display time zone, read once per response (DRF reads them per field)."""
+
+    def __init__(self) -> None:
+        self.today = timezone.localdate()
+        self.zone = timezone.get_current_timezone()
+
+    def moment(self, value: datetime.datetime | None) -> str | None:
+        """As DRF's DateTimeField writes it: ISO 8601 in the current time zone, 'Z' for UTC."""
+        if value is None:
+            return None
+        text = value.astimezone(self.zone).isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _day(value: datetime.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _amount(value: Decimal | None) -> str | None:
+    """As DRF's DecimalField writes a (14, 2) amount: a string with two decimals."""
+    return None if value is None else format(value.quantize(_CENTS), "f")
+
+
+def card_row(card: ChallengeCard) -> dict:
+    """A card instance as the row CARD_COLUMNS reads, so instances and rows share card_output."""
+    row = {column: getattr(card, column) for column in CARD_COLUMNS if "__" not in column}
+    row["agency__abbreviation"] = card.agency.abbreviation
+    row["priority__number"] = card.priority.number
+    return row
+
+
+def action_row(action: FollowUpAction) -> dict:
+    """An action instance as the row ACTION_COLUMNS reads."""
+    row = {column: getattr(action, column) for column in ACTION_COLUMNS if "__" not in column}
+    owner = action.owner if action.owner_id else None
+    row["owner__first_name"] = owner.first_name if owner else None
+    row["owner__last_name"] = owner.last_name if owner else None
+    row["owner__username"] = owner.username if owner else None
+    return row
+
+
+def action_output(row: dict, *, agency_id: int, clock: Clock) -> dict:
+    """The API's follow-up action (FollowUpActionSerializer's fields) from an ACTION_COLUMNS row."""
+    if row["owner_id"] is not None:
+        full_name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+        owner_display = full_name or row["owner__username"]
+    else:
+        owner_display = row["owner_name"] or "Unassigned"
+    due = row["due_date"]
+    return {
+        "id": row["id"],
+        "card": row["card_id"],
+        "agency": agency_id,
+        "description": row["description"],
+        "owner": row["owner_id"],
+        "owner_name": row["owner_name"],
+        "owner_display": owner_display,
+        "owned_by": row["owned_by"],
+        "due_date": _day(due),
+        "status": row["status"],
+        "completed_at": clock.moment(row["completed_at"]),
+        "dropped_reason": row["dropped_reason"],
+        "created_by": row["created_by_id"],
+        "created_at": clock.moment(row["created_at"]),
+        "updated_at": clock.moment(row["updated_at"]),
+        "version": row["version"],
+        "is_overdue": row["status"] == ActionStatus.OPEN and due is not None and due < clock.today,
+        "etag": f'W/"action-{row["id"]}-v{row["version"]}"',
+    }
+
+
+def card_output(row: dict, actions: list[dict], clock: Clock) -> dict:
+    """The API's challenge card (ChallengeCardSerializer's fields) from a CARD_COLUMNS row and its action rows."""
+    agency_id = row["agency_id"]
+    issue_batch = row["issue_batch"]
+    return {
+        "id": row["id"],
+        "meeting": row["meeting_id"],
+        "agency": agency_id,
+        "agency_abbreviation": row["agency__abbreviation"],
+        "issued_to": row["issued_to_id"],
+        "issued_by": row["issued_by_id"],
+        "issued_at": clock.moment(row["issued_at"]),
+        "issue_batch": None if issue_batch is None else str(issue_batch),
+        "title": row["title"],
+        "ask": row["ask"],
+        "priority": row["priority_id"],
+        "priority_number": row["priority__number"],
+        "strategy": row["strategy_id"],
+        "horizon": row["horizon"],
+        "due_date": _day(row["due_date"]),
+        "status": row["status"],
+        "agency_rating": row["agency_rating"],
+        "omb_rating": row["omb_rating"],
+        "metric_name": row["metric_name"],
+        "metric_unit": row["metric_unit"],
+        "metric_baseline": _amount(row["metric_baseline"]),
+        "metric_target": _amount(row["metric_target"]),
+        "metric_value": _amount(row["metric_value"]),
+        "carried_over_from": row["carried_over_from_id"],
+        "carry_count": row["carry_count"],
+        "disposition": row["disposition"],
+        "disposition_reason": row["disposition_reason"],
+        "version": row["version"],
+        "last_agency_update_at": clock.moment(row["last_agency_update_at"]),
+        "updated_at": clock.moment(row["updated_at"]),
+        "is_overdue": (
+            row["disposition"] == Disposition.OPEN
+            and row["status"] != CardStatus.DONE
+            and row["due_date"] < clock.today
+        ),
+        "etag": f'W/"card-{row["id"]}-v{row["version"]}"',
+        "actions": [action_output(action, agency_id=agency_id, clock=clock) for action in actions],
+    }
+
+
+def card_list_output(rows: list[dict], actions: models.QuerySet) -> list[dict]:
+    """A page of cards from CARD_COLUMNS rows, their actions read in one query from `actions` (already scoped)."""
+    if not rows:
+        return []
+    by_card: dict[int, list[dict]] = {row["id"]: [] for row in rows}
+    for action in actions.filter(card_id__in=list(by_card)).order_by("due_date", "id").values(*ACTION_COLUMNS):
+        by_card[action["card_id"]].append(action)
+    clock = Clock()
+    return [card_output(row, by_card[row["id"]], clock) for row in rows]
+
+
+# --- follow-up actions ----------------------------------------------------------------------
+
+
+class FollowUpActionSerializer(serializers.ModelSerializer):
+    """One follow-up action, on its own or nested in its card; written by action_output (see its docstring)."""
+
+    agency = serializers.IntegerField(source="card.agency_id", read_only=True)
+    owner_display = serializers.CharField(read_only=True)
+    is_overdue = serializers.SerializerMethodField()
+    etag = EtagField("action")
+
+    class Meta:
+        model = FollowUpAction
+        fields = [
+            "id",
+            "card",
+            "agency",
+            "description",
+            "owner",
+            "owner_name",
+            "owner_display",
+            "owned_by",
+            "due_date",
+            "status",
+            "completed_at",
+            "dropped_reason",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "version",
+            "is_overdue",
+            "etag",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, action: FollowUpAction) -> dict:
+        return action_output(action_row(action), agency_id=action.card.agency_id, clock=Clock())
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_is_overdue(self, action: FollowUpAction) -> bool:
+        """DRF's way, kept as the reference tests/api/test_card_output.py compares action_output with."""
+        return (
+            action.status == ActionStatus.OPEN
+            and action.due_date is not None
+            and action.due_date < timezone.localdate()
+        )
+
+
 # --- cards ----------------------------------------------------------------------------------
 
 
@@ -120,6 +361,7 @@ class ChallengeCardSerializer(serializers.ModelSerializer):
     omb_rating = serializers.ChoiceField(choices=RATING_OR_NONE, read_only=True)
     is_overdue = serializers.SerializerMethodField()
     etag = EtagField("card")
+    actions = FollowUpActionSerializer(many=True, read_only=True, help_text="Its follow-up actions, by due date.")
 
     class Meta:
         model = ChallengeCard
@@ -156,11 +398,17 @@ class ChallengeCardSerializer(serializers.ModelSerializer):
             "updated_at",
             "is_overdue",
             "etag",
+            "actions",
         ]
         read_only_fields = fields
 
+    def to_representation(self, card: ChallengeCard) -> dict:
+        # card.actions is prefetched (ChallengeCardViewSet.get_queryset) wherever a card is shown.
+        return card_output(card_row(card), [action_row(action) for action in card.actions.all()], Clock())
+
     @extend_schema_field(serializers.BooleanField())
     def get_is_overdue(self, card: ChallengeCard) -> bool:
+        """DRF's way, kept as the reference tests/api/test_card_output.py compares card_output with."""
         return card.is_open and card.status != CardStatus.DONE and card.due_date < timezone.localdate()
 
 
@@ -267,46 +515,7 @@ class CardReturnInputSerializer(StrictSerializer):
     reason = serializers.CharField(max_length=5000)
 
 
-# --- follow-up actions ----------------------------------------------------------------------
-
-
-class FollowUpActionSerializer(serializers.ModelSerializer):
-    agency = serializers.IntegerField(source="card.agency_id", read_only=True)
-    owner_display = serializers.CharField(read_only=True)
-    is_overdue = serializers.SerializerMethodField()
-    etag = EtagField("action")
-
-    class Meta:
-        model = FollowUpAction
-        fields = [
-            "id",
-            "card",
-            "agency",
-            "description",
-            "owner",
-            "owner_name",
-            "owner_display",
-            "owned_by",
-            "due_date",
-            "status",
-            "completed_at",
-            "dropped_reason",
-            "created_by",
-            "created_at",
-            "updated_at",
-            "version",
-            "is_overdue",
-            "etag",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_is_overdue(self, action: FollowUpAction) -> bool:
-        return (
-            action.status == ActionStatus.OPEN
-            and action.due_date is not None
-            and action.due_date < timezone.localdate()
-        )
+# --- follow-up action input --------------------------------------------------------------------
 
 
 @extend_schema_field(serializers.IntegerField(help_text="The card's id."))

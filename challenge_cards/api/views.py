@@ -8,6 +8,7 @@ object needs the If-Match the caller last read (428 without it, 412 when stale).
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Prefetch
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, mixins, permissions, status, viewsets
@@ -18,7 +19,7 @@ from rest_framework.response import Response
 from challenge_cards import permissions as rules
 from challenge_cards import services
 from challenge_cards.models import CardUpdate, ChallengeCard, FollowUpAction, Meeting
-from config.api_support import ApiViewMixin, StrictSerializer, check_if_match
+from config.api_support import ApiViewMixin, StrictSerializer, TotalInPagePagination, check_if_match
 
 from . import serializers as s
 from .filters import ActionFilter, CardFilter, MeetingFilter
@@ -143,6 +144,8 @@ class ChallengeCardViewSet(ApiViewSet):
     """Challenge cards, scoped as on the pages: agencies see their own (and sub-agencies'), OMB sees all."""
 
     serializer_class = s.ChallengeCardSerializer
+    pagination_class = TotalInPagePagination
+    page_columns: tuple[str, ...] = ()  # the list reads CARD_COLUMNS rows, not instances (see list)
     filterset_class = CardFilter
     search_fields = ["title", "ask", "agency__abbreviation", "agency__name"]
     ordering_fields = ["due_date", "updated_at", "issued_at", "status", "title", "id"]
@@ -154,8 +157,20 @@ class ChallengeCardViewSet(ApiViewSet):
         return (
             ChallengeCard.objects.visible_to(self.request.user)
             .select_related("agency", "priority")
+            .prefetch_related(Prefetch("actions", queryset=self._actions().select_related("owner")))
             .order_by("due_date", "id")
         )
+
+    def _actions(self):
+        """The nested actions: a visible card's actions are all visible; scoped all the same."""
+        return FollowUpAction.objects.visible_to(self.request.user).order_by("due_date", "id")
+
+    def list(self, request, *args, **kwargs):
+        """Rows, not instances: one query for the page and its count, one for the page's actions."""
+        cards = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        self.page_columns = s.CARD_COLUMNS
+        page = self.paginate_queryset(cards)  # CARD_COLUMNS rows, with the count in the same query
+        return self.get_paginated_response(s.card_list_output(page, self._actions()))
 
     def _card_for_change(self) -> ChallengeCard:
         card = self.get_object()

@@ -10,10 +10,11 @@ from tests.api.conftest import client_for
 
 SIZES = [1, 50, 200]
 
-# Token lookup, roles (OMB role, memberships, sub-agencies; agencies need none), then count + page;
+# Token lookup, roles (OMB role, memberships, sub-agencies; agencies need none), then count + page
+# (cards: the page with its count, then the nested actions);
 # card history also loads the card.
 EXPECTED_QUERIES = {
-    "cards": 6,
+    "cards": 6,  # the page and its count are one query; its actions one more
     "actions": 6,
     "meetings": 6,
     "agencies": 3,
@@ -53,3 +54,30 @@ def test_list_queries_do_not_grow_with_the_number_of_items(world, django_assert_
         response = client.get(path, {**params, "page_size": 200})
     assert response.status_code == 200
     assert len(response.json()["results"]) == size
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("who", ["deputy", "omb_admin"])
+def test_card_list_with_nested_actions_stays_constant(world, django_assert_num_queries, who, size):
+    """Each card nests its actions (with owners, some by account) and the list still costs the same."""
+    agency, meeting, priority = world["agency"], world["meeting"], world["priority"]
+    cards = [
+        world["own_card"],
+        *factories.ChallengeCardFactory.create_batch(size - 1, agency=agency, meeting=meeting, priority=priority),
+    ]
+    owner = world["users"]["delegate"]
+    for card in cards:
+        factories.FollowUpActionFactory.create_batch(2, card=card, owner=owner)
+        factories.FollowUpActionFactory(card=card, status=ActionStatus.OPEN)
+    client = client_for(world["users"][who])
+    client.get("/api/v1/me/")
+    # Token, roles (OMB role, memberships, sub-agencies for agency people), the page with its count, the actions.
+    with django_assert_num_queries(6 if who == "deputy" else 5):
+        response = client.get("/api/v1/cards/", {"page_size": 200, "agency": agency.pk})
+    assert response.status_code == 200
+    assert response.json()["count"] == size
+    results = {card["id"]: card for card in response.json()["results"]}
+    for card in cards:
+        expected = list(card.actions.order_by("due_date", "id").values_list("id", flat=True))
+        assert [action["id"] for action in results[card.pk]["actions"]] == expected
+        assert len(expected) == (4 if card == world["own_card"] else 3)
