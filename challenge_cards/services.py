@@ -854,13 +854,17 @@ def _save_action(action: FollowUpAction) -> None:
     action.save()
 
 
+def _require_open(action: FollowUpAction) -> None:
+    if action.status != ActionStatus.OPEN:
+        raise ValidationError({"status": f"This action is already {action.get_status_display().lower()}."})
+
+
 @transaction.atomic
 def action_complete(
     *, actor, action: FollowUpAction | int, expected_version: int | None, note: str = ""
 ) -> FollowUpAction:
     action = _change_action(action, actor=actor, expected_version=expected_version)
-    if action.status != ActionStatus.OPEN:
-        raise ValidationError({"status": f"This action is already {action.get_status_display().lower()}."})
+    _require_open(action)
     action.status = ActionStatus.DONE
     action.completed_at = timezone.now()
     _save_action(action)
@@ -871,8 +875,7 @@ def action_complete(
 @transaction.atomic
 def action_drop(*, actor, action: FollowUpAction | int, expected_version: int | None, reason: str) -> FollowUpAction:
     action = _change_action(action, actor=actor, expected_version=expected_version)
-    if action.status != ActionStatus.OPEN:
-        raise ValidationError({"status": f"This action is already {action.get_status_display().lower()}."})
+    _require_open(action)
     if not reason.strip():
         raise ValidationError({"reason": "Say why the action is dropped."})
     action.status = ActionStatus.DROPPED

@@ -12,6 +12,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -665,37 +666,34 @@ def undelivered_sweep(
     return notes, hooks
 
 
+def _retry_failed(*, actor, model, pk: int, what: str, enqueue) -> Any:
+    """Put a failed notification or webhook delivery back in the queue, from the start of its retries."""
+    if not roles_of(actor).omb_admin:
+        raise PermissionDenied(f"Only OMB admins retry {what}s.")
+    with transaction.atomic():
+        row = model.objects.select_for_update().get(pk=pk)
+        if row.status != model.Status.FAILED:
+            raise ValidationError(f"Only a failed {what} can be sent again.")
+        row.status = model.Status.PENDING
+        row.attempts = 0
+        row.failed_at = None
+        row.enqueued_at = timezone.now()
+        row.save(update_fields=["status", "attempts", "failed_at", "enqueued_at"])
+        transaction.on_commit(partial(enqueue, [row.pk]))
+    return row
+
+
 def notification_retry(*, actor, notification: Notification) -> Notification:
     """An OMB admin sends a failed notification again (from the admin)."""
-    if not roles_of(actor).omb_admin:
-        raise PermissionDenied("Only OMB admins retry notifications.")
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update().get(pk=notification.pk)
-        if notification.status != Notification.Status.FAILED:
-            raise ValidationError("Only a failed notification can be sent again.")
-        notification.status = Notification.Status.PENDING
-        notification.attempts = 0
-        notification.failed_at = None
-        notification.enqueued_at = timezone.now()
-        notification.save(update_fields=["status", "attempts", "failed_at", "enqueued_at"])
-        transaction.on_commit(partial(_enqueue_notifications, [notification.pk]))
-    return notification
+    return _retry_failed(
+        actor=actor, model=Notification, pk=notification.pk, what="notification", enqueue=_enqueue_notifications
+    )
 
 
 def webhook_delivery_retry(*, actor, delivery: WebhookDelivery) -> WebhookDelivery:
-    if not roles_of(actor).omb_admin:
-        raise PermissionDenied("Only OMB admins retry webhook deliveries.")
-    with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-        if delivery.status != WebhookDelivery.Status.FAILED:
-            raise ValidationError("Only a failed delivery can be sent again.")
-        delivery.status = WebhookDelivery.Status.PENDING
-        delivery.attempts = 0
-        delivery.failed_at = None
-        delivery.enqueued_at = timezone.now()
-        delivery.save(update_fields=["status", "attempts", "failed_at", "enqueued_at"])
-        transaction.on_commit(partial(_enqueue_webhooks, [delivery.pk]))
-    return delivery
+    return _retry_failed(
+        actor=actor, model=WebhookDelivery, pk=delivery.pk, what="webhook delivery", enqueue=_enqueue_webhooks
+    )
 
 
 # --- the inbox, preferences and the calendar feed ---------------------------------------
