@@ -234,14 +234,14 @@ def _client(job: tuple[int, str, dict, int]) -> tuple[list[float], int]:
 
 
 def same_page(targets: dict) -> bool:
-    """Whether the baseline's page equals the endpoint's (the next link's host and port aside)."""
+    """Whether the baseline's page equals the endpoint's (the next link's scheme, host and port aside)."""
     pages = {}
     for name, (port, path, headers) in targets.items():
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         connection.request("GET", path, headers=headers)
         pages[name] = json.loads(connection.getresponse().read())
         connection.close()
-        pages[name]["next"] = urlsplit(pages[name]["next"] or "")._replace(netloc="").geturl()
+        pages[name]["next"] = urlsplit(pages[name]["next"] or "")._replace(scheme="", netloc="").geturl()
     if pages["endpoint"] != pages["baseline"]:
         print("WARNING: the baseline's page differs from the endpoint's", file=sys.stderr)
         return False
