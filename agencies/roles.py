@@ -66,6 +66,51 @@ def _build_roles(
     )
 
 
+def _load_roles_in_one_query(user_id: int) -> tuple[str | None, list[tuple[int, str]], list[tuple[int, int]]]:
+    """OMB role, current memberships and the sub-agencies under them, in one UNION ALL query.
+
+    Every page and API request asks this once; three round trips here were a third of a page's queries.
+    """
+    from django.db.models import BigIntegerField, CharField, Value
+    from django.db.models.functions import Cast
+
+    from .models import Agency
+
+    # Typed NULLs: PostgreSQL takes an untyped NULL in the first branch for text.
+    no_id = Cast(Value(None), output_field=BigIntegerField())
+    no_text = Cast(Value(None), output_field=CharField())
+    omb = (
+        OmbRole.objects.filter(user_id=user_id)
+        .annotate(tag=Value("omb", output_field=CharField()), first=no_id, second=no_id)
+        .order_by()
+        .values_list("tag", "kind", "first", "second")
+    )
+    member = (
+        Membership.objects.current()
+        .filter(user_id=user_id)
+        .annotate(tag=Value("member", output_field=CharField()), second=no_id)
+        .order_by()
+        .values_list("tag", "role", "agency_id", "second")
+    )
+    child = (
+        Agency.objects.filter(parent__memberships__user_id=user_id, parent__memberships__ended_on__isnull=True)
+        .annotate(tag=Value("child", output_field=CharField()), kind=no_text)
+        .order_by()
+        .values_list("tag", "kind", "id", "parent_id")
+    )
+    omb_kind: str | None = None
+    memberships: list[tuple[int, str]] = []
+    children: list[tuple[int, int]] = []
+    for tag, text, first, second in omb.union(member, child, all=True):
+        if tag == "omb":
+            omb_kind = text
+        elif tag == "member":
+            memberships.append((first, text))
+        else:
+            children.append((first, second))
+    return omb_kind, memberships, children
+
+
 def roles_of(user) -> UserRoles:
     """The user's roles, cached on the user object so a request pays for them once."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -73,12 +118,7 @@ def roles_of(user) -> UserRoles:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    from .models import Agency
-
-    omb_kind = OmbRole.objects.filter(user=user).values_list("kind", flat=True).first()
-    memberships = list(Membership.objects.current().filter(user=user).values_list("agency_id", "role"))
-    members = {agency_id for agency_id, _ in memberships}
-    children = list(Agency.objects.filter(parent_id__in=members).values_list("id", "parent_id")) if members else []
+    omb_kind, memberships, children = _load_roles_in_one_query(user.pk)
     roles = _build_roles(omb_kind, memberships, children)
     setattr(user, _CACHE_ATTR, roles)
     return roles

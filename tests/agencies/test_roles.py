@@ -64,8 +64,8 @@ def test_ended_membership_gives_no_role(agency):
     assert roles_of(former).agency_ids == frozenset()
 
 
-def test_roles_are_loaded_once_per_user_object(deputy, django_assert_num_queries):
-    with django_assert_num_queries(3):
+def test_roles_are_loaded_in_one_query_once_per_user_object(deputy, django_assert_num_queries):
+    with django_assert_num_queries(1):
         roles_of(deputy)
     with django_assert_num_queries(0):
         roles_of(deputy)
@@ -76,3 +76,15 @@ def test_current_deputy_secretary(agency):
     assert current_deputy_secretary(agency.pk) is None
     current = factories.deputy_of(agency)
     assert current_deputy_secretary(agency.pk) == current
+
+
+def test_one_query_reads_omb_role_memberships_and_sub_agencies_together(agency, django_assert_num_queries):
+    irs = factories.AgencyFactory(name="Internal Revenue Service", abbreviation="IRS", parent=agency)
+    person = factories.delegate_of(agency)
+    factories.OmbRoleFactory(user=person, kind="viewer")
+    with django_assert_num_queries(1):
+        roles = roles_of(person)
+    assert roles.omb_viewer and not roles.omb_admin
+    assert roles.delegate_of == frozenset({agency.pk})
+    assert roles.sub_agency_ids == frozenset({irs.pk})
+    assert roles.editable_sub_agency_ids == frozenset({irs.pk})
