@@ -15,6 +15,19 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
+def overdue_card_q(today: datetime.date, prefix: str = "") -> Q:
+    """The one rule for an overdue card: still open, not done, past its due date.
+
+    ``prefix`` reaches the card through a relation (``"cards__"`` from an agency).
+    """
+    return Q(**{f"{prefix}disposition": "open", f"{prefix}due_date__lt": today}) & ~Q(**{f"{prefix}status": "done"})
+
+
+def overdue_action_q(today: datetime.date, prefix: str = "") -> Q:
+    """The one rule for an overdue follow-up action: open and past its due date."""
+    return Q(**{f"{prefix}status": "open", f"{prefix}due_date__lt": today})
+
+
 class MeetingQuerySet(models.QuerySet):
     def visible_to(self, user) -> MeetingQuerySet:
         """Meetings are council-wide: every signed-in user with a role sees them."""
@@ -53,7 +66,7 @@ class ChallengeCardQuerySet(models.QuerySet):
         return self.filter(disposition="open")
 
     def overdue(self, today: datetime.date | None = None) -> ChallengeCardQuerySet:
-        return self.open().exclude(status="done").filter(due_date__lt=today or _today())
+        return self.filter(overdue_card_q(today or _today()))
 
     def not_updated_since(self, when: datetime.datetime) -> ChallengeCardQuerySet:
         return self.filter(Q(last_agency_update_at__isnull=True) | Q(last_agency_update_at__lt=when))
@@ -75,7 +88,7 @@ class FollowUpActionQuerySet(models.QuerySet):
         return self.filter(status="open")
 
     def overdue(self, today: datetime.date | None = None) -> FollowUpActionQuerySet:
-        return self.open().filter(due_date__lt=today or _today())
+        return self.filter(overdue_action_q(today or _today()))
 
 
 class CardUpdateQuerySet(models.QuerySet):

@@ -12,6 +12,7 @@ from agencies.models import Agency
 from agencies.roles import roles_of
 
 from .models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
+from .querysets import overdue_action_q, overdue_card_q
 
 
 def _flag(condition: Q) -> Case:
@@ -47,7 +48,7 @@ def with_flags(cards: QuerySet[ChallengeCard], last_meeting: Meeting | None) -> 
         is_stale=stale,
         ratings_differ=_flag(~Q(agency_rating="") & ~Q(omb_rating="") & ~Q(agency_rating=F("omb_rating"))),
         open_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN)),
-        overdue_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN, actions__due_date__lt=today)),
+        overdue_actions=Count("actions", filter=overdue_action_q(today, prefix="actions__")),
     )
 
 
@@ -75,7 +76,7 @@ def overdue_actions(user) -> QuerySet[FollowUpAction]:
 
 def _with_overdue(cards: QuerySet[ChallengeCard]) -> QuerySet[ChallengeCard]:
     today = timezone.localdate()
-    return cards.annotate(is_overdue=_flag(Q(disposition="open", due_date__lt=today) & ~Q(status=CardStatus.DONE)))
+    return cards.annotate(is_overdue=_flag(overdue_card_q(today)))
 
 
 def card_list(user) -> QuerySet[ChallengeCard]:
@@ -108,9 +109,7 @@ def agencies_with_counts(user) -> QuerySet[Agency]:
         .filter(active=True)
         .annotate(
             open_count=Count("cards", filter=open_ & ~Q(cards__status=CardStatus.DONE)),
-            overdue_count=Count(
-                "cards", filter=open_ & ~Q(cards__status=CardStatus.DONE) & Q(cards__due_date__lt=today)
-            ),
+            overdue_count=Count("cards", filter=mine & overdue_card_q(today, prefix="cards__")),
             done_count=Count(
                 "cards", filter=mine & (Q(cards__status=CardStatus.DONE) | Q(cards__disposition="accepted"))
             ),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.db.models import Q
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
@@ -19,6 +18,7 @@ from challenge_cards.models import (
     Horizon,
     Meeting,
 )
+from challenge_cards.querysets import overdue_action_q, overdue_card_q
 
 MAX_ID = 2**63 - 1
 
@@ -94,7 +94,7 @@ class CardFilter(filters.FilterSet):
         fields: list[str] = []
 
     def filter_overdue(self, queryset, name, value):
-        condition = Q(disposition=Disposition.OPEN, due_date__lt=timezone.localdate()) & ~Q(status=CardStatus.DONE)
+        condition = overdue_card_q(timezone.localdate())
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
@@ -114,7 +114,7 @@ class ActionFilter(filters.FilterSet):
         fields: list[str] = []
 
     def filter_overdue(self, queryset, name, value):
-        condition = Q(status=ActionStatus.OPEN, due_date__lt=timezone.localdate())
+        condition = overdue_action_q(timezone.localdate())
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
