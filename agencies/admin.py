@@ -29,6 +29,8 @@ class AgencyAdmin(RoleAccessMixin, admin.ModelAdmin):
     search_fields = ("name", "abbreviation", "parent__name", "parent__abbreviation")
     inlines = [MembershipInline]
     actions = [issue_card_to_agencies]
+    # Certification is the deputy secretary's switch (services.agency_set_certification, on the profile page).
+    readonly_fields = ("certification_required",)
 
     def has_issue_cards_permission(self, request) -> bool:
         return permissions.can_issue_cards(request.user)

@@ -94,12 +94,7 @@ def _counts(cards: list[CardBrief]) -> Counter:
 
 def previous_meeting(meeting: Meeting) -> Meeting | None:
     """The last meeting held (or scheduled, not cancelled) before this one."""
-    return (
-        Meeting.objects.exclude(status=Meeting.Status.CANCELLED)
-        .filter(starts_at__lt=meeting.starts_at)
-        .order_by("-starts_at")
-        .first()
-    )
+    return Meeting.objects.previous_to(meeting)
 
 
 def agenda_cards(user, meeting: Meeting) -> QuerySet[ChallengeCard]:

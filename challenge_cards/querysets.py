@@ -48,6 +48,10 @@ class MeetingQuerySet(models.QuerySet):
         """The earliest scheduled meeting that has not started yet, or None."""
         return self.upcoming(now).first()
 
+    def previous_to(self, meeting):
+        """The last meeting (held or scheduled, not cancelled) before this one, or None."""
+        return self.exclude(status="cancelled").filter(starts_at__lt=meeting.starts_at).order_by("-starts_at").first()
+
     def last_meeting(self, now: datetime.datetime | None = None):
         """The latest meeting that has started and was not cancelled, or None."""
         return self.past(now).first()

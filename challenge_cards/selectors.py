@@ -39,7 +39,7 @@ def with_flags(cards: QuerySet[ChallengeCard], last_meeting: Meeting | None) -> 
     else:
         stale = Value(False, output_field=BooleanField())
     return cards.annotate(
-        is_overdue=_flag(Q(due_date__lt=today) & ~Q(status=CardStatus.DONE)),
+        is_overdue=_flag(overdue_card_q(today)),
         is_red_or_at_risk=_flag(
             Q(status__in=[CardStatus.AT_RISK, CardStatus.BLOCKED])
             | Q(agency_rating=Rating.RED)

@@ -1070,8 +1070,7 @@ def interim_target_add(*, actor, card: ChallengeCard | int, date: datetime.date,
     from .models import InterimTarget
 
     card = _lock_card(card)
-    roles = roles_of(actor)
-    if not card.is_open or not (roles.omb_admin or roles.may_edit_agency(card.agency_id)):
+    if not permissions.can_add_action(actor, card):  # the same people who add follow-up actions
         raise PermissionDenied("You cannot set interim targets on this card.")
     errors: dict[str, str] = {}
     if card.metric_target is None:
@@ -1086,7 +1085,7 @@ def interim_target_add(*, actor, card: ChallengeCard | int, date: datetime.date,
     target = InterimTarget.objects.create(card=card, date=date, value=value, created_by=actor)
     _record(
         card=card,
-        kind=UpdateKind.OMB_REVIEW if roles.omb_admin else UpdateKind.UPDATE,
+        kind=UpdateKind.OMB_REVIEW if roles_of(actor).omb_admin else UpdateKind.UPDATE,
         actor=actor,
         changes={"interim_target": [None, f"{value} by {date.isoformat()}"]},
         note=f"Interim target: {card.metric_name} at {value} by {date:%B %-d, %Y}.",

@@ -154,8 +154,12 @@ def webhook_events_create(
             ignore_conflicts=True,
         )
         deliveries = list(
+            # Only the rows made now: an earlier delivery of this event waits out its own retry delay.
             WebhookDelivery.objects.filter(
-                subscription_id__in=subscription_ids, event_id=event_id, status=WebhookDelivery.Status.PENDING
+                subscription_id__in=subscription_ids,
+                event_id=event_id,
+                status=WebhookDelivery.Status.PENDING,
+                created_at=now,
             )
         )
         if deliveries:
@@ -211,12 +215,8 @@ def _plan_meeting_reminders(due: rules.DueReminder) -> list[Planned]:
 
 
 def previous_meeting(meeting: Meeting) -> Meeting | None:
-    return (
-        Meeting.objects.exclude(status=Meeting.Status.CANCELLED)
-        .filter(starts_at__lt=meeting.starts_at)
-        .order_by("-starts_at")
-        .first()
-    )
+    """The last meeting held (or scheduled, not cancelled) before this one."""
+    return Meeting.objects.previous_to(meeting)
 
 
 def stale_cards_for(meeting: Meeting):

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
+from challenge_cards.forms import MAX_ID  # one bound for ids in pages and API
 from challenge_cards.models import (
     ActionOwnerSide,
     ActionStatus,
@@ -19,8 +20,6 @@ from challenge_cards.models import (
     Meeting,
 )
 from challenge_cards.querysets import overdue_action_q, overdue_card_q
-
-MAX_ID = 2**63 - 1
 
 
 class IdField(forms.IntegerField):

@@ -17,8 +17,8 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from challenge_cards import permissions as rules
-from challenge_cards import services
-from challenge_cards.models import CardUpdate, ChallengeCard, FollowUpAction, Meeting
+from challenge_cards import selectors, services
+from challenge_cards.models import ChallengeCard, FollowUpAction, Meeting
 from config.api_support import ApiViewMixin, StrictSerializer, TotalInPagePagination, check_if_match
 
 from . import serializers as s
@@ -213,13 +213,7 @@ class ChallengeCardViewSet(ApiViewSet):
     def updates(self, request, pk=None):
         if request.method == "GET":
             card = self.get_object()
-            history = (
-                CardUpdate.objects.visible_to(request.user)
-                .filter(card=card)
-                .select_related("author", "on_behalf_of")
-                .order_by("-created_at", "-id")
-            )
-            page = self.paginate_queryset(history)
+            page = self.paginate_queryset(selectors.card_timeline(request.user, card))
             return self.get_paginated_response(s.CardUpdateSerializer(page, many=True).data)
         card = self.get_object()
         if isinstance(request.data, dict) and any(field in request.data for field in OMB_ONLY_FIELDS):
