@@ -8,6 +8,7 @@ import io
 
 import pytest
 import time_machine
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -106,8 +107,10 @@ def test_last_use_is_recorded_at_most_once_a_minute(deputy, django_assert_num_qu
 
 def test_only_the_owner_revokes_a_token(deputy, other_deputy):
     token, _raw = token_create(user=deputy, name="mine")
-    with pytest.raises(Exception, match="your own"):
+    with pytest.raises(PermissionDenied, match="your own"):
         token_revoke(actor=other_deputy, token=token)
+    token.refresh_from_db()
+    assert token.revoked_at is None
 
 
 # --- the profile pages ---------------------------------------------------------------------

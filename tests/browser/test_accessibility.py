@@ -35,6 +35,7 @@ def test_every_page_type_has_no_axe_violations(page, live_server, world, sign_in
     )
     assert_no_violations(page, "sign-in")
     page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Sign-in failed")).to_be_visible()
     assert_no_violations(page, "sign-in with errors")
     check("/accounts/password_reset/", "password reset")
 
@@ -62,7 +63,10 @@ def test_every_page_type_has_no_axe_violations(page, live_server, world, sign_in
     check(world["past"].get_absolute_url(), "meeting page")
     check("/meetings/", "meetings")
     check("/profile/", "profile")
-    check("/cards/999999/", "not found")
+    response = page.goto(base + "/cards/999999/")
+    assert response is not None and response.status == 404
+    titles[page.title()] = "not found"
+    assert_no_violations(page, "not found")
 
     sign_in(world["admin"])
     page.goto(base + "/meetings/")
@@ -72,6 +76,7 @@ def test_every_page_type_has_no_axe_violations(page, live_server, world, sign_in
     check("/agencies/", "agencies")
     check("/cards/issue/", "issue a card")
     page.get_by_role("button", name="Preview recipients").click()
+    expect(page.locator(".usa-error-message").first).to_be_visible()
     assert_no_violations(page, "issue a card with errors")
     page.get_by_label("Title").fill("Publish a CX action plan")
     page.get_by_label("The ask").fill("Publish the plan.")
@@ -83,7 +88,8 @@ def test_every_page_type_has_no_axe_violations(page, live_server, world, sign_in
 
     viewer = factories.omb_viewer(user__username="omb.viewer")
     sign_in(viewer)
-    page.goto(base + "/cards/issue/")
+    response = page.goto(base + "/cards/issue/")
+    assert response is not None and response.status == 403
     assert_no_violations(page, "forbidden")
     # Every page type has its own <title>.
     assert len(titles) == 13, titles

@@ -65,7 +65,8 @@ def test_update_form_works_with_the_keyboard_only(page, live_server, world, sign
     assert page.evaluate("document.activeElement.textContent") == "Post update"
     page.keyboard.press("Enter")
     expect(page.get_by_text("Your update is posted.")).to_be_visible()
-    assert CardUpdate.objects.filter(note="Typed with the keyboard only.").exists()
+    update = CardUpdate.objects.get(note="Typed with the keyboard only.")
+    assert update.status_to == "in_progress"  # the arrow key chose the status, too
 
 
 @pytest.mark.parametrize("certification_required", [False, True])

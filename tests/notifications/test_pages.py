@@ -128,6 +128,9 @@ def test_someone_whose_role_ended_sees_nothing_in_their_feed(client, deputy, adm
     card.issued_by = admin_user
     card.save()
     feeds = {user: services.calendar_feed_of(user).token for user in (deputy, admin_user)}
+    for user, token in feeds.items():  # while they hold their roles, the feeds show the card's dates
+        response = client.get(reverse("notifications:calendar_feed", args=[token]))
+        assert list(Calendar.from_ical(response.content).walk("VEVENT")), user
     deputy.memberships.update(ended_on=timezone.localdate())
     admin_user.omb_role.delete()
     for user, token in feeds.items():
