@@ -141,6 +141,10 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # Notifications: the reminder scan and the sweeper of undelivered rows (both safe to run twice).
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {"task": "notifications.tasks.scan_reminders", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep_undelivered", "schedule": 120.0}
+CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
+    "task": "agencies.tasks.purge_expired_idempotency_keys",
+    "schedule": 3600.0,
+}
 # Redis: an unacknowledged task (its worker died) goes back to the queue after this many seconds.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
 # When set, overrides the admin-editable first retry delay (tests use a fraction of a second).

@@ -233,3 +233,18 @@ def test_a_server_error_frees_the_key_for_the_retry(world, deputy_client, monkey
     monkeypatch.undo()
     retry = deputy_client.post("/api/v1/actions/", body, format="json", HTTP_IDEMPOTENCY_KEY="flaky-1")
     assert retry.status_code == 201
+
+
+def test_beat_purges_expired_idempotency_records_and_keeps_live_ones(world, deputy):
+    from django.conf import settings
+
+    from agencies.tasks import purge_expired_idempotency_keys
+
+    now = timezone.now()
+    record = {"user": deputy, "request_hash": "0" * 64, "response_status": 201}
+    IdempotencyRecord.objects.create(key="old", expires_at=now - datetime.timedelta(minutes=1), **record)
+    IdempotencyRecord.objects.create(key="live", expires_at=now + datetime.timedelta(hours=23), **record)
+
+    assert purge_expired_idempotency_keys() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["live"]
+    assert any(entry["task"] == purge_expired_idempotency_keys.name for entry in settings.CELERY_BEAT_SCHEDULE.values())
