@@ -56,7 +56,6 @@ class ProblemAutoSchema(AutoSchema):
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
-        getattr(self.view, "action", None)
         if self._needs_if_match():
             parameters.append(IF_MATCH)
         if self.method == "POST" and isinstance(self.view, ApiViewMixin):
@@ -70,10 +69,9 @@ class ProblemAutoSchema(AutoSchema):
         return schema
 
     def _error_statuses(self) -> list[int]:
-        getattr(self.view, "action", None)
         codes = {400, 401, 403, 404, 406, 429}
         if self.method in ("POST", "PUT", "PATCH"):
-            codes |= {400, 415}
+            codes.add(415)
         if self.method == "POST" and isinstance(self.view, ApiViewMixin):
             codes |= {409, 422}
         if self._needs_if_match():
