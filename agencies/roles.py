@@ -19,6 +19,8 @@ class UserRoles:
     # Sub-agencies reached through a parent agency membership (IRS for a Treasury member).
     sub_agency_ids: frozenset[int] = field(default_factory=frozenset)
     editable_sub_agency_ids: frozenset[int] = field(default_factory=frozenset)
+    # (role, agency name) of each current membership, by agency name: the header says who is signed in.
+    membership_labels: tuple[tuple[str, str], ...] = ()
 
     @property
     def is_omb(self) -> bool:
@@ -46,11 +48,11 @@ NO_ROLES = UserRoles()
 
 
 def _build_roles(
-    omb_kind: str | None, memberships: list[tuple[int, str]], children: list[tuple[int, int]]
+    omb_kind: str | None, memberships: list[tuple[int, str, str]], children: list[tuple[int, int]]
 ) -> UserRoles:
-    """UserRoles from the OMB role kind, (agency id, role) memberships and (sub-agency id, parent id) pairs."""
+    """UserRoles from the OMB role kind, (agency id, role, agency name) memberships, (sub-agency, parent) ids."""
     by_role: dict[str, set[int]] = {role: set() for role in Role.values}
-    for agency_id, role in memberships:
+    for agency_id, role, _ in memberships:
         by_role[role].add(agency_id)
     members = set().union(*by_role.values())
     editors = by_role[Role.DEPUTY_SECRETARY] | by_role[Role.DELEGATE]
@@ -63,15 +65,19 @@ def _build_roles(
         viewer_of=frozenset(by_role[Role.VIEWER]),
         sub_agency_ids=frozenset(child for child, _ in mine) - members,
         editable_sub_agency_ids=frozenset(child for child, parent in mine if parent in editors) - members,
+        membership_labels=tuple((role, name) for _, role, name in sorted(memberships, key=lambda m: (m[2], m[1]))),
     )
 
 
-def _load_roles_in_one_query(user_id: int) -> tuple[str | None, list[tuple[int, str]], list[tuple[int, int]]]:
-    """OMB role, current memberships and the sub-agencies under them, in one UNION ALL query.
+def _load_roles_in_one_query(
+    user_id: int,
+) -> tuple[str | None, list[tuple[int, str, str]], list[tuple[int, int]]]:
+    """OMB role, current memberships (with the agency's name) and the sub-agencies under them, in one UNION ALL query.
 
-    Every page and API request asks this once; three round trips here were a third of a page's queries.
+    Every page and API request asks this once; three round trips here (and one more for the header's
+    agency names) were a third of a page's queries.
     """
-    from django.db.models import BigIntegerField, CharField, Value
+    from django.db.models import BigIntegerField, CharField, F, Value
     from django.db.models.functions import Cast
 
     from .models import Agency
@@ -81,31 +87,31 @@ def _load_roles_in_one_query(user_id: int) -> tuple[str | None, list[tuple[int, 
     no_text = Cast(Value(None), output_field=CharField())
     omb = (
         OmbRole.objects.filter(user_id=user_id)
-        .annotate(tag=Value("omb", output_field=CharField()), first=no_id, second=no_id)
+        .annotate(tag=Value("omb", output_field=CharField()), first=no_id, second=no_id, label=no_text)
         .order_by()
-        .values_list("tag", "kind", "first", "second")
+        .values_list("tag", "kind", "first", "second", "label")
     )
     member = (
         Membership.objects.current()
         .filter(user_id=user_id)
-        .annotate(tag=Value("member", output_field=CharField()), second=no_id)
+        .annotate(tag=Value("member", output_field=CharField()), second=no_id, label=F("agency__name"))
         .order_by()
-        .values_list("tag", "role", "agency_id", "second")
+        .values_list("tag", "role", "agency_id", "second", "label")
     )
     child = (
         Agency.objects.filter(parent__memberships__user_id=user_id, parent__memberships__ended_on__isnull=True)
-        .annotate(tag=Value("child", output_field=CharField()), kind=no_text)
+        .annotate(tag=Value("child", output_field=CharField()), kind=no_text, label=no_text)
         .order_by()
-        .values_list("tag", "kind", "id", "parent_id")
+        .values_list("tag", "kind", "id", "parent_id", "label")
     )
     omb_kind: str | None = None
-    memberships: list[tuple[int, str]] = []
+    memberships: list[tuple[int, str, str]] = []
     children: list[tuple[int, int]] = []
-    for tag, text, first, second in omb.union(member, child, all=True):
+    for tag, text, first, second, label in omb.union(member, child, all=True):
         if tag == "omb":
             omb_kind = text
         elif tag == "member":
-            memberships.append((first, text))
+            memberships.append((first, text, label))
         else:
             children.append((first, second))
     return omb_kind, memberships, children
@@ -133,12 +139,15 @@ def prime_roles(users) -> None:
         return
     ids = {u.pk for u in users}
     omb = dict(OmbRole.objects.filter(user_id__in=ids).values_list("user_id", "kind"))
-    memberships: dict[int, list[tuple[int, str]]] = {}
-    for user_id, agency_id, role in (
-        Membership.objects.current().filter(user_id__in=ids).values_list("user_id", "agency_id", "role")
+    memberships: dict[int, list[tuple[int, str, str]]] = {}
+    for user_id, agency_id, role, name in (
+        Membership.objects.current()
+        .filter(user_id__in=ids)
+        .order_by()
+        .values_list("user_id", "agency_id", "role", "agency__name")
     ):
-        memberships.setdefault(user_id, []).append((agency_id, role))
-    members = {agency_id for rows in memberships.values() for agency_id, _ in rows}
+        memberships.setdefault(user_id, []).append((agency_id, role, name))
+    members = {agency_id for rows in memberships.values() for agency_id, _, _ in rows}
     children = list(Agency.objects.filter(parent_id__in=members).values_list("id", "parent_id")) if members else []
     for user in users:
         setattr(user, _CACHE_ATTR, _build_roles(omb.get(user.pk), memberships.get(user.pk, []), children))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import django_filters
 from django import forms
 
@@ -10,21 +12,40 @@ from agencies.models import Agency
 from .models import CardStatus, ChallengeCard, Disposition, Meeting, PmaPriority
 
 
-def _agencies(request):
-    return Agency.objects.visible_to(getattr(request, "user", None)).order_by("name")
+def _read_once(load: Callable[[], list[tuple[int, str]]]) -> Callable[[], list[tuple[int, str]]]:
+    """Choices read when first needed (the form, or checking a chosen value) and then kept."""
+    rows: list[tuple[int, str]] | None = None
 
+    def choices() -> list[tuple[int, str]]:
+        nonlocal rows
+        if rows is None:
+            rows = load()
+        return rows
 
-def _meetings(request):
-    return Meeting.objects.visible_to(getattr(request, "user", None)).order_by("-starts_at")
+    return choices
 
 
 class CardFilter(django_filters.FilterSet):
-    agency = django_filters.ModelChoiceFilter(queryset=_agencies, empty_label="All agencies")
-    meeting = django_filters.ModelChoiceFilter(queryset=_meetings, empty_label="All meetings")
+    """The card list's filters. The agency, meeting and priority pickers are plain choices read once
+    (one query each), so checking a chosen value costs no query of its own."""
+
+    agency = django_filters.ChoiceFilter(empty_label="All agencies")
+    meeting = django_filters.ChoiceFilter(empty_label="All meetings")
     status = django_filters.ChoiceFilter(choices=CardStatus.choices, empty_label="Any status")
     disposition = django_filters.ChoiceFilter(choices=Disposition.choices, empty_label="Any disposition")
-    priority = django_filters.ModelChoiceFilter(queryset=PmaPriority.objects.all(), empty_label="All PMA priorities")
+    priority = django_filters.ChoiceFilter(empty_label="All PMA priorities")
     overdue = django_filters.BooleanFilter(method="filter_overdue", label="Overdue only", widget=forms.CheckboxInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        user = getattr(self.request, "user", None)
+        agencies = Agency.objects.visible_to(user).order_by("name")
+        meetings = Meeting.objects.visible_to(user).order_by("-starts_at")
+        self.filters["agency"].extra["choices"] = _read_once(lambda: [(a.pk, str(a)) for a in agencies])
+        self.filters["meeting"].extra["choices"] = _read_once(lambda: [(m.pk, str(m)) for m in meetings])
+        self.filters["priority"].extra["choices"] = _read_once(
+            lambda: [(p.pk, str(p)) for p in PmaPriority.objects.order_by("number")]
+        )
 
     class Meta:
         model = ChallengeCard

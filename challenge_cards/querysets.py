@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from agencies.roles import roles_of
@@ -47,6 +47,14 @@ class MeetingQuerySet(models.QuerySet):
     def next_meeting(self, now: datetime.datetime | None = None):
         """The earliest scheduled meeting that has not started yet, or None."""
         return self.upcoming(now).first()
+
+    def next_and_last(self, now: datetime.datetime | None = None) -> tuple:
+        """(next_meeting, last_meeting) in one query: each is picked by a sub-select, both read together."""
+        now = now or timezone.now()
+        next_id = self.upcoming(now).values("pk")[:1]
+        last_id = self.past(now).values("pk")[:1]
+        found = {m.starts_at >= now: m for m in self.filter(Q(pk=Subquery(next_id)) | Q(pk=Subquery(last_id)))}
+        return found.get(True), found.get(False)
 
     def previous_to(self, meeting):
         """The last meeting (held or scheduled, not cancelled) before this one, or None."""

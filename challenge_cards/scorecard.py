@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from agencies.models import Agency
@@ -89,19 +89,37 @@ class Scorecard:
     rows: list[Row]
 
 
-def default_meeting(meetings: QuerySet[Meeting]) -> Meeting | None:
-    """The latest meeting held so far that has cards; else the first one with cards (a new council)."""
-    with_cards = meetings.exclude(status=Meeting.Status.CANCELLED).filter(cards__isnull=False).distinct()
-    return with_cards.filter(starts_at__lte=timezone.now()).order_by("-starts_at").first() or (
-        with_cards.order_by("starts_at").first()
+def meetings_for(user) -> list[Meeting]:
+    """The meetings a scorecard can show (not cancelled), newest first, each marked `has_cards`: one query
+    that serves the meeting picker, the default meeting and the previous meeting."""
+    has_cards = Exists(ChallengeCard.objects.filter(meeting=OuterRef("pk")))
+    return list(
+        Meeting.objects.visible_to(user)
+        .exclude(status=Meeting.Status.CANCELLED)
+        .annotate(has_cards=has_cards)
+        .order_by("-starts_at", "-pk")
     )
 
 
-def build(user, meeting: Meeting | None) -> Scorecard:
+def default_meeting(meetings: list[Meeting]) -> Meeting | None:
+    """The latest meeting held so far that has cards; else the first one with cards (a new council)."""
+    with_cards = [meeting for meeting in meetings if meeting.has_cards]
+    now = timezone.now()
+    held = [meeting for meeting in with_cards if meeting.starts_at <= now]
+    return held[0] if held else (with_cards[-1] if with_cards else None)
+
+
+def previous_in(meetings: list[Meeting], meeting: Meeting) -> Meeting | None:
+    """Meeting.objects.previous_to, answered from meetings_for's list."""
+    return next((earlier for earlier in meetings if earlier.starts_at < meeting.starts_at), None)
+
+
+def build(user, meeting: Meeting | None, meetings: list[Meeting] | None = None) -> Scorecard:
+    """The scorecard of a meeting; with meetings_for's list, the previous meeting costs no query."""
     priorities = list(PmaPriority.objects.order_by("number"))
     if meeting is None:
         return Scorecard(meeting=None, previous=None, priorities=priorities, rows=[])
-    previous = previous_meeting(meeting)
+    previous = previous_in(meetings, meeting) if meetings is not None else previous_meeting(meeting)
     meeting_ids = [meeting.pk] + ([previous.pk] if previous else [])
     cards = (
         ChallengeCard.objects.visible_to(user)

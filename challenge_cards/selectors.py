@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Value, When
+from django.core.paginator import Page, Paginator
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from agencies.models import Agency
 from agencies.roles import roles_of
+from config.pagination import TotalOf
 
 from .models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
 from .querysets import overdue_action_q, overdue_card_q
@@ -21,15 +37,13 @@ def _flag(condition: Q) -> Case:
 
 def meeting_context(user, now: datetime.datetime | None = None) -> dict:
     """The next and last meetings and the days until the next one."""
-    meetings = Meeting.objects.visible_to(user)
-    upcoming = meetings.next_meeting(now)
-    last = meetings.last_meeting(now)
+    upcoming, last = Meeting.objects.visible_to(user).next_and_last(now)
     days = (upcoming.starts_at_eastern.date() - timezone.localdate()).days if upcoming else None
     return {"next_meeting": upcoming, "last_meeting": last, "days_to_next_meeting": days}
 
 
 def with_flags(cards: QuerySet[ChallengeCard], last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
-    """Annotate overdue / at risk / not updated since the last meeting / ratings disagree."""
+    """Annotate overdue / at risk / not updated since the last meeting / ratings disagree (cheap: no joins)."""
     today = timezone.localdate()
     if last_meeting:
         since = last_meeting.starts_at
@@ -47,17 +61,70 @@ def with_flags(cards: QuerySet[ChallengeCard], last_meeting: Meeting | None) -> 
         ),
         is_stale=stale,
         ratings_differ=_flag(~Q(agency_rating="") & ~Q(omb_rating="") & ~Q(agency_rating=F("omb_rating"))),
-        open_actions=Count("actions", filter=Q(actions__status=ActionStatus.OPEN)),
-        overdue_actions=Count("actions", filter=overdue_action_q(today, prefix="actions__")),
     )
+
+
+def _actions_count(condition: Q) -> Coalesce:
+    counted = (
+        FollowUpAction.objects.filter(condition, card=OuterRef("pk"))
+        .order_by()
+        .values("card")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), 0)
+
+
+def with_action_counts(cards: QuerySet[ChallengeCard]) -> QuerySet[ChallengeCard]:
+    """Open and overdue follow-up actions per card, as sub-selects: the database counts them only for
+    the rows it returns, where a join and GROUP BY would count every card's actions first."""
+    today = timezone.localdate()
+    return cards.annotate(
+        open_actions=_actions_count(Q(status=ActionStatus.OPEN)),
+        overdue_actions=_actions_count(overdue_action_q(today)),
+    )
+
+
+HOME_ORDER = ("-meeting__starts_at", "meeting_id", "-is_overdue", "due_date", "id")
 
 
 def home_cards(user, last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
     """My agency's open cards, by the meeting that issued them; overdue ones first within a meeting."""
     cards = ChallengeCard.objects.visible_to(user).open().with_related()
-    return with_flags(cards, last_meeting).order_by(
-        "-meeting__starts_at", "meeting_id", "-is_overdue", "due_date", "id"
+    return with_flags(cards, last_meeting).order_by(*HOME_ORDER)
+
+
+def home_sections(
+    user, last_meeting: Meeting | None, page_number: str | None, *, per_page: int = 50, overdue_shown: int = 20
+) -> tuple[Page, list[ChallengeCard]]:
+    """The home page's page of open cards (with their total) and its first overdue cards, in one query.
+
+    Overdue cards are open cards too, so one read serves both lists: the rows whose id is among the
+    page's ids or the first overdue ids (two LIMIT sub-selects, each a top-N of narrow rows), each row
+    flagged `in_page`, with the total as a sub-select.
+    """
+    today = timezone.localdate()
+    cards = home_cards(user, last_meeting)
+    try:
+        number = max(1, int(page_number or 1))
+    except (TypeError, ValueError):
+        number = 1
+    bottom = (number - 1) * per_page
+    page_ids = cards.values("pk")[bottom : bottom + per_page]
+    overdue_ids = cards.filter(overdue_card_q(today)).order_by("due_date", "id").values("pk")[:overdue_shown]
+    rows = list(
+        cards.filter(Q(pk__in=page_ids) | Q(pk__in=overdue_ids)).annotate(
+            in_page=ExpressionWrapper(Q(pk__in=page_ids), output_field=BooleanField()), total=TotalOf(cards)
+        )
     )
+    # Every overdue row here ranks after the first `overdue_shown` in the overdue order, or is one of them.
+    overdue = sorted((card for card in rows if card.is_overdue), key=lambda card: (card.due_date, card.pk))
+    in_page = [card for card in rows if card.in_page]  # in HOME_ORDER, as the query returns them
+    paginator = Paginator(cards, per_page)
+    if not in_page and number > 1:
+        return paginator.get_page(page_number), overdue[:overdue_shown]  # past the end: Django picks the last page
+    paginator.__dict__["count"] = rows[0].total if rows else 0
+    return Page(in_page, number, paginator), overdue[:overdue_shown]
 
 
 def overdue_cards(user) -> QuerySet[ChallengeCard]:
@@ -87,13 +154,13 @@ def card_list(user) -> QuerySet[ChallengeCard]:
 def review_row(user, pk: int, last_meeting: Meeting | None) -> ChallengeCard:
     """One card as the review board shows it (any disposition, so a just-closed card can say so)."""
     cards = ChallengeCard.objects.visible_to(user).with_related().filter(pk=pk)
-    return get_object_or_404(with_flags(cards, last_meeting))
+    return get_object_or_404(with_action_counts(with_flags(cards, last_meeting)))
 
 
 def review_board(user, last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
     """Every open card, the ones that need OMB's attention first."""
     cards = ChallengeCard.objects.visible_to(user).open().with_related()
-    return with_flags(cards, last_meeting).order_by(
+    return with_action_counts(with_flags(cards, last_meeting)).order_by(
         "-is_red_or_at_risk", "-is_overdue", "-is_stale", "-ratings_differ", "agency__name", "due_date", "id"
     )
 

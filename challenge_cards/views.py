@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from agencies.models import Agency
 from agencies.roles import roles_of
+from config.pagination import page_of
 
 from . import forms, permissions, selectors, services
 from .filters import CardFilter
@@ -44,7 +45,7 @@ CERTIFY_STALE_MESSAGE = (
 
 
 def _page(request: HttpRequest, queryset: QuerySet, size: int = PAGE_SIZE) -> Page:
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+    return page_of(queryset, request.GET.get("page"), size)
 
 
 def _add_errors(form, error: ValidationError) -> None:
@@ -64,12 +65,12 @@ def _add_errors(form, error: ValidationError) -> None:
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = selectors.meeting_context(user)
-    cards = _page(request, selectors.home_cards(user, context["last_meeting"]), 50)
+    cards, overdue_cards = selectors.home_sections(user, context["last_meeting"], request.GET.get("page"))
     context.update(
         nav="home",
         roles=roles_of(user),
         cards=cards,
-        overdue_cards=list(selectors.overdue_cards(user)[:20]),
+        overdue_cards=overdue_cards,
         overdue_actions=list(selectors.overdue_actions(user)[:20]),
         to_certify=list(selectors.awaiting_my_certification(user)[:20]),
     )

@@ -162,22 +162,24 @@ def meeting_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class ScorecardFilter(forms.Form):
-    meeting = forms.ModelChoiceField(queryset=Meeting.objects.none(), required=False, empty_label="Latest meeting")
+    """The meeting picker, from scorecard.meetings_for's list (so the choices cost no query of their own)."""
 
-    def __init__(self, *args, user=None, **kwargs):
+    meeting = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, meetings: list[Meeting], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["meeting"].queryset = (
-            Meeting.objects.visible_to(user).exclude(status=Meeting.Status.CANCELLED).order_by("-starts_at")
-        )
-        self.fields["meeting"].label_from_instance = lambda meeting: meeting.title
+        self.meetings = {meeting.pk: meeting for meeting in meetings}
+        self.fields["meeting"].choices = [("", "Latest meeting")] + [(m.pk, m.title) for m in meetings]
+
+    def chosen_meeting(self) -> Meeting | None:
+        return self.meetings.get(self.cleaned_data.get("meeting")) if self.is_valid() else None
 
 
 def _scorecard(request: HttpRequest) -> tuple[ScorecardFilter, scorecards.Scorecard]:
-    form = ScorecardFilter(request.GET or None, user=request.user)
-    meeting = form.cleaned_data.get("meeting") if form.is_valid() else None
-    if meeting is None:
-        meeting = scorecards.default_meeting(Meeting.objects.visible_to(request.user))
-    return form, scorecards.build(request.user, meeting)
+    meetings = scorecards.meetings_for(request.user)
+    form = ScorecardFilter(request.GET or None, meetings=meetings)
+    meeting = form.chosen_meeting() or scorecards.default_meeting(meetings)
+    return form, scorecards.build(request.user, meeting, meetings)
 
 
 @require_GET

@@ -12,8 +12,10 @@ from django.http import Http404
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
+from .auth import SignedInUserMixin
 
-class AccountOIDCBackend(OIDCAuthenticationBackend):
+
+class AccountOIDCBackend(SignedInUserMixin, OIDCAuthenticationBackend):
     """Signs in the one active account whose e-mail matches the verified claim; never creates accounts."""
 
     def filter_users_by_claims(self, claims):

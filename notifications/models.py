@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 
@@ -100,10 +101,25 @@ class NotificationQuerySet(models.QuerySet):
         """People see their own notifications only, never someone else's inbox."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
-        return self.filter(recipient=user).exclude(status=Notification.Status.CANCELLED)
+        return self._inbox_of(user)
+
+    def _inbox_of(self, recipient) -> NotificationQuerySet:
+        return self.filter(recipient=recipient).exclude(status=Notification.Status.CANCELLED)
 
     def unread(self) -> NotificationQuerySet:
         return self.filter(read_at__isnull=True)
+
+    def unread_count_of(self, recipient: models.Expression) -> models.Expression:
+        """The recipient's unread count as a sub-select, so the user's own query brings the header's badge."""
+        counted = (
+            self._inbox_of(recipient)
+            .unread()
+            .order_by()
+            .values("recipient")
+            .annotate(unread=models.Count("pk"))
+            .values("unread")
+        )
+        return Coalesce(models.Subquery(counted), 0)
 
 
 class Notification(models.Model):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.roles import roles_of
+from config.pagination import page_of
 
 from . import calendar, services
 from .models import CalendarFeed, Notification, Rule, WebhookDelivery
@@ -32,7 +32,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     notifications = Notification.objects.visible_to(request.user).only(
         "pk", "title", "url", "created_at", "read_at", "rule", "recipient_id", "status"
     )
-    page = Paginator(notifications, 25).get_page(request.GET.get("page"))
+    page = page_of(notifications, request.GET.get("page"), 25)
     context = {"nav": "notifications", "page_obj": page}
     if roles_of(request.user).omb_admin:
         # Permanent failures are shown to OMB admins; the admin lists them and sends them again.

@@ -9,7 +9,7 @@ from django import forms, template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from agencies.models import Membership
+from agencies.models import Role
 from agencies.roles import roles_of
 from challenge_cards.models import CardStatus, Disposition, Rating
 
@@ -164,14 +164,11 @@ def number(value) -> str:
 
 @register.simple_tag(takes_context=True)
 def header_identity(context) -> str:
-    """Who is signed in and for which agency, for the header; one query, cached on the request."""
+    """Who is signed in and for which agency, for the header; from the roles the request has loaded already."""
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return ""
-    cached = getattr(request, "_cc_identity", None)
-    if cached is not None:
-        return cached
     roles = roles_of(user)
     name = user.get_full_name() or user.username
     parts = []
@@ -179,11 +176,8 @@ def header_identity(context) -> str:
         parts.append("OMB admin")
     elif roles.omb_viewer:
         parts.append("OMB viewer")
-    for membership in Membership.objects.current().filter(user=user).select_related("agency"):
-        parts.append(f"{membership.get_role_display()}, {membership.agency.name}")
-    identity = f"{name} — {'; '.join(parts)}" if parts else name
-    request._cc_identity = identity
-    return identity
+    parts.extend(f"{Role(role).label}, {agency_name}" for role, agency_name in roles.membership_labels)
+    return f"{name} — {'; '.join(parts)}" if parts else name
 
 
 @register.simple_tag(takes_context=True)

@@ -221,7 +221,7 @@ CACHES = {
 # for AUTH_LOCKOUT_MINUTES after the last one (FedRAMP Moderate AC-7). OMB admins unlock in the admin.
 AUTH_LOCKOUT_FAILURES = int(os.environ.get("AUTH_LOCKOUT_FAILURES", "3"))
 AUTH_LOCKOUT_MINUTES = int(os.environ.get("AUTH_LOCKOUT_MINUTES", "15"))
-AUTHENTICATION_BACKENDS = ["audit.backends.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["audit.backends.LockoutBackend", "config.auth.PasswordBackend"]
 AXES_FAILURE_LIMIT = AUTH_LOCKOUT_FAILURES
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=AUTH_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username"]
@@ -244,6 +244,10 @@ SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Sessions live in the database and are read from the cache (Redis), so a page pays no query for its
+# session; a session stays in the cache at most SESSION_CACHE_SECONDS (config/sessions.py says why).
+SESSION_ENGINE = "config.sessions"
+SESSION_CACHE_SECONDS = int(os.environ.get("SESSION_CACHE_SECONDS", "300"))
 
 # Every page, script, style, font and image is served by this site (USWDS and htmx are vendored).
 CONTENT_SECURITY_POLICY = os.environ.get(

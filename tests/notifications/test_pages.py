@@ -1,6 +1,8 @@
 """The inbox (page and API), the unread count in the header, preferences and the private calendar feed."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
@@ -39,6 +41,17 @@ def test_the_header_shows_the_unread_count_and_the_inbox_lists_only_mine(signed_
     assert "3 unread" in page
     assert page.count('data-testid="notification"') == 3
     assert "New challenge card 10" not in page
+
+
+def test_the_unread_count_comes_with_the_signed_in_user_and_skips_read_and_cancelled(signed_in, deputy):
+    first, _second, third = make_notifications(deputy, 3)
+    services.notification_mark_read(user=deputy, notification=first)
+    Notification.objects.filter(pk=third.pk).update(status=Notification.Status.CANCELLED)
+    with CaptureQueriesContext(connection) as captured:
+        page = signed_in.get(reverse("challenge_cards:meeting_list")).content.decode()
+    assert 'data-testid="unread-count" aria-hidden="true">1<' in page
+    reading_notifications = [q["sql"] for q in captured.captured_queries if "notifications_notification" in q["sql"]]
+    assert len(reading_notifications) == 1 and '"auth_user"' in reading_notifications[0]
 
 
 def test_the_inbox_costs_the_same_queries_at_any_size(signed_in, deputy, django_assert_max_num_queries):

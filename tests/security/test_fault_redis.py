@@ -11,9 +11,12 @@ import subprocess
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from agencies.tokens import token_create
+from tests.factories import PASSWORD
 
 
 def _free_port() -> int:
@@ -67,3 +70,26 @@ def test_pages_and_the_api_keep_working_while_redis_is_down(redis_cache, client,
 
     redis_cache["process"] = _start_redis(redis_cache["port"])  # back, empty
     assert [api.get("/api/v1/cards/").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def _session_queries(client, url: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [q["sql"] for q in captured.captured_queries if "django_session" in q["sql"]]
+
+
+def test_sessions_are_read_from_redis_and_sign_in_and_out_work_while_it_is_down(redis_cache, client, deputy):
+    assert client.post("/accounts/login/", {"username": deputy.username, "password": PASSWORD}).status_code == 302
+    assert _session_queries(client, "/cards/") == []  # the session comes from Redis, not the database
+
+    redis_cache["process"].kill()
+    redis_cache["process"].wait(10)
+    assert len(_session_queries(client, "/cards/")) == 1  # Redis down: the database serves the session
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/cards/").status_code == 302  # signed out, although Redis could not be told
+    assert client.post("/accounts/login/", {"username": deputy.username, "password": PASSWORD}).status_code == 302
+    assert client.get("/cards/").status_code == 200
+
+    redis_cache["process"] = _start_redis(redis_cache["port"])  # back, empty
+    assert len(_session_queries(client, "/cards/")) == 1  # a miss, read from the database and cached again
+    assert _session_queries(client, "/cards/") == []

@@ -1,0 +1,64 @@
+"""Browser sessions: kept in the database, read from the cache (Redis), and still served when Redis is down.
+
+Django's cached_db store reads a session from the cache and falls back to the database on a miss,
+so a page usually pays no SQL query for its session. But it lets a cache error escape from a few
+calls (the write-back after a miss, `exists` when a new session key is drawn, `delete` at sign-in
+and sign-out), so a stopped Redis would turn sign-in and sign-out into 500s. Here every cache call
+is best effort: an unreachable cache is a miss, and the database stays the record.
+
+Entries are kept in the cache for at most SESSION_CACHE_SECONDS: if Redis is unreachable from a
+web host while a session changes (sign-out included) and then comes back with the old entry, that
+old entry can be served for at most that long.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.backends import cached_db
+
+logger = logging.getLogger("django.contrib.sessions")
+
+
+class SessionStore(cached_db.SessionStore):
+    def _cache_call(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self._cache, method)(*args)
+        except Exception:
+            logger.warning("Session cache unreachable (%s); using the database", method, exc_info=True)
+            return None
+
+    def _cache_seconds(self, expiry_age: int) -> int:
+        return max(0, min(expiry_age, settings.SESSION_CACHE_SECONDS))
+
+    def load(self) -> dict:
+        data = self._cache_call("get", self.cache_key)
+        if data is not None:
+            return data
+        stored = self._get_session_from_db()
+        if not stored:
+            return {}
+        data = self.decode(stored.session_data)
+        self._cache_call(
+            "set", self.cache_key, data, self._cache_seconds(self.get_expiry_age(expiry=stored.expire_date))
+        )
+        return data
+
+    def exists(self, session_key: str) -> bool:
+        if session_key and self._cache_call("has_key", self.cache_key_prefix + session_key):
+            return True
+        return cached_db.DBStore.exists(self, session_key)
+
+    def save(self, must_create: bool = False) -> None:
+        cached_db.DBStore.save(self, must_create)
+        self._cache_call("set", self.cache_key, self._session, self._cache_seconds(self.get_expiry_age()))
+
+    def delete(self, session_key: str | None = None) -> None:
+        cached_db.DBStore.delete(self, session_key)
+        if session_key is None:
+            if self.session_key is None:
+                return
+            session_key = self.session_key
+        self._cache_call("delete", self.cache_key_prefix + session_key)
