@@ -127,37 +127,79 @@ def notifications_create(planned: list[Planned], *, now: datetime.datetime | Non
     return created
 
 
+@dataclass(frozen=True)
+class WebhookEvent:
+    """One event for the agencies' subscribers (agency_ids None: every agency's)."""
+
+    event_id: str
+    payload: dict
+    agency_ids: frozenset[int] | None
+
+
 def webhook_events_create(
     *, event_type: str, event_id: str, payload: dict, agency_ids: set[int] | None
 ) -> list[WebhookDelivery]:
     """One delivery per active subscription to this event (for these agencies; None: every agency)."""
-    subscriptions = WebhookSubscription.objects.filter(active=True, event_type=event_type)
-    if agency_ids is not None:
-        subscriptions = subscriptions.filter(agency_id__in=agency_ids)
-    subscription_ids = list(subscriptions.values_list("pk", flat=True))
-    if not subscription_ids:
+    event = WebhookEvent(event_id, payload, None if agency_ids is None else frozenset(agency_ids))
+    return webhook_events_create_many(event_type=event_type, events=[event])
+
+
+def webhook_events_create_many(*, event_type: str, events: list[WebhookEvent]) -> list[WebhookDelivery]:
+    """webhook_events_create for many events of one type, in four queries however many there are.
+
+    An event that already has its delivery to a subscription gets no second one; only the rows made
+    now are queued (an earlier delivery of the event waits out its own retry delay).
+    """
+    if not events:
         return []
+    by_agency: dict[int, list[int]] = {}
+    for subscription_id, agency_id in WebhookSubscription.objects.filter(
+        active=True, event_type=event_type
+    ).values_list("pk", "agency_id"):
+        by_agency.setdefault(agency_id, []).append(subscription_id)
+    if not by_agency:
+        return []
+    wanted = {
+        (subscription_id, event.event_id): event
+        for event in events
+        for agency_id in (by_agency if event.agency_ids is None else event.agency_ids & by_agency.keys())
+        for subscription_id in by_agency[agency_id]
+    }
+    if not wanted:
+        return []
+    subscription_ids = {subscription_id for subscription_id, _ in wanted}
+    event_ids = {event.event_id for event in events}
+    made_before = set(
+        WebhookDelivery.objects.filter(subscription_id__in=subscription_ids, event_id__in=event_ids).values_list(
+            "subscription_id", "event_id"
+        )
+    )
     now = timezone.now()
     with transaction.atomic():
         WebhookDelivery.objects.bulk_create(
             [
                 WebhookDelivery(
-                    subscription_id=sid,
+                    subscription_id=subscription_id,
                     event_type=event_type,
-                    event_id=event_id,
-                    payload={"id": event_id, "type": event_type, "created_at": now.isoformat(), "data": payload},
+                    event_id=event.event_id,
+                    payload={
+                        "id": event.event_id,
+                        "type": event_type,
+                        "created_at": now.isoformat(),
+                        "data": event.payload,
+                    },
                     created_at=now,
                     enqueued_at=now,
                 )
-                for sid in subscription_ids
+                for (subscription_id, _), event in wanted.items()
+                if (subscription_id, event.event_id) not in made_before
             ],
-            ignore_conflicts=True,
+            ignore_conflicts=True,  # another scan at the same moment made some: theirs stand
         )
         deliveries = list(
-            # Only the rows made now: an earlier delivery of this event waits out its own retry delay.
             WebhookDelivery.objects.filter(
                 subscription_id__in=subscription_ids,
-                event_id=event_id,
+                event_id__in=event_ids,
                 status=WebhookDelivery.Status.PENDING,
                 created_at=now,
             )
@@ -300,13 +342,17 @@ def _overdue_webhooks(now: datetime.datetime) -> None:
     if not subscribed:
         return
     overdue = FollowUpAction.objects.overdue(today).filter(card__disposition="open", card__agency_id__in=subscribed)
-    for action in overdue.select_related("card__agency"):
-        webhook_events_create(
-            event_type=EventType.ACTION_OVERDUE,
-            event_id=f"action.overdue:{action.pk}:{action.due_date.isoformat()}",
-            payload=action_payload(action),
-            agency_ids={action.card.agency_id},
-        )
+    webhook_events_create_many(
+        event_type=EventType.ACTION_OVERDUE,
+        events=[
+            WebhookEvent(
+                f"action.overdue:{action.pk}:{action.due_date.isoformat()}",
+                action_payload(action),
+                frozenset({action.card.agency_id}),
+            )
+            for action in overdue.select_related("card__agency", "owner")
+        ],
+    )
 
 
 def reminders_scan(*, now: datetime.datetime | None = None, meeting: Meeting | None = None) -> ScanResult:
@@ -402,13 +448,12 @@ def cards_issued_notify(*, cards: list[ChallengeCard]) -> list[Notification]:
     """The deputy secretary and delegates of each agency hear about its new card."""
     if not cards:
         return []
-    for card in cards:
-        webhook_events_create(
-            event_type=EventType.CARD_ISSUED,
-            event_id=f"card.issued:{card.pk}",
-            payload=card_payload(card),
-            agency_ids={card.agency_id},
-        )
+    webhook_events_create_many(
+        event_type=EventType.CARD_ISSUED,
+        events=[
+            WebhookEvent(f"card.issued:{card.pk}", card_payload(card), frozenset({card.agency_id})) for card in cards
+        ],
+    )
     if not NotificationSettings.load().card_issued_enabled:
         return []
     by_agency = {card.agency_id: card for card in cards}

@@ -10,6 +10,8 @@ from email.policy import default as default_policy
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from icalendar import Calendar
 
@@ -255,3 +257,30 @@ def test_agency_tools_hear_of_reviews_actions_and_cancelled_meetings(council, ad
     assert events == ["action.changed", "card.reviewed", "meeting.cancelled"]
     cancelled = WebhookDelivery.objects.get(event_type=EventType.MEETING_CANCELLED)
     assert cancelled.payload["data"]["meeting"]["status"] == "cancelled"
+
+
+def test_overdue_actions_each_get_one_webhook_in_the_same_queries_however_many(agency, other_agency, meeting, priority):
+    WebhookSubscription.objects.create(agency=agency, event_type=EventType.ACTION_OVERDUE, url="http://127.0.0.1:9/a")
+    WebhookSubscription.objects.create(agency=agency, event_type=EventType.ACTION_OVERDUE, url="http://127.0.0.1:9/b")
+    WebhookSubscription.objects.create(
+        agency=other_agency, event_type=EventType.CARD_ISSUED, url="http://127.0.0.1:9/c"
+    )
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+
+    def overdue_actions(owner, n):
+        card = factories.ChallengeCardFactory(agency=owner, meeting=meeting, priority=priority)
+        return [factories.FollowUpActionFactory(card=card, due_date=yesterday) for _ in range(n)]
+
+    overdue_actions(other_agency, 2)  # Labor subscribes to nothing overdue: no delivery
+    treasury = overdue_actions(agency, 2)
+    with CaptureQueriesContext(connection) as few:
+        services.reminders_scan()
+    treasury += overdue_actions(agency, 20)
+    with CaptureQueriesContext(connection) as many:
+        services.reminders_scan()
+    assert len(many) == len(few)
+    deliveries = WebhookDelivery.objects.filter(event_type=EventType.ACTION_OVERDUE)
+    assert deliveries.count() == 2 * len(treasury)  # one per action per subscription, none doubled
+    assert {d.payload["data"]["action"]["id"] for d in deliveries} == {a.pk for a in treasury}
+    services.reminders_scan()
+    assert deliveries.count() == 2 * len(treasury)
