@@ -1,14 +1,12 @@
 """The audit log and sign-in lockouts in the admin: OMB admins read them; nobody edits the log."""
 
 from axes.models import AccessAttempt
-from django.conf import settings
 from django.contrib import admin, messages
-from django.utils import timezone
 
 from challenge_cards.admin import ReadOnlyMixin, may_edit_reference_data
 
+from .lockout import accounts_unlock, is_locked
 from .models import AuditEvent
-from .services import Outcome, audit_record
 
 
 class OmbAdminsOnlyMixin(ReadOnlyMixin):
@@ -33,17 +31,7 @@ class AuditEventAdmin(OmbAdminsOnlyMixin, admin.ModelAdmin):
 
 @admin.action(description="Unlock the selected accounts")
 def unlock_accounts(modeladmin, request, queryset):
-    usernames = sorted({attempt.username for attempt in queryset})
-    AccessAttempt.objects.filter(username__in=usernames).delete()
-    for username in usernames:
-        audit_record(
-            action="auth.unlocked",
-            outcome=Outcome.SUCCESS,
-            request=request,
-            actor=request.user,
-            object_type="auth.user",
-            details={"username": username},
-        )
+    usernames = accounts_unlock(actor=request.user, usernames={a.username for a in queryset}, request=request)
     messages.success(request, f"Unlocked {len(usernames)} account(s): {', '.join(usernames)}.")
 
 
@@ -58,8 +46,7 @@ class SignInLockoutAdmin(OmbAdminsOnlyMixin, admin.ModelAdmin):
 
     @admin.display(boolean=True, description="Locked now")
     def locked(self, attempt) -> bool:
-        fresh = attempt.attempt_time > timezone.now() - settings.AXES_COOLOFF_TIME
-        return fresh and attempt.failures_since_start >= settings.AUTH_LOCKOUT_FAILURES
+        return is_locked(attempt)
 
     def get_actions(self, request):
         return super().get_actions(request) if may_edit_reference_data(request.user) else {}

@@ -7,8 +7,11 @@ import math
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils import timezone
+
+from agencies.roles import roles_of
 
 from .services import Outcome, audit_record
 
@@ -22,6 +25,30 @@ def minutes_left(username: str) -> int:
         return settings.AUTH_LOCKOUT_MINUTES
     remaining = latest + settings.AXES_COOLOFF_TIME - timezone.now()
     return max(1, math.ceil(remaining.total_seconds() / 60))
+
+
+def is_locked(attempt: AccessAttempt) -> bool:
+    """An account is locked while its counted failures reach the limit, the newest within the period."""
+    fresh = attempt.attempt_time > timezone.now() - settings.AXES_COOLOFF_TIME
+    return fresh and attempt.failures_since_start >= settings.AUTH_LOCKOUT_FAILURES
+
+
+def accounts_unlock(*, actor, usernames: set[str], request=None) -> list[str]:
+    """Forget the counted failures of these accounts (OMB admins only), each unlock in the audit log."""
+    if not (getattr(actor, "is_active", False) and (actor.is_superuser or roles_of(actor).omb_admin)):
+        raise PermissionDenied("Only OMB admins unlock accounts.")
+    unlocked = sorted(usernames)
+    AccessAttempt.objects.filter(username__in=unlocked).delete()
+    for username in unlocked:
+        audit_record(
+            action="auth.unlocked",
+            outcome=Outcome.SUCCESS,
+            request=request,
+            actor=actor,
+            object_type="auth.user",
+            details={"username": username},
+        )
+    return unlocked
 
 
 def lockout_response(request, original_response=None, credentials=None):

@@ -5,9 +5,11 @@ import datetime
 import pytest
 import time_machine
 from axes.models import AccessAttempt
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.lockout import accounts_unlock, is_locked
 from audit.models import AuditEvent
 from tests import factories
 
@@ -103,6 +105,20 @@ def test_an_omb_admin_unlocks_from_the_admin(client, person, admin_user):
     assert not AccessAttempt.objects.filter(username="pio.treas").exists()
     assert AuditEvent.objects.filter(action="auth.unlocked", actor=admin_user, details__username="pio.treas").exists()
     assert _sign_in(client, "pio.treas", factories.PASSWORD).status_code == 302
+
+
+def test_only_omb_admins_unlock_and_the_locked_flag_follows_the_rule(client, person, admin_user, omb_viewer_user):
+    for _ in range(3):
+        _sign_in(client, "pio.treas", "wrong password")
+    attempt = AccessAttempt.objects.get(username="pio.treas")
+    assert is_locked(attempt)
+    with pytest.raises(PermissionDenied):
+        accounts_unlock(actor=omb_viewer_user, usernames={"pio.treas"})
+    assert AccessAttempt.objects.filter(username="pio.treas").exists()
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=16)):
+        assert not is_locked(attempt)  # the period has passed
+    assert accounts_unlock(actor=admin_user, usernames={"pio.treas"}) == ["pio.treas"]
+    assert not AccessAttempt.objects.exists()
 
 
 def test_omb_viewers_do_not_see_lockouts_or_the_audit_log(client, omb_viewer_user):
