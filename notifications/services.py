@@ -784,6 +784,17 @@ def preferences_update(*, user, enabled: dict[str, bool]) -> dict[str, bool]:
     return preferences_of(user)
 
 
+def delivery_failures_for(user) -> dict[str, int]:
+    """E-mails and webhooks that failed for good, for OMB admins (the admin lists them and sends them
+    again); nobody else is shown them."""
+    if not roles_of(user).omb_admin:
+        return {}
+    return {
+        "failed_emails": Notification.objects.filter(status=Notification.Status.FAILED).count(),
+        "failed_webhooks": WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count(),
+    }
+
+
 def calendar_feed_of(user) -> CalendarFeed:
     feed, _ = CalendarFeed.objects.get_or_create(user=user)
     return feed

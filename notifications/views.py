@@ -11,11 +11,10 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from agencies.roles import roles_of
 from config.pagination import page_of
 
 from . import calendar, services
-from .models import CalendarFeed, Notification, Rule, WebhookDelivery
+from .models import CalendarFeed, Notification, Rule
 
 HELP = {
     Rule.MEETING_REMINDER: "7 and 1 business days before each meeting, with your agency's open cards.",
@@ -34,10 +33,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     page = page_of(notifications, request.GET.get("page"), 25)
     context = {"nav": "notifications", "page_obj": page}
-    if roles_of(request.user).omb_admin:
-        # Permanent failures are shown to OMB admins; the admin lists them and sends them again.
-        context["failed_emails"] = Notification.objects.filter(status=Notification.Status.FAILED).count()
-        context["failed_webhooks"] = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.FAILED).count()
+    context.update(services.delivery_failures_for(request.user))
     return render(request, "notifications/inbox.html", context)
 
 

@@ -171,3 +171,12 @@ def test_omb_admins_see_permanent_delivery_failures(client, admin_user, deputy):
     assert "1 e-mail could not be delivered" in page
     client.force_login(deputy)
     assert "could not be delivered" not in client.get(reverse("notifications:inbox")).content.decode()
+
+
+def test_omb_admins_see_deliveries_that_failed_for_good_and_others_do_not(client, deputy, admin_user):
+    make_notifications(deputy, 3)
+    Notification.objects.filter(recipient=deputy).update(status=Notification.Status.FAILED)
+    client.force_login(admin_user)
+    assert "3 e-mails could not be delivered" in client.get(reverse("notifications:inbox")).content.decode()
+    client.force_login(deputy)
+    assert "could not be delivered" not in client.get(reverse("notifications:inbox")).content.decode()
