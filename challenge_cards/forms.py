@@ -279,7 +279,12 @@ REVIEW_DECISIONS = [
 class ReviewForm(VersionForm):
     omb_rating = forms.ChoiceField(label="OMB rating", choices=RATING_CHOICES, required=False)
     decision = forms.ChoiceField(label="Disposition", choices=REVIEW_DECISIONS, initial="keep")
-    due_date = forms.DateField(label="New due date (carry over)", required=False, widget=DateInput)
+    due_date = forms.DateField(
+        label="New due date (carry over)",
+        required=False,
+        widget=DateInput,
+        help_text="Leave empty for the meeting after the one the card moves to (or a month on).",
+    )
     reason = forms.CharField(
         label="Reason",
         required=False,
@@ -298,8 +303,6 @@ class ReviewForm(VersionForm):
         decision = data.get("decision")
         if decision in ("carry_over", "drop", "return") and not (data.get("reason") or "").strip():
             self.add_error("reason", "Give a reason for this disposition.")
-        if decision == "carry_over" and not data.get("due_date"):
-            self.add_error("due_date", "Give the new due date.")
         if decision == "keep" and data.get("omb_rating", "") == self.card.omb_rating:
             self.add_error("omb_rating", "Set OMB's rating or choose a disposition.")
         return data

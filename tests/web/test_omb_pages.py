@@ -7,6 +7,7 @@ import datetime
 from django.urls import reverse
 from django.utils import timezone
 
+from challenge_cards import services
 from challenge_cards.models import CardStatus, ChallengeCard, Disposition, Meeting
 from tests import factories
 
@@ -112,6 +113,17 @@ def test_review_carry_over_with_a_new_due_date(client_for, admin_user, card):
     card.refresh_from_db()
     assert card.disposition == Disposition.CARRIED_OVER
     assert str(card.carried_over_to.due_date) == "2031-05-01"
+
+
+def test_review_carry_over_without_a_due_date_takes_the_same_default_as_the_api(client_for, admin_user, card):
+    card.meeting.starts_at = timezone.now() - datetime.timedelta(days=20)
+    card.meeting.save()
+    to_meeting = factories.MeetingFactory(starts_at=timezone.now() + datetime.timedelta(days=9))
+    response = review(client_for(admin_user), card, decision="carry_over", reason="Needs another month.")
+    assert response.status_code == 302
+    card.refresh_from_db()
+    assert card.carried_over_to.meeting == to_meeting
+    assert card.carried_over_to.due_date == services.default_due_date(to_meeting)
 
 
 def test_stale_review_is_refused(client_for, admin_user, card):
