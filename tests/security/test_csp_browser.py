@@ -1,8 +1,9 @@
-"""With the Content-Security-Policy on, the pages, htmx, the admin and Swagger UI run without a violation."""
+"""With the Content-Security-Policy on, the pages, an htmx swap, the admin and Swagger UI run without a violation."""
 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import browser_type_launch_args, page, sign_in, world  # noqa: F401
 
@@ -43,6 +44,14 @@ def test_no_page_breaks_the_content_security_policy(page, live_server, world, si
         violations = page.evaluate("window.__csp")
         assert violations == [], f"{path}: {violations}"
         visited.append(path)
+    # An htmx swap: a review saved on the board redraws its row in place, under the same policy.
+    page.goto(live_server.url + "/review/")
+    row = page.locator(f"#card-{card.pk}")
+    row.get_by_label("OMB rating").select_option("yellow")
+    with page.expect_request(lambda request: request.headers.get("hx-request") == "true"):
+        row.get_by_role("button", name="Save review").click()
+    expect(page.locator(f"#card-{card.pk} [role=status]")).to_be_focused()
+    assert page.evaluate("window.__csp") == []
     csp_console = [text for text in console if "Content Security Policy" in text]
     assert csp_console == []
     assert len(visited) == 9
