@@ -157,14 +157,3 @@ def forget_roles(user) -> None:
     """Drop the cached roles after a membership change."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
-
-
-def current_deputy_secretary(agency_id: int):
-    """The agency's current deputy secretary (a User), or None."""
-    membership = (
-        Membership.objects.current()
-        .filter(agency_id=agency_id, role=Role.DEPUTY_SECRETARY)
-        .select_related("user")
-        .first()
-    )
-    return membership.user if membership else None

@@ -242,10 +242,6 @@ class ChallengeCard(models.Model):
     def has_metric(self) -> bool:
         return bool(self.metric_name)
 
-    @property
-    def ratings_disagree(self) -> bool:
-        return bool(self.agency_rating and self.omb_rating and self.agency_rating != self.omb_rating)
-
 
 class ActionStatus(models.TextChoices):
     OPEN = "open", "Open"

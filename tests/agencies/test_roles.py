@@ -5,7 +5,7 @@ import datetime
 import pytest
 from django.contrib.auth.models import AnonymousUser
 
-from agencies.roles import NO_ROLES, current_deputy_secretary, roles_of
+from agencies.roles import NO_ROLES, roles_of
 from tests import factories
 
 
@@ -69,13 +69,6 @@ def test_roles_are_loaded_in_one_query_once_per_user_object(deputy, django_asser
         roles_of(deputy)
     with django_assert_num_queries(0):
         roles_of(deputy)
-
-
-def test_current_deputy_secretary(agency):
-    factories.deputy_of(agency, ended_on=datetime.date(2025, 1, 20))
-    assert current_deputy_secretary(agency.pk) is None
-    current = factories.deputy_of(agency)
-    assert current_deputy_secretary(agency.pk) == current
 
 
 def test_one_query_reads_omb_role_memberships_and_sub_agencies_together(agency, django_assert_num_queries):

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from challenge_cards import services
+from challenge_cards import selectors, services
 from challenge_cards.models import CardStatus, ChallengeCard, Disposition, Rating, UpdateKind
 
 
@@ -26,8 +26,7 @@ def test_omb_rating(admin_user, card):
 def test_rating_disagreement_is_visible(admin_user, deputy, card):
     services.card_update(actor=deputy, card=card, expected_version=1, agency_rating=Rating.GREEN)
     services.card_review(actor=admin_user, card=card, expected_version=2, omb_rating=Rating.YELLOW)
-    card.refresh_from_db()
-    assert card.ratings_disagree
+    assert selectors.review_board(admin_user, None).get(pk=card.pk).ratings_differ
 
 
 def test_unknown_omb_rating_is_refused(admin_user, card):
