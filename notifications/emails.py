@@ -109,13 +109,15 @@ def _context(notification: Notification) -> dict:
     elif notification.rule == Rule.STALE_CARDS:
         from .services import previous_meeting, stale_cards_for
 
-        cards = list(stale_cards_for(notification.meeting).select_related("agency").order_by("agency__name", "pk"))
+        last = previous_meeting(notification.meeting)
+        stale = stale_cards_for(notification.meeting, last=last)
+        cards = list(stale.select_related("agency").order_by("agency__name", "pk"))
         if not cards:
             raise NothingToSend("Every card was updated after the last meeting before this went out.")
         for card in cards:
             card.url = site + card.get_absolute_url()
         context["cards"] = cards
-        context["last_meeting"] = previous_meeting(notification.meeting)
+        context["last_meeting"] = last
     elif notification.card_id:
         card = notification.card
         card.url = site + card.get_absolute_url()

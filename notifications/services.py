@@ -261,10 +261,12 @@ def previous_meeting(meeting: Meeting) -> Meeting | None:
     return Meeting.objects.previous_to(meeting)
 
 
-def stale_cards_for(meeting: Meeting):
-    """Open cards the agency has not updated since the meeting before this one."""
+def stale_cards_for(meeting: Meeting, *, last: Meeting | None | bool = False):
+    """Open cards the agency has not updated since the meeting before this one (`last`, when the caller
+    has looked it up already)."""
     cards = ChallengeCard.objects.open()
-    last = previous_meeting(meeting)
+    if last is False:
+        last = previous_meeting(meeting)
     if last is not None:
         return cards.not_updated_since(last.starts_at)
     return cards.filter(last_agency_update_at__isnull=True)
