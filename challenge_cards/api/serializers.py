@@ -10,7 +10,8 @@ import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -34,6 +35,7 @@ from challenge_cards.models import (
     Rating,
 )
 from config.api_support import StrictSerializer, etag_for
+from config.pagination import TotalOf
 
 User = get_user_model()
 
@@ -116,7 +118,7 @@ class MeetingInputSerializer(StrictSerializer):
 #
 # Cards and actions are the API's biggest lists (a page of 50 cards nests about 250 actions), so
 # their output is written by hand from plain rows instead of DRF's field-by-field serialization:
-# the list endpoint reads `.values()` rows (no model instances), the detail, write and action
+# the list endpoint reads rows (card_page: no model instances), the detail, write and action
 # endpoints turn their instance into the same row, and both go through card_output/action_output.
 # The serializers below still declare every field, so the OpenAPI schema describes this output;
 # tests/api/test_card_output.py checks it equals what DRF's own fields would give.
@@ -172,6 +174,8 @@ ACTION_COLUMNS = (
     "updated_at",
     "version",
 )
+_CARD_ID = CARD_COLUMNS.index("id")
+_ACTION_CARD = ACTION_COLUMNS.index("card_id")
 _CENTS = Decimal("0.01")
 
 
@@ -292,15 +296,56 @@ def card_output(row: dict, actions: list[dict], clock: Clock) -> dict:
     }
 
 
-def card_list_output(rows: list[dict], actions: models.QuerySet) -> list[dict]:
-    """A page of cards from CARD_COLUMNS rows, their actions read in one query from `actions` (already scoped)."""
-    if not rows:
+def _timestamptz_loader():
+    """psycopg's own (C) loader for timestamptz, which Django replaces with a pure-Python subclass.
+
+    Django's loader only swaps in `datetime.timezone.utc` for the connection's UTC zone; the instant
+    is the same, and Clock.moment converts to the display zone anyway. A page holds ~650 date-times,
+    and Django's loader cost more than everything else in reading the page.
+    """
+    from psycopg import adapters
+    from psycopg.pq import Format
+
+    return adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
+
+
+def rows_of(queryset: models.QuerySet) -> list[tuple]:
+    """A `values_list` queryset's rows, read on PostgreSQL with psycopg's C loaders (see _timestamptz_loader).
+
+    Only for columns that need no Django conversion (no from_db_value); other databases go through the ORM.
+    """
+    connection = connections[queryset.db]
+    if connection.vendor != "postgresql":
+        return list(queryset)
+    try:
+        sql, params = queryset.query.get_compiler(queryset.db).as_sql()
+    except EmptyResultSet:  # .none(), or an `__in` an empty list: the ORM answers without a query too
         return []
-    by_card: dict[int, list[dict]] = {row["id"]: [] for row in rows}
-    for action in actions.filter(card_id__in=list(by_card)).order_by("due_date", "id").values(*ACTION_COLUMNS):
-        by_card[action["card_id"]].append(action)
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def card_page(cards: models.QuerySet, actions: models.QuerySet, *, offset: int, limit: int) -> tuple[int, list[dict]]:
+    """The count of `cards` and cards[offset:offset + limit] as the API shows them, in two queries.
+
+    One query reads the page with its count (a COUNT(*) sub-select); one more reads the page's
+    actions from `actions` (already scoped). An empty page has no count: 0 (see paginate_rows).
+    """
+    page = cards.annotate(total_in_page=TotalOf(cards)).values_list(*CARD_COLUMNS, "total_in_page")
+    rows = rows_of(page[offset : offset + limit])
+    if not rows:
+        return 0, []
+    by_card: dict[int, list[dict]] = {row[_CARD_ID]: [] for row in rows}
+    page_actions = actions.filter(card_id__in=list(by_card)).order_by("due_date", "id")
+    for action in rows_of(page_actions.values_list(*ACTION_COLUMNS)):
+        by_card[action[_ACTION_CARD]].append(dict(zip(ACTION_COLUMNS, action, strict=True)))
     clock = Clock()
-    return [card_output(row, by_card[row["id"]], clock) for row in rows]
+    total = rows[0][-1]
+    return total, [
+        card_output(dict(zip(CARD_COLUMNS, row[:-1], strict=True)), by_card[row[_CARD_ID]], clock) for row in rows
+    ]
 
 
 # --- follow-up actions ----------------------------------------------------------------------

@@ -7,6 +7,8 @@ object needs the If-Match the caller last read (428 without it, 412 when stale).
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.db import transaction
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -144,8 +146,7 @@ class ChallengeCardViewSet(ApiViewSet):
     """Challenge cards, scoped as on the pages: agencies see their own (and sub-agencies'), OMB sees all."""
 
     serializer_class = s.ChallengeCardSerializer
-    pagination_class = TotalInPagePagination
-    page_columns: tuple[str, ...] = ()  # the list reads CARD_COLUMNS rows, not instances (see list)
+    pagination_class = TotalInPagePagination  # the list reads its page as rows (see list)
     filterset_class = CardFilter
     search_fields = ["title", "ask", "agency__abbreviation", "agency__name"]
     ordering_fields = ["due_date", "updated_at", "issued_at", "status", "title", "id"]
@@ -168,9 +169,8 @@ class ChallengeCardViewSet(ApiViewSet):
     def list(self, request, *args, **kwargs):
         """Rows, not instances: one query for the page and its count, one for the page's actions."""
         cards = self.filter_queryset(self.get_queryset()).prefetch_related(None)
-        self.page_columns = s.CARD_COLUMNS
-        page = self.paginate_queryset(cards)  # CARD_COLUMNS rows, with the count in the same query
-        return self.get_paginated_response(s.card_list_output(page, self._actions()))
+        page = self.paginator.paginate_rows(request, partial(s.card_page, cards, self._actions()))
+        return self.get_paginated_response(page)
 
     def _card_for_change(self) -> ChallengeCard:
         card = self.get_object()

@@ -8,13 +8,23 @@ list, the detail and the action endpoints, so the fast path can never drift from
 from __future__ import annotations
 
 import datetime
+import json
 from decimal import Decimal
 
+import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
 from challenge_cards.api.serializers import ChallengeCardSerializer, FollowUpActionSerializer
-from challenge_cards.models import ActionOwnerSide, ActionStatus, CardStatus, ChallengeCard, Rating
+from challenge_cards.models import (
+    ActionOwnerSide,
+    ActionStatus,
+    CardStatus,
+    ChallengeCard,
+    Disposition,
+    FollowUpAction,
+    Rating,
+)
 from tests import factories
 from tests.api.conftest import client_for
 
@@ -85,3 +95,143 @@ def test_rendered_bytes_match_drf_json(world):
     response = client_for(world["users"]["deputy"]).get("/api/v1/cards/")
     assert response.content == JSONRenderer().render(response.json())
     assert b"\\u2028" in response.content
+
+
+# --- the list's row path (card_page) against the instance path, for every shape of data -----------
+
+UTC = datetime.UTC
+KOLKATA = datetime.timezone(datetime.timedelta(hours=5, minutes=30))
+PACIFIC = datetime.timezone(datetime.timedelta(hours=-8))
+
+
+def _ordered_json(value) -> str:
+    """Key order counts: the same values in another order are another output."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _shapes(world) -> list[ChallengeCard]:
+    """Cards of every shape in the deputy's agency, with times stored from different zones."""
+    agency, meeting, priority = world["agency"], world["meeting"], world["priority"]
+    today = timezone.localdate()
+    varied = _varied_card(world)
+    unnamed = factories.UserFactory(username="no.name", first_name="", last_name="")
+    padded = factories.UserFactory(username="padded", first_name="\u00a0Ann ", last_name=" Lee\u3000")
+    quiet = factories.ChallengeCardFactory(  # no actions, no metric values, not overdue
+        agency=agency,
+        meeting=meeting,
+        priority=priority,
+        title='Quotes " and \\ and\nlines \u2028 \x1f 🙂',
+        due_date=today + datetime.timedelta(days=30),
+        metric_baseline=None,
+        metric_target=None,
+    )
+    done_late = factories.ChallengeCardFactory(  # past due but done: not overdue
+        agency=agency,
+        meeting=meeting,
+        priority=priority,
+        status=CardStatus.DONE,
+        omb_rating=Rating.RED,
+        due_date=today - datetime.timedelta(days=1),
+        metric_name="Dollars",
+        metric_baseline=Decimal("-1234567890.5"),
+        metric_target=Decimal("999999999999.99"),
+        metric_value=Decimal("0.10"),
+    )
+    dropped_late = factories.ChallengeCardFactory(  # past due but dropped: not overdue
+        agency=agency,
+        meeting=meeting,
+        priority=priority,
+        disposition=Disposition.DROPPED,
+        disposition_reason="Overtaken by the budget.",
+        due_date=today - datetime.timedelta(days=9),
+    )
+    factories.FollowUpActionFactory(card=done_late, owner=unnamed, owner_name="")
+    factories.FollowUpActionFactory(card=done_late, owner=padded, owned_by=ActionOwnerSide.OMB, due_date=None)
+    factories.FollowUpActionFactory(card=dropped_late, owner_name="", due_date=today - datetime.timedelta(days=2))
+    factories.FollowUpActionFactory(card=dropped_late, due_date=today)  # due today: not overdue yet
+    # Stored times from several zones, with and without microseconds, either side of a DST change.
+    moments = [
+        datetime.datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC),
+        datetime.datetime(2026, 3, 8, 7, 0, 0, 1, tzinfo=UTC),
+        datetime.datetime(2026, 11, 1, 1, 30, tzinfo=PACIFIC),
+        datetime.datetime(2026, 7, 4, 12, 0, 0, 500000, tzinfo=KOLKATA),
+    ]
+    cards = [varied, quiet, done_late, dropped_late]
+    for index, card in enumerate(cards):
+        ChallengeCard.objects.filter(pk=card.pk).update(
+            issued_at=moments[index], updated_at=moments[-1 - index], last_agency_update_at=moments[index - 1]
+        )
+        for offset, action in enumerate(FollowUpAction.objects.filter(card=card)):
+            FollowUpAction.objects.filter(pk=action.pk).update(
+                created_at=moments[(index + offset) % 4], updated_at=moments[(index + offset + 1) % 4]
+            )
+    return [ChallengeCard.objects.get(pk=card.pk) for card in cards]
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "UTC", "Asia/Kolkata"])
+def test_card_list_rows_equal_the_instance_path_for_every_shape(world, settings, zone):
+    """The list (rows read by card_page) equals DRF's fields and the detail endpoint (instances), in order."""
+    settings.TIME_ZONE = zone
+    cards = _shapes(world)
+    client = client_for(world["users"]["deputy"])
+    listed = client.get("/api/v1/cards/", {"page_size": 200}).json()
+    visible = ChallengeCard.objects.filter(agency=world["agency"]).order_by("due_date", "id")
+    assert [row["id"] for row in listed["results"]] == list(visible.values_list("id", flat=True))
+    assert listed["count"] == visible.count() == len(cards)  # the first is the world's own card
+    by_id = {row["id"]: row for row in listed["results"]}
+    for card in cards:
+        assert _ordered_json(by_id[card.pk]) == _ordered_json(_drf_card(card))
+        assert _ordered_json(by_id[card.pk]) == _ordered_json(client.get(f"/api/v1/cards/{card.pk}/").json())
+    shown = {action["owner_display"] for row in listed["results"] for action in row["actions"]}
+    assert {"no.name", "Ann   Lee", "Unassigned"} <= shown
+    overdue = {row["id"]: row["is_overdue"] for row in listed["results"]}
+    assert overdue[cards[0].pk] and not any(overdue[card.pk] for card in cards[1:])
+    assert cards[1].pk in by_id and by_id[cards[1].pk]["actions"] == []
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"status": "done"}, lambda cards: ChallengeCard.objects.filter(status=CardStatus.DONE)),
+        ({"overdue": "true"}, lambda cards: ChallengeCard.objects.overdue()),
+        ({"overdue": "false"}, lambda cards: ChallengeCard.objects.exclude(pk__in=ChallengeCard.objects.overdue())),
+        ({"search": "quotes"}, lambda cards: ChallengeCard.objects.filter(title__icontains="quotes")),
+        ({"ordering": "-title"}, lambda cards: ChallengeCard.objects.order_by("-title")),
+        ({"page_size": 2, "page": 2}, lambda cards: ChallengeCard.objects.all()[2:4]),
+        ({"page_size": 2, "page": 4}, lambda cards: ChallengeCard.objects.all()[6:8]),
+    ],
+)
+def test_card_list_rows_with_filters_search_and_later_pages(world, params, expected):
+    """An OMB admin's filtered, searched, re-ordered and later pages: the same cards, each as DRF writes it."""
+    cards = _shapes(world)
+    factories.ChallengeCardFactory.create_batch(2, agency=world["other_agency"], meeting=world["meeting"])
+    body = client_for(world["users"]["omb_admin"]).get("/api/v1/cards/", params).json()
+    wanted = list(expected(cards))
+    assert [row["id"] for row in body["results"]] == [card.pk for card in wanted]
+    assert _ordered_json(body["results"]) == _ordered_json([_drf_card(card) for card in wanted])
+    if "page" in params:
+        assert body["count"] == ChallengeCard.objects.count() == 7
+        assert body["previous"].endswith(f"page={params['page'] - 1}&page_size=2") or body["previous"].endswith(
+            "?page_size=2"
+        )
+        assert (body["next"] is None) == (params["page"] == 4)
+
+
+def test_card_list_empty_and_past_the_end(world):
+    client = client_for(world["users"]["deputy"])
+    empty = client.get("/api/v1/cards/", {"search": "nothing matches this"}).json()
+    assert empty == {"count": 0, "next": None, "previous": None, "results": []}
+    assert client.get("/api/v1/cards/", {"page": 2}).status_code == 404
+    assert client.get("/api/v1/cards/", {"page": 0}).status_code == 400
+    no_role = client_for(factories.UserFactory()).get("/api/v1/cards/").json()
+    assert no_role["count"] == 0 and no_role["results"] == []
+
+
+def test_indented_card_list_is_drf_json(world):
+    """Accept: application/json; indent=4 falls back to DRF's renderer, with the same values."""
+    _shapes(world)
+    client = client_for(world["users"]["deputy"])
+    plain = client.get("/api/v1/cards/").json()
+    indented = client.get("/api/v1/cards/", HTTP_ACCEPT="application/json; indent=4")
+    assert indented.content.startswith(b"{\n    ")
+    assert _ordered_json(json.loads(indented.content)) == _ordered_json(plain)
