@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from config.compiled import CompiledRead
+
 from .models import Membership, OmbRole, Role
 
 _CACHE_ATTR = "_challenge_cards_roles"
@@ -69,11 +71,6 @@ def _build_roles(
     )
 
 
-# Stands for the user's id while the query is compiled; no real id is negative.
-_USER_ID_SLOT = -7_000_000_001
-_compiled_roles_sql: dict[str, tuple[str, tuple]] = {}
-
-
 def _roles_queryset(user_id: int):
     """OMB role, current memberships (with the agency's name) and the sub-agencies under them: one UNION ALL."""
     from django.db.models import BigIntegerField, CharField, F, Value
@@ -106,26 +103,19 @@ def _roles_queryset(user_id: int):
     return omb.union(member, child, all=True)
 
 
+# No user id is negative: the slot marks where the id goes in the compiled SQL.
+_ROLES = CompiledRead(OmbRole, _roles_queryset, slot=-7_000_000_001)
+
+
 def _load_roles_in_one_query(
     user_id: int,
 ) -> tuple[str | None, list[tuple[int, str, str]], list[tuple[int, int]]]:
     """The rows of _roles_queryset, by kind.
 
     Every page and API request asks this once; three round trips here (and one more for the header's
-    agency names) were a third of a page's queries. Its SQL is compiled once per database and kept:
-    compiling the three-way union cost more than running it (about 4 ms of a request on a busy machine).
+    agency names) were a third of a page's queries. Its SQL is compiled once and kept (config.compiled).
     """
-    from django.db import connections, router
-
-    alias = router.db_for_read(OmbRole)
-    if alias not in _compiled_roles_sql:
-        queryset = _roles_queryset(_USER_ID_SLOT)
-        sql, params = queryset.query.get_compiler(alias).as_sql()
-        _compiled_roles_sql[alias] = (sql, tuple(params))
-    sql, params = _compiled_roles_sql[alias]
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [user_id if param == _USER_ID_SLOT else param for param in params])
-        rows = cursor.fetchall()
+    rows = _ROLES.rows(user_id)
     omb_kind: str | None = None
     memberships: list[tuple[int, str, str]] = []
     children: list[tuple[int, int]] = []

@@ -10,9 +10,12 @@ import datetime
 import hashlib
 import secrets
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
+
+from config.compiled import CompiledRead
 
 from .models import ApiToken
 
@@ -70,11 +73,43 @@ class TokenRejected(Exception):
     """The token is unknown, revoked or expired; the message says which, in plain words."""
 
 
+def _token_and_user_columns() -> tuple[list[str], list[str]]:
+    return (
+        [field.attname for field in ApiToken._meta.concrete_fields],
+        [field.attname for field in get_user_model()._meta.concrete_fields],
+    )
+
+
+def _token_read(key_hash: str):
+    token_columns, user_columns = _token_and_user_columns()
+    return (
+        ApiToken.objects.filter(key_hash=key_hash)
+        .order_by()
+        .values_list(*token_columns, *(f"user__{column}" for column in user_columns))
+    )
+
+
+# Every API request reads its token; compiled once (config.compiled). No sha256 hex digest has a NUL.
+_TOKEN_BY_HASH = CompiledRead(ApiToken, _token_read, slot="\x00key hash\x00")
+
+
+def _token_with_user(key_hash: str) -> ApiToken | None:
+    """The token with this hash and its user, in one query (key_hash is unique)."""
+    rows = _TOKEN_BY_HASH.rows(key_hash)
+    if not rows:
+        return None
+    token_columns, user_columns = _token_and_user_columns()
+    alias = router.db_for_read(ApiToken)
+    token = ApiToken.from_db(alias, token_columns, rows[0][: len(token_columns)])
+    token.user = get_user_model().from_db(alias, user_columns, rows[0][len(token_columns) :])
+    return token
+
+
 def token_authenticate(raw: str) -> ApiToken:
     """The active token for this secret, with its user; raises TokenRejected otherwise."""
     if not raw or len(raw) > 200 or "\x00" in raw:
         raise TokenRejected("Invalid token.")
-    token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
+    token = _token_with_user(hash_token(raw))
     if token is None:
         raise TokenRejected("Invalid token.")
     now = timezone.now()

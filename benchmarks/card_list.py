@@ -139,7 +139,7 @@ def query_counts() -> list[dict]:
         people["deputy secretary"] = deputy
     api_paths = ["/api/v1/cards/", "/api/v1/actions/", "/api/v1/meetings/", "/api/v1/agencies/"]
     api_paths.append("/api/v1/notifications/")
-    page_paths = ["/", "/cards/", "/meetings/", "/review/", "/agencies/"]
+    page_paths = ["/", "/cards/", "/meetings/", "/review/", "/agencies/", "/scorecard/", "/notifications/"]
     rows = []
     for who, user in people.items():
         _token, raw = token_create(user=user, name="benchmark query count", expires_days=1)

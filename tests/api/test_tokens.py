@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agencies.models import ApiToken
-from agencies.tokens import token_create, token_revoke
+from agencies.tokens import TokenRejected, token_authenticate, token_create, token_revoke
 from tests import factories
 
 
@@ -165,3 +165,24 @@ def test_me_says_which_token_is_in_use(db):
     assert body["omb_role"] == "admin"
     assert body["token"]["prefix"] == token.prefix
     assert body["memberships"] == []
+
+
+def test_the_compiled_token_read_gives_what_the_orm_gives_for_each_token(db, django_assert_num_queries):
+    first_user, second_user = factories.UserFactory(first_name="Ada"), factories.UserFactory(first_name="Grace")
+    first, first_raw = token_create(user=first_user, name="one", expires_days=30)
+    second, second_raw = token_create(user=second_user, name="two")
+    for raw, expected in ((first_raw, first), (second_raw, second)):
+        with django_assert_num_queries(2):  # the read, and recording the first use
+            token = token_authenticate(raw)
+        from_orm = ApiToken.objects.select_related("user").get(pk=expected.pk)
+        assert [getattr(token, f.attname) for f in ApiToken._meta.concrete_fields if f.attname != "last_used_at"] == [
+            getattr(from_orm, f.attname) for f in ApiToken._meta.concrete_fields if f.attname != "last_used_at"
+        ]
+        assert isinstance(token.created_at, datetime.datetime) and token.created_at.tzinfo is not None
+        assert (token.user.pk, token.user.first_name, token.user.date_joined) == (
+            from_orm.user.pk,
+            from_orm.user.first_name,
+            from_orm.user.date_joined,
+        )
+    with pytest.raises(TokenRejected):
+        token_authenticate("cc_" + "x" * 40)
