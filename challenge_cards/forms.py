@@ -13,6 +13,7 @@ from agencies.models import Agency, Membership
 
 from .models import (
     EASTERN,
+    MEETING_MAX_MINUTES,
     ActionOwnerSide,
     CardStatus,
     ChallengeCard,
@@ -196,7 +197,9 @@ class CertificationForm(forms.Form):
 class MeetingScheduleForm(forms.Form):
     date = forms.DateField(label="Date", widget=DateInput)
     time = forms.TimeField(label="Start time (Eastern)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
-    duration_minutes = forms.IntegerField(label="Length in minutes", min_value=1, max_value=600, initial=90)
+    duration_minutes = forms.IntegerField(
+        label="Length in minutes", min_value=1, max_value=MEETING_MAX_MINUTES, initial=90
+    )
     location = forms.CharField(label="Location", max_length=200, required=False)
     video_url = forms.URLField(label="Video call link", required=False, assume_scheme="https")
     agenda_notes = forms.CharField(label="Agenda notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))

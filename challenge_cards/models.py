@@ -9,6 +9,7 @@ import uuid
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -68,6 +69,10 @@ class PmaStrategy(models.Model):
         return f"{self.priority.number}.{self.number} {self.title}"
 
 
+# The longest a PMC meeting may be, in minutes: pages, API and admin share it (the model checks it).
+MEETING_MAX_MINUTES = 600
+
+
 class Meeting(models.Model):
     """A monthly meeting of the President's Management Council."""
 
@@ -77,7 +82,9 @@ class Meeting(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     starts_at = models.DateTimeField(help_text="Stored in UTC; shown in Eastern time.")
-    duration_minutes = models.PositiveSmallIntegerField(default=90)
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(MEETING_MAX_MINUTES)]
+    )
     location = models.CharField(max_length=200, blank=True)
     video_url = models.URLField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)

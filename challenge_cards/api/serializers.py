@@ -21,6 +21,7 @@ from agencies.models import Agency
 from agencies.roles import roles_of
 from challenge_cards import services
 from challenge_cards.models import (
+    MEETING_MAX_MINUTES,
     ActionOwnerSide,
     ActionStatus,
     CardStatus,
@@ -100,7 +101,7 @@ class MeetingSerializer(serializers.ModelSerializer):
 
 class MeetingInputSerializer(StrictSerializer):
     starts_at = serializers.DateTimeField(help_text="With its time zone, e.g. 2026-12-08T10:00:00-05:00.")
-    duration_minutes = serializers.IntegerField(min_value=1, max_value=1440, required=False)
+    duration_minutes = serializers.IntegerField(min_value=1, max_value=MEETING_MAX_MINUTES, required=False)
     location = serializers.CharField(max_length=200, allow_blank=True, required=False)
     video_url = serializers.URLField(max_length=200, allow_blank=True, required=False)
     agenda_notes = serializers.CharField(max_length=10000, allow_blank=True, required=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from challenge_cards.models import FollowUpAction
+from challenge_cards.models import MEETING_MAX_MINUTES, FollowUpAction
 from config.api_support import etag_for
 from tests.api.conftest import client_for
 
@@ -204,3 +204,12 @@ def test_a_meeting_outside_2000_to_2100_is_a_400_on_starts_at(world, starts_at, 
     )
     assert assert_problem(response, 400)["errors"] == errors
     assert client.get("/api/v1/meetings/").status_code == 200
+
+
+def test_a_meeting_longer_than_the_pages_allow_is_a_400_on_duration_minutes(world):
+    client = client_for(world["users"]["omb_admin"])
+    body = {"starts_at": "2031-03-11T10:00:00-04:00", "duration_minutes": MEETING_MAX_MINUTES + 1}
+    problem = assert_problem(client.post("/api/v1/meetings/", body, format="json"), 400)
+    assert list(problem["errors"]) == ["duration_minutes"]
+    body["duration_minutes"] = MEETING_MAX_MINUTES
+    assert client.post("/api/v1/meetings/", body, format="json").status_code == 201

@@ -7,7 +7,7 @@ import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from challenge_cards import services
-from challenge_cards.models import EASTERN, Meeting
+from challenge_cards.models import EASTERN, MEETING_MAX_MINUTES, Meeting
 from tests import factories
 
 UTC = datetime.UTC
@@ -273,3 +273,14 @@ def test_next_and_last_meeting(calendar_of_meetings, now, next_name, last_name):
         last_meeting = Meeting.objects.last_meeting()
     assert next_meeting == (calendar_of_meetings[next_name] if next_name else None)
     assert last_meeting == (calendar_of_meetings[last_name] if last_name else None)
+
+
+def test_the_service_refuses_a_meeting_longer_than_the_limit_as_pages_and_api_do(admin_user, meeting):
+    with pytest.raises(ValidationError) as refused:
+        too_long = MEETING_MAX_MINUTES + 1
+        services.meeting_schedule(actor=admin_user, starts_at=_at(2031, 3, 11), duration_minutes=too_long)
+    assert "duration_minutes" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        services.meeting_update(actor=admin_user, meeting=meeting, duration_minutes=MEETING_MAX_MINUTES + 1)
+    meeting.refresh_from_db()
+    assert meeting.duration_minutes != MEETING_MAX_MINUTES + 1
