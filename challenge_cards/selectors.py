@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from agencies.roles import roles_of
-from config.pagination import TotalOf
+from config.pagination import TotalOf, page_number_to_read
 
 from .models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
 from .querysets import overdue_action_q, overdue_card_q
@@ -105,10 +105,8 @@ def home_sections(
     """
     today = timezone.localdate()
     cards = home_cards(user, last_meeting)
-    try:
-        number = max(1, int(page_number or 1))
-    except (TypeError, ValueError):
-        number = 1
+    wanted = page_number_to_read(page_number)
+    number = wanted or 1  # a number Django must judge: the overdue list is read with the first page
     bottom = (number - 1) * per_page
     page_ids = cards.values("pk")[bottom : bottom + per_page]
     overdue_ids = cards.filter(overdue_card_q(today)).order_by("due_date", "id").values("pk")[:overdue_shown]
@@ -121,7 +119,7 @@ def home_sections(
     overdue = sorted((card for card in rows if card.is_overdue), key=lambda card: (card.due_date, card.pk))
     in_page = [card for card in rows if card.in_page]  # in HOME_ORDER, as the query returns them
     paginator = Paginator(cards, per_page)
-    if not in_page and number > 1:
+    if wanted is None or (not in_page and number > 1):
         return paginator.get_page(page_number), overdue[:overdue_shown]  # past the end: Django picks the last page
     paginator.__dict__["count"] = rows[0].total if rows else 0
     return Page(in_page, number, paginator), overdue[:overdue_shown]

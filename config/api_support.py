@@ -33,7 +33,7 @@ from .api_errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from .pagination import TotalInPagePaginator
+from .pagination import PAGE_NUMBER, TotalInPagePaginator
 
 MAX_PAGE_SIZE = 200
 BOOLEAN_WORDS = frozenset({"true", "false", "1", "0"})
@@ -128,8 +128,6 @@ class StrictContentNegotiation(DefaultContentNegotiation):
 
 # --- pagination and throttling ------------------------------------------------------------
 
-_POSITIVE_INT = re.compile(r"[0-9]{1,9}")
-
 
 class ApiPagination(PageNumberPagination):
     """Pages of 50 by default; page_size up to 200. A bad page_size is a 400, never silently clamped."""
@@ -142,7 +140,7 @@ class ApiPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not _POSITIVE_INT.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+        if not PAGE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
             raise exceptions.ValidationError({"page_size": [f"Give a whole number from 1 to {MAX_PAGE_SIZE}."]})
         return int(raw)
 
@@ -151,7 +149,7 @@ class ApiPagination(PageNumberPagination):
         raw = request.query_params.get(self.page_query_param)
         if raw is None:
             return 1
-        if not _POSITIVE_INT.fullmatch(raw) or int(raw) < 1:
+        if not PAGE_NUMBER.fullmatch(raw) or int(raw) < 1:
             raise exceptions.ValidationError({"page": ["Give a page number of 1 or more."]})
         return int(raw)
 

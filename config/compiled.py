@@ -8,6 +8,7 @@ converters (SQLite's dates come back as text without them), with one value left 
 
 from __future__ import annotations
 
+import datetime
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,10 @@ class CompiledRead:
         if compiled is None:
             compiler = self._build(self._slot).query.get_compiler(connection=connection)
             sql, params = compiler.as_sql()
+            again = self._build(self._slot).query.get_compiler(connection=connection).as_sql()
+            if again != (sql, params) or any(isinstance(param, datetime.date) for param in params):
+                # A time or date in the kept SQL would stay the moment it was compiled.
+                raise ValueError(f"{self.model.__name__}: a compiled read may depend on its slot only, not a date.")
             compiled = self._by_connection[connection] = (compiler, sql, tuple(params))
         compiler, sql, params = compiled
         with connection.cursor() as cursor:

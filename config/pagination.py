@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.paginator import InvalidPage, Page, Paginator
 from django.db import models
+
+# A page number a query may use: whole, at most nine digits (past that, OFFSET overflows a bigint).
+PAGE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
+def page_number_to_read(number: str | int | None) -> int | None:
+    """The page to read in the same query as its total, or None when Django's Paginator.get_page
+    must decide (0, negative or huge numbers mean the last page there; a word means the first)."""
+    text = "1" if number is None or number == "" else str(number)
+    if PAGE_NUMBER.fullmatch(text) and int(text) >= 1:
+        return int(text)
+    return None if text.lstrip("-").isdigit() else 1
 
 
 class TotalOf(models.Subquery):
@@ -70,7 +84,10 @@ def page_of(queryset: models.QuerySet, number: str | int | None, per_page: int) 
     gets the first or last page, as Paginator.get_page does (those rare cases pay a COUNT of their own).
     """
     paginator = TotalInPagePaginator(queryset, per_page, ids_first=True)
+    wanted = page_number_to_read(number)
+    if wanted is None:
+        return paginator.get_page(number)
     try:
-        return paginator.page(number or 1)
+        return paginator.page(wanted)
     except InvalidPage:
         return paginator.get_page(number)

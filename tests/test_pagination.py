@@ -21,7 +21,9 @@ def cards(agency, other_agency, meeting, priority):
         )
 
 
-@pytest.mark.parametrize("number", [None, "1", "2", "3", "5", "99", "0", "-1", "two"])
+@pytest.mark.parametrize(
+    "number", [None, "", "1", "2", "3", "5", "99", "0", "-1", "two", "99999999999999999999", "1e3"]
+)
 def test_a_page_equals_djangos_paginator_for_any_page_number(cards, admin_user, number):
     queryset = selectors.review_board(admin_user, None)
     expected = Paginator(queryset, 5).get_page(number)

@@ -68,3 +68,22 @@ def test_production_turns_on_the_security_headers():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "True", "True", "True"]
+
+
+def test_production_reads_sessions_from_the_cache_only_when_the_cache_is_redis():
+    script = "import config.settings.production as s; print(s.SESSION_ENGINE)"
+    for extra, engine in (
+        ({}, "django.contrib.sessions.backends.db"),
+        ({"REDIS_URL": "redis://r:6379/1"}, "config.sessions"),
+    ):
+        clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(PROJECT_ROOT)}
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            cwd=PROJECT_ROOT,
+            env={**clean, **PRODUCTION_ENV, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == engine

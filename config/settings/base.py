@@ -246,7 +246,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Sessions live in the database and are read from the cache (Redis), so a page pays no query for its
 # session; a session stays in the cache at most SESSION_CACHE_SECONDS (config/sessions.py says why).
-SESSION_ENGINE = "config.sessions"
+# Without Redis the cache is each process's own memory, where a copy would outlive a sign-out made in
+# another web process: then sessions are read from the database only.
+SESSION_ENGINE = "config.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_CACHE_SECONDS = int(os.environ.get("SESSION_CACHE_SECONDS", "300"))
 
 # Every page, script, style, font and image is served by this site (USWDS and htmx are vendored).

@@ -46,7 +46,7 @@ def _expected(user, last_meeting, number):
 
 
 @pytest.mark.parametrize("who", ["deputy", "admin_user"])
-@pytest.mark.parametrize("number", ["1", "2", "3", None, "not a number", "99"])
+@pytest.mark.parametrize("number", ["1", "2", "3", None, "", "not a number", "99", "0", "-1", "99999999999999999999"])
 def test_one_read_gives_the_same_page_total_and_overdue_cards_as_separate_reads(request, cards, who, number):
     user = request.getfixturevalue(who)
     last_meeting = cards[1]

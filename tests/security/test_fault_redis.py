@@ -93,3 +93,13 @@ def test_sessions_are_read_from_redis_and_sign_in_and_out_work_while_it_is_down(
     redis_cache["process"] = _start_redis(redis_cache["port"])  # back, empty
     assert len(_session_queries(client, "/cards/")) == 1  # a miss, read from the database and cached again
     assert _session_queries(client, "/cards/") == []
+
+
+def test_signing_out_removes_the_cached_copy_so_the_old_cookie_is_refused(redis_cache, client, deputy, settings):
+    assert client.post("/accounts/login/", {"username": deputy.username, "password": PASSWORD}).status_code == 302
+    old_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert _session_queries(client, "/cards/") == []  # served from the Redis copy
+    assert client.post("/accounts/logout/").status_code == 302
+    client.cookies[settings.SESSION_COOKIE_NAME] = old_key  # someone kept the old cookie
+    response = client.get("/cards/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
