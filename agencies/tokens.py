@@ -7,6 +7,7 @@ leak working tokens. High-entropy random secrets need no slow hash.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import secrets
 
@@ -73,10 +74,11 @@ class TokenRejected(Exception):
     """The token is unknown, revoked or expired; the message says which, in plain words."""
 
 
-def _token_and_user_columns() -> tuple[list[str], list[str]]:
+@functools.cache
+def _token_and_user_columns() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return (
-        [field.attname for field in ApiToken._meta.concrete_fields],
-        [field.attname for field in get_user_model()._meta.concrete_fields],
+        tuple(field.attname for field in ApiToken._meta.concrete_fields),
+        tuple(field.attname for field in get_user_model()._meta.concrete_fields),
     )
 
 

@@ -92,11 +92,6 @@ def _counts(cards: list[CardBrief]) -> Counter:
     return counts
 
 
-def previous_meeting(meeting: Meeting) -> Meeting | None:
-    """The last meeting held (or scheduled, not cancelled) before this one."""
-    return Meeting.objects.previous_to(meeting)
-
-
 def agenda_cards(user, meeting: Meeting) -> QuerySet[ChallengeCard]:
     """The open cards this meeting looks at: issued at earlier meetings, or carried over to this one."""
     return (
@@ -109,7 +104,7 @@ def agenda_cards(user, meeting: Meeting) -> QuerySet[ChallengeCard]:
 def packet_data(user, meeting: Meeting, *, agency: Agency | None = None, as_of: datetime.date | None = None) -> Packet:
     """Everything the packet shows, in six queries whatever the number of agencies, cards and updates."""
     as_of = as_of or timezone.localdate()
-    last = previous_meeting(meeting)
+    last = Meeting.objects.previous_to(meeting)
     # Drafts awaiting certification are not applied to the card: the packet leaves them out for everyone.
     history = CardUpdate.objects.exclude(certification=Certification.PENDING).select_related("author", "on_behalf_of")
     cards = agenda_cards(user, meeting)

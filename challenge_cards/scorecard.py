@@ -16,7 +16,6 @@ from django.utils import timezone
 
 from agencies.models import Agency
 
-from .briefings import previous_meeting
 from .models import ChallengeCard, Meeting, PmaPriority, Rating
 
 RANK = {"": 0, Rating.GREEN: 1, Rating.YELLOW: 2, Rating.RED: 3}
@@ -119,7 +118,7 @@ def build(user, meeting: Meeting | None, meetings: list[Meeting] | None = None) 
     priorities = list(PmaPriority.objects.order_by("number"))
     if meeting is None:
         return Scorecard(meeting=None, previous=None, priorities=priorities, rows=[])
-    previous = previous_in(meetings, meeting) if meetings is not None else previous_meeting(meeting)
+    previous = previous_in(meetings, meeting) if meetings is not None else Meeting.objects.previous_to(meeting)
     meeting_ids = [meeting.pk] + ([previous.pk] if previous else [])
     cards = (
         ChallengeCard.objects.visible_to(user)

@@ -125,10 +125,6 @@ def home_sections(
     return Page(in_page, number, paginator), overdue[:overdue_shown]
 
 
-def overdue_cards(user) -> QuerySet[ChallengeCard]:
-    return ChallengeCard.objects.visible_to(user).overdue().with_related().order_by("due_date", "id")
-
-
 def overdue_actions(user) -> QuerySet[FollowUpAction]:
     return (
         FollowUpAction.objects.visible_to(user)

@@ -33,9 +33,8 @@ class TotalOf(models.Subquery):
 class TotalInPagePaginator(Paginator):
     """Reads a page and the total count in one query (COUNT(*) as a sub-select of the page's query).
 
-    The count is taken from the queryset as given (filters only, no joins for displayed columns);
-    the page may then be read as `.values(*columns)` rows. Only an empty page past the first falls back
-    to the separate COUNT(*).
+    The count is taken from the queryset as given. Only an empty page past the first falls back to
+    the separate COUNT(*).
 
     With `ids_first`, the page's ids are picked by a LIMIT sub-select of narrow rows and only those rows
     are joined and read: a page sorted on computed flags then sorts ids, not every wide joined row
@@ -44,9 +43,8 @@ class TotalInPagePaginator(Paginator):
 
     _TOTAL = "total_in_page"
 
-    def __init__(self, object_list, per_page, *, columns: tuple[str, ...] = (), ids_first: bool = False, **kwargs):
+    def __init__(self, object_list, per_page, *, ids_first: bool = False, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
-        self.columns = columns
         self.ids_first = ids_first
 
     def page(self, number):
@@ -61,21 +59,13 @@ class TotalInPagePaginator(Paginator):
         if self.ids_first:
             rows = rows.filter(pk__in=rows.values("pk")[bottom : bottom + self.per_page])
         rows = rows.annotate(**{self._TOTAL: TotalOf(self.object_list)})
-        if self.columns:
-            rows = rows.values(*self.columns, self._TOTAL)
         rows = list(rows if self.ids_first else rows[bottom : bottom + self.per_page])
         if not rows and wanted == 1 and self.allow_empty_first_page:
             self.__dict__["count"] = 0  # nothing on the first page: nothing at all
             return self._get_page([], 1, self)
         if not rows:
-            if self.columns:
-                self.object_list = self.object_list.values(*self.columns)
             return super().page(number)
-        first = rows[0]
-        self.__dict__["count"] = first[self._TOTAL] if self.columns else getattr(first, self._TOTAL)
-        if self.columns:
-            for row in rows:
-                del row[self._TOTAL]
+        self.__dict__["count"] = getattr(rows[0], self._TOTAL)
         return self._get_page(rows, self.validate_number(wanted), self)
 
 

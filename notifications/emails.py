@@ -107,9 +107,9 @@ def _context(notification: Notification) -> dict:
         context["cards"] = cards
         context["agency"] = notification.agency
     elif notification.rule == Rule.STALE_CARDS:
-        from .services import previous_meeting, stale_cards_for
+        from .services import stale_cards_for
 
-        last = previous_meeting(notification.meeting)
+        last = Meeting.objects.previous_to(notification.meeting)
         stale = stale_cards_for(notification.meeting, last=last)
         cards = list(stale.select_related("agency").order_by("agency__name", "pk"))
         if not cards:

@@ -256,17 +256,12 @@ def _plan_meeting_reminders(due: rules.DueReminder) -> list[Planned]:
     return _people_planned(Rule.MEETING_REMINDER, people, make)
 
 
-def previous_meeting(meeting: Meeting) -> Meeting | None:
-    """The last meeting held (or scheduled, not cancelled) before this one."""
-    return Meeting.objects.previous_to(meeting)
-
-
 def stale_cards_for(meeting: Meeting, *, last: Meeting | None | bool = False):
     """Open cards the agency has not updated since the meeting before this one (`last`, when the caller
     has looked it up already)."""
     cards = ChallengeCard.objects.open()
     if last is False:
-        last = previous_meeting(meeting)
+        last = Meeting.objects.previous_to(meeting)
     if last is not None:
         return cards.not_updated_since(last.starts_at)
     return cards.filter(last_agency_update_at__isnull=True)
@@ -295,11 +290,15 @@ def _plan_stale_cards(due: rules.DueReminder) -> list[Planned]:
     ]
 
 
-def _plan_overdue_actions(now: datetime.datetime) -> list[Planned]:
+def _overdue_actions(now: datetime.datetime) -> list[FollowUpAction]:
+    """Open cards' overdue actions, read once per scan for the notifications and the webhooks."""
     today = timezone.localdate(now)
-    actions = list(
+    return list(
         FollowUpAction.objects.overdue(today).filter(card__disposition="open").select_related("card__agency", "owner")
     )
+
+
+def _plan_overdue_actions(actions: list[FollowUpAction]) -> list[Planned]:
     if not actions:
         return []
     delegates = rules.agency_people({a.card.agency_id for a in actions}, roles=(Role.DELEGATE,))
@@ -334,8 +333,7 @@ def _plan_overdue_actions(now: datetime.datetime) -> list[Planned]:
     return [p for p in planned if p.recipient_id not in off]
 
 
-def _overdue_webhooks(now: datetime.datetime) -> None:
-    today = timezone.localdate(now)
+def _overdue_webhooks(actions: list[FollowUpAction]) -> None:
     subscribed = set(
         WebhookSubscription.objects.filter(active=True, event_type=EventType.ACTION_OVERDUE).values_list(
             "agency_id", flat=True
@@ -343,7 +341,6 @@ def _overdue_webhooks(now: datetime.datetime) -> None:
     )
     if not subscribed:
         return
-    overdue = FollowUpAction.objects.overdue(today).filter(card__disposition="open", card__agency_id__in=subscribed)
     webhook_events_create_many(
         event_type=EventType.ACTION_OVERDUE,
         events=[
@@ -352,7 +349,8 @@ def _overdue_webhooks(now: datetime.datetime) -> None:
                 action_payload(action),
                 frozenset({action.card.agency_id}),
             )
-            for action in overdue.select_related("card__agency", "owner")
+            for action in actions
+            if action.card.agency_id in subscribed
         ],
     )
 
@@ -375,8 +373,9 @@ def reminders_scan(*, now: datetime.datetime | None = None, meeting: Meeting | N
             elif due.rule == Rule.STALE_CARDS:
                 planned += _plan_stale_cards(due)
         if meeting is None and conf.action_overdue_enabled:
-            planned += _plan_overdue_actions(now)
-            _overdue_webhooks(now)
+            overdue = _overdue_actions(now)
+            planned += _plan_overdue_actions(overdue)
+            _overdue_webhooks(overdue)
         created = notifications_create(planned, now=now)
     result.created = [n.pk for n in created]
     result.by_rule.update(n.rule for n in created)

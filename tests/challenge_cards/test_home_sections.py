@@ -41,7 +41,7 @@ def cards(agency, other_agency, priority):
 
 def _expected(user, last_meeting, number):
     page = Paginator(selectors.home_cards(user, last_meeting), PER_PAGE).get_page(number)
-    overdue = list(selectors.overdue_cards(user)[:OVERDUE_SHOWN])
+    overdue = list(ChallengeCard.objects.visible_to(user).overdue().order_by("due_date", "id")[:OVERDUE_SHOWN])
     return [card.pk for card in page.object_list], page.number, page.paginator.count, [card.pk for card in overdue]
 
 
