@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from challenge_cards.models import ActionStatus, CardUpdate, Disposition, Meeting
+from challenge_cards.models import ActionStatus, CardUpdate, ChallengeCard, Disposition, Meeting
 from tests import factories
 
 
@@ -25,6 +25,7 @@ def test_card_title_is_unique_per_meeting_and_agency(card):
 def test_same_title_is_fine_for_another_agency_or_meeting(card, other_agency):
     factories.ChallengeCardFactory(meeting=card.meeting, agency=other_agency, title=card.title)
     factories.ChallengeCardFactory(meeting=factories.MeetingFactory(), agency=card.agency, title=card.title)
+    assert ChallengeCard.objects.filter(title=card.title).count() == 3
 
 
 def test_metric_target_needs_a_name(db):
