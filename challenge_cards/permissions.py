@@ -30,6 +30,16 @@ def can_manage_meetings(user) -> bool:
     return roles_of(user).omb_admin
 
 
+def can_see_omb_pages(user) -> bool:
+    """The review board, agencies, briefing packets: OMB admins and viewers."""
+    return roles_of(user).is_omb
+
+
+def can_build_packets(user) -> bool:
+    """Building (and e-mailing) a meeting's briefing packet PDF: OMB admins."""
+    return roles_of(user).omb_admin
+
+
 def can_edit_actions_of(user, card: ChallengeCard, owned_by: str) -> bool:
     """Who completes, drops, reopens, reassigns or re-dates a card's actions owned by one side.
 

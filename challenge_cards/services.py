@@ -1100,7 +1100,7 @@ def packet_request(*, actor, meeting: Meeting, email_admins: bool = False):
     from .models import BriefingPacket
     from .tasks import build_briefing_packet
 
-    if not roles_of(actor).omb_admin:
+    if not permissions.can_build_packets(actor):
         raise PermissionDenied("Only OMB admins build briefing packets.")
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     running = BriefingPacket.objects.filter(

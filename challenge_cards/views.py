@@ -456,7 +456,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _require_omb(request: HttpRequest) -> None:
-    if not roles_of(request.user).is_omb:
+    if not permissions.can_see_omb_pages(request.user):
         raise PermissionDenied("This page is for OMB staff.")
 
 

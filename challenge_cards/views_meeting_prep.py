@@ -28,7 +28,7 @@ REFRESH_SECONDS = 3
 
 
 def _require_omb(request: HttpRequest) -> None:
-    if not roles_of(request.user).is_omb:
+    if not permissions.can_see_omb_pages(request.user):
         raise PermissionDenied("Briefing packets are for OMB staff.")
 
 
@@ -55,7 +55,7 @@ def meeting_packet(request: HttpRequest, pk: int) -> HttpResponse:
         "latest": latest,
         "building": building,
         "refresh_seconds": REFRESH_SECONDS,
-        "can_build": roles_of(request.user).omb_admin,
+        "can_build": permissions.can_build_packets(request.user),
         "ratings": briefings.RATINGS,
     }
     response = render(request, "challenge_cards/meeting_prep/packet.html", context)
