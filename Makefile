@@ -1,12 +1,20 @@
 # The commands the README shows. `make run` and `make test` work on a fresh machine.
-PYTHON ?= python3
+PYTHON ?= $(shell bash scripts/find-python.sh)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+# A virtualenv made by a Python older than 3.12 (before Django 6.1) is made again.
+ifneq ($(wildcard $(BIN)/python),)
+ifneq ($(shell $(BIN)/python -c 'import sys; print(sys.version_info >= (3, 12))' 2>/dev/null),True)
+$(shell rm -rf $(VENV))
+endif
+endif
+
 .PHONY: run test install lint worker beat web bench screenshots clean
 
 $(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Install Python 3.12 or newer first." >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 

@@ -48,5 +48,7 @@ class SignInLockoutAdmin(OmbAdminsOnlyMixin, admin.ModelAdmin):
     def locked(self, attempt) -> bool:
         return is_locked(attempt)
 
-    def get_actions(self, request):
-        return super().get_actions(request) if may_edit_reference_data(request.user) else {}
+    def get_actions(self, request, action_location=admin.ActionLocation.CHANGE_LIST):
+        if not may_edit_reference_data(request.user):
+            return {}
+        return super().get_actions(request, action_location=action_location)

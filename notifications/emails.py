@@ -6,11 +6,12 @@ Content is rendered when the e-mail is sent, so it shows the cards as they are t
 from __future__ import annotations
 
 import logging
-from email.mime.text import MIMEText
+from email.message import MIMEPart
 from email.utils import formataddr
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -146,21 +147,30 @@ def build(notification: Notification) -> EmailMultiAlternatives:
     )
     message.attach_alternative(html, "text/html")
     if notification.meeting_id and notification.rule in (Rule.MEETING_REMINDER, Rule.STALE_CARDS):
-        part = MIMEText(calendar.meeting_ics(notification.meeting).decode(), "calendar", "utf-8")
-        part.set_param("method", "PUBLISH")
-        part.add_header("Content-Disposition", "attachment", filename="pmc-meeting.ics")
+        part = MIMEPart()
+        part.set_content(
+            calendar.meeting_ics(notification.meeting).decode(),
+            subtype="calendar",
+            params={"method": "PUBLISH"},
+            disposition="attachment",
+            filename="pmc-meeting.ics",
+        )
         message.attach(part)
     return message
 
 
-_shared: dict[str, object] = {}
+_shared: dict[str, SMTPBackend] = {}
 
 
-def _connection():
-    """One SMTP connection per worker process, reused across messages and reopened when it dropped."""
-    if settings.EMAIL_BACKEND != "django.core.mail.backends.smtp.EmailBackend":
-        return get_connection()
-    key = f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+def _connection() -> tuple[str, object]:
+    """One SMTP connection per worker process, reused across messages and reopened when it dropped.
+
+    Returns the key it is kept under (empty for the file and memory backends) and the connection.
+    """
+    mailer = mailers.default
+    if not isinstance(mailer, SMTPBackend):
+        return "", mailer
+    key = f"{mailer.host}:{mailer.port}"
     connection = _shared.get(key)
     if connection is not None:
         try:
@@ -171,10 +181,10 @@ def _connection():
             _close(key)
             connection = None
     if connection is None:
-        connection = get_connection()
+        connection = mailer
         connection.open()
         _shared[key] = connection
-    return connection
+    return key, connection
 
 
 def _close(key: str) -> None:
@@ -188,11 +198,12 @@ def _close(key: str) -> None:
 
 def send(message: EmailMultiAlternatives) -> None:
     """Send or raise: a refused recipient or a dead server must count as a failed attempt."""
+    key = ""
     try:
-        connection = _connection()
+        key, connection = _connection()
         sent = connection.send_messages([message])
     except Exception:
-        _close(f"{settings.EMAIL_HOST}:{settings.EMAIL_PORT}")
+        _close(key)
         raise
     if sent != 1:
         raise RuntimeError("The mail server did not accept the message.")

@@ -10,8 +10,12 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "local-development-only-not-
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 
 if not os.environ.get("EMAIL_HOST"):
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-    EMAIL_FILE_PATH = VAR_DIR / "mail"
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "OPTIONS": {"file_path": str(VAR_DIR / "mail")},
+        }
+    }
 
 # A broker that needs no server: messages are files under var/celery.
 if not os.environ.get("CELERY_BROKER_URL"):
