@@ -86,11 +86,17 @@ def ensure_database(url: str, rebuild: bool) -> None:
         conn.execute("ANALYZE")  # fresh planner statistics after a bulk load, as autovacuum would give later
 
 
+def bench_redis_url() -> str:
+    return os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
 def django_setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.local"
     os.environ["DJANGO_ALLOWED_HOSTS"] = "127.0.0.1,testserver"
     os.environ["DJANGO_DEBUG"] = "false"
+    # Counted as served: with Redis, as the gunicorn servers below and production (sessions read from it).
+    os.environ["REDIS_URL"] = bench_redis_url()
     import django
 
     django.setup()
@@ -177,7 +183,7 @@ def start_gunicorn(app: str, port: int, workers: int, url: str, extra_env: dict 
         "DATABASE_CONN_MAX_AGE": "600",
         "BASELINE_DATABASE_URL": url,
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/9"),
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9"),
+        "REDIS_URL": bench_redis_url(),
         # The benchmark sends more requests than a real tool may; the throttle is still checked per request.
         "API_THROTTLE_RATE": "100000000/hour",
         "LOG_LEVEL": "WARNING",

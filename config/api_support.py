@@ -87,6 +87,16 @@ _NOT_FILTER_PARAMS = frozenset(
 )
 
 
+def is_plain_list(request) -> bool:
+    """Only pagination, search, ordering or format asked for: nothing for django-filter to apply."""
+    return set(request.query_params) <= _NOT_FILTER_PARAMS
+
+
+def search_and_ordering(request) -> tuple[str | None, str | None]:
+    """The values DRF's SearchFilter and OrderingFilter read (the last one given)."""
+    return request.query_params.get(api_settings.SEARCH_PARAM), request.query_params.get(api_settings.ORDERING_PARAM)
+
+
 class StrictFilterBackend(django_filters.DjangoFilterBackend):
     """django-filter, after refusing query parameters with NUL characters (400, not a database error)."""
 
@@ -109,8 +119,7 @@ class StrictFilterBackend(django_filters.DjangoFilterBackend):
                 errors.setdefault(name, []).append("Give true or false.")
         if errors:
             raise exceptions.ValidationError(errors)
-        names = set(request.query_params)
-        if names <= _NOT_FILTER_PARAMS and not names & set(declared):
+        if is_plain_list(request) and not set(request.query_params) & set(declared):
             # Nothing for django-filter to apply: building its FilterSet and form costs ~2 ms a request.
             return queryset
         return super().filter_queryset(request, queryset, view)
@@ -228,6 +237,10 @@ class ApiRateThrottle(SimpleRateThrottle):
 
 _DRF_ENCODER = JSONEncoder()
 _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# orjson writes an aware date-time or a date as DRF does ('Z' for UTC), except a time of day with
+# under 100,000 microseconds or an offset with seconds (local mean time, before 1884): a view
+# whose data has neither (the card list: see Clock(native=True)) sets `native_dates`.
+_ORJSON_NATIVE_DATES = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 class FastJSONRenderer(renderers.JSONRenderer):
@@ -243,8 +256,10 @@ class FastJSONRenderer(renderers.JSONRenderer):
             return b""
         if self.get_indent(accepted_media_type, renderer_context or {}) is not None:
             return super().render(data, accepted_media_type, renderer_context)
+        view = (renderer_context or {}).get("view")
+        options = _ORJSON_NATIVE_DATES if getattr(view, "native_dates", False) else _ORJSON_OPTIONS
         try:
-            body = orjson.dumps(data, default=_DRF_ENCODER.default, option=_ORJSON_OPTIONS)
+            body = orjson.dumps(data, default=_DRF_ENCODER.default, option=options)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
         if b"\xe2\x80\xa8" in body or b"\xe2\x80\xa9" in body:

@@ -1,20 +1,64 @@
-"""Reads that every request makes, compiled once per database connection and kept.
+"""Reads compiled once and kept: their SQL, not their rows.
 
-The ORM compiles a queryset's SQL each time it runs it. For the two reads every page and API
-request makes (the API token, the user's roles) compiling cost more than running them: about
-4 ms of a request on these machines. A CompiledRead keeps the SQL, and the compiler for its
-converters (SQLite's dates come back as text without them), with one value left open: the slot.
+The ORM builds and compiles a queryset's SQL each time it runs it. For reads that every request
+makes (the API token, the user's roles) and for the card list's page, building and compiling
+cost more than running the SQL: about 4 ms for the token and roles, 7 ms for a page of cards,
+on these machines. Both kinds below keep the SQL with some values left open, the slots:
+
+- CompiledRead: one queryset shape, one slot (the token's hash, the user's id);
+- CompiledSql: querysets that a caller's key fully determines (who asks, what they search, which
+  page), each with slots for integers (the page's card ids), the least recently used dropped first.
+
+A kept SQL must not hold a date or a time (it would stay the moment it was compiled), nor differ
+between two compiles of the same queryset: both are refused with a ValueError.
 """
 
 from __future__ import annotations
 
 import datetime
 import weakref
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.models import Model, QuerySet
+from django.db.models.sql.compiler import SQLCompiler
+
+
+@dataclass(frozen=True)
+class _Kept:
+    compiler: SQLCompiler | None  # None: the queryset matches nothing (the ORM sends no query either)
+    sql: str
+    params: tuple
+    slots_at: tuple[tuple[int, int], ...]  # (position in params, position in the values)
+
+    def params_for(self, values: Sequence[Any]) -> list:
+        params = list(self.params)
+        for at, which in self.slots_at:
+            params[at] = values[which]
+        return params
+
+
+def _compile(build: Callable[[tuple], QuerySet], slots: tuple, connection) -> _Kept:
+    """build(slots) compiled for keeping: twice, and refused unless both agree and hold no date."""
+    try:
+        compiler = build(slots).query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # .none(), or an `__in` an empty list
+        return _Kept(None, "", (), ())
+    again = build(slots).query.get_compiler(connection=connection).as_sql()
+    if again != (sql, params) or any(isinstance(param, datetime.date) for param in params):
+        raise ValueError(f"{compiler.query.model.__name__}: compiled SQL may depend on its slots only, not a date.")
+    position = {slot: index for index, slot in enumerate(slots)}
+    slots_at = tuple(
+        (at, position[param]) for at, param in enumerate(params) if isinstance(param, Hashable) and param in position
+    )
+    if {which for _, which in slots_at} != set(range(len(slots))):
+        raise ValueError(f"{compiler.query.model.__name__}: each slot must be a parameter of the SQL.")
+    return _Kept(compiler, sql, tuple(params), slots_at)
 
 
 class CompiledRead:
@@ -29,17 +73,53 @@ class CompiledRead:
     def rows(self, value: Any) -> list[tuple]:
         """The queryset's rows for this value (what `list(build(value))` gives), in one query."""
         connection = connections[router.db_for_read(self.model)]
-        compiled = self._by_connection.get(connection)
-        if compiled is None:
-            compiler = self._build(self._slot).query.get_compiler(connection=connection)
-            sql, params = compiler.as_sql()
-            again = self._build(self._slot).query.get_compiler(connection=connection).as_sql()
-            if again != (sql, params) or any(isinstance(param, datetime.date) for param in params):
-                # A time or date in the kept SQL would stay the moment it was compiled.
-                raise ValueError(f"{self.model.__name__}: a compiled read may depend on its slot only, not a date.")
-            compiled = self._by_connection[connection] = (compiler, sql, tuple(params))
-        compiler, sql, params = compiled
+        kept = self._by_connection.get(connection)
+        if kept is None:
+            kept = _compile(lambda slots: self._build(slots[0]), (self._slot,), connection)
+            self._by_connection[connection] = kept
+        if kept.compiler is None:
+            return []
         with connection.cursor() as cursor:
-            cursor.execute(sql, [value if param == self._slot else param for param in params])
+            cursor.execute(kept.sql, kept.params_for((value,)))
             fetched = cursor.fetchall()
-        return list(compiler.results_iter(results=[fetched], tuple_expected=True))
+        # The compiler's converters: SQLite's dates come back as text without them.
+        return list(kept.compiler.results_iter(results=[fetched], tuple_expected=True))
+
+
+# Slots for integer values: no id in this database is this negative.
+_INTEGER_SLOT = -(2**62)
+
+
+class CompiledSql:
+    """SQL kept by a key that determines the queryset, per database connection.
+
+    The caller promises that `key` determines what `build` gives, apart from the values in the
+    slots; a None key keeps nothing (a request with filters whose choices come from the data).
+    """
+
+    def __init__(self, *, keep: int = 256) -> None:
+        self.keep = keep
+        self._by_connection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def sql(
+        self, connection, key: Hashable | None, build: Callable[[tuple[int, ...]], QuerySet], values: Sequence[int] = ()
+    ) -> tuple[str, list] | None:
+        """The SQL and parameters of build(values), or None when it matches nothing.
+
+        `build` is given the values (key None) or as many integer slots as there are values.
+        """
+        if key is None:
+            try:
+                sql, params = build(tuple(values)).query.get_compiler(connection=connection).as_sql()
+            except EmptyResultSet:
+                return None
+            return sql, list(params)
+        kept_here = self._by_connection.setdefault(connection, OrderedDict())
+        kept = kept_here.get(key)
+        if kept is None:
+            kept = kept_here[key] = _compile(build, tuple(_INTEGER_SLOT - i for i in range(len(values))), connection)
+            if len(kept_here) > self.keep:
+                kept_here.popitem(last=False)
+        else:
+            kept_here.move_to_end(key)
+        return None if kept.compiler is None else (kept.sql, kept.params_for(values))

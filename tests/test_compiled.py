@@ -1,10 +1,11 @@
-"""config.compiled: a read compiled once answers each value with its own rows, and refuses to keep a date."""
+"""config.compiled: SQL compiled once answers each value with its own rows, and a date is never kept."""
 
 import pytest
+from django.db import connections
 from django.utils import timezone
 
 from agencies.models import Agency
-from config.compiled import CompiledRead
+from config.compiled import CompiledRead, CompiledSql
 from tests import factories
 
 
@@ -25,5 +26,69 @@ def test_a_read_with_a_date_in_its_sql_is_refused(db):
     frozen = CompiledRead(
         Agency, lambda name: Agency.objects.filter(name=name, created_at__lte=timezone.now()), slot="\x00"
     )
-    with pytest.raises(ValueError, match="slot only, not a date"):
+    with pytest.raises(ValueError, match="not a date"):
         frozen.rows("Treasury")
+
+
+def _ids_in(built):
+    """A queryset over integer slots, counting its builds."""
+
+    def build(ids: tuple[int, ...]):
+        built.append(ids)
+        return Agency.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "abbreviation")
+
+    return build
+
+
+def _rows(compiled: CompiledSql, key, build, values) -> list[tuple]:
+    found = compiled.sql(connections["default"], key, build, values)
+    if found is None:
+        return []
+    with connections["default"].cursor() as cursor:
+        cursor.execute(*found)
+        return cursor.fetchall()
+
+
+def test_sql_kept_by_key_is_built_once_and_answers_each_call_with_its_own_values(db):
+    treasury, labor, state = (factories.AgencyFactory(abbreviation=name) for name in ("TRS", "DOL", "DOS"))
+    compiled, built = CompiledSql(), []
+    assert _rows(compiled, "by id", _ids_in(built), [treasury.pk, labor.pk]) == [
+        (treasury.pk, "TRS"),
+        (labor.pk, "DOL"),
+    ]
+    assert _rows(compiled, "by id", _ids_in(built), [state.pk, labor.pk]) == [(labor.pk, "DOL"), (state.pk, "DOS")]
+    assert len(built) == 2  # compiled twice on the first call (the check), never again
+    assert all(value < 0 for ids in built for value in ids)  # built with slots, not the callers' ids
+
+
+def test_without_a_key_nothing_is_kept(db):
+    treasury = factories.AgencyFactory(abbreviation="TRS")
+    compiled, built = CompiledSql(), []
+    for _ in range(3):
+        assert _rows(compiled, None, _ids_in(built), [treasury.pk]) == [(treasury.pk, "TRS")]
+    assert built == [(treasury.pk,)] * 3
+
+
+def test_the_least_recently_used_sql_goes_first(db):
+    compiled, built = CompiledSql(keep=2), []
+    for key in ("a", "b", "a", "c", "a", "b"):
+        _rows(compiled, key, _ids_in(built), [1])
+    # a and b are compiled (2 builds each); c pushes b out (a was used since); b is compiled again.
+    assert len(built) == 2 * 4
+
+
+def test_a_queryset_that_matches_nothing_sends_no_query(db, django_assert_num_queries):
+    compiled = CompiledSql()
+    with django_assert_num_queries(0):
+        assert compiled.sql(connections["default"], "none", lambda ids: Agency.objects.none(), []) is None
+        assert compiled.sql(connections["default"], "none", lambda ids: Agency.objects.none(), []) is None
+
+
+def test_sql_with_a_date_or_a_missing_slot_is_refused(db):
+    compiled, connection = CompiledSql(), connections["default"]
+    with pytest.raises(ValueError, match="not a date"):
+        compiled.sql(
+            connection, "dated", lambda ids: Agency.objects.filter(pk__in=ids, created_at__lte=timezone.now()), [1]
+        )
+    with pytest.raises(ValueError, match="each slot"):
+        compiled.sql(connection, "slotless", lambda ids: Agency.objects.filter(pk=1), [1])

@@ -7,11 +7,11 @@ fields are a 400) whose validated data goes straight to a service function.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import EmptyResultSet
-from django.db import connections, models
+from django.db import connections, models, router
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -36,6 +36,7 @@ from challenge_cards.models import (
     Rating,
 )
 from config.api_support import StrictSerializer, etag_for
+from config.compiled import CompiledSql
 from config.pagination import TotalOf
 
 User = get_user_model()
@@ -181,18 +182,32 @@ _CENTS = Decimal("0.01")
 
 
 class Clock:
-    """Today and the display time zone, read once per response (DRF reads them per field)."""
+    """Today and the display time zone, read once per response (DRF reads them per field).
 
-    def __init__(self) -> None:
+    A native clock leaves dates and date-times as objects (date-times in the display zone) for
+    FastJSONRenderer to write in C, byte for byte as DRF writes them; only the card list, whose
+    view asks the renderer for that (see ChallengeCardViewSet.list), uses one.
+    """
+
+    def __init__(self, *, native: bool = False) -> None:
         self.today = timezone.localdate()
         self.zone = timezone.get_current_timezone()
+        self.moment = self._local if native else self._text
+        self.day = _same if native else _day
 
-    def moment(self, value: datetime.datetime | None) -> str | None:
+    def _local(self, value: datetime.datetime | None) -> datetime.datetime | None:
+        return None if value is None else value.astimezone(self.zone)
+
+    def _text(self, value: datetime.datetime | None) -> str | None:
         """As DRF's DateTimeField writes it: ISO 8601 in the current time zone, 'Z' for UTC."""
         if value is None:
             return None
         text = value.astimezone(self.zone).isoformat()
         return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _same(value):
+    return value
 
 
 def _day(value: datetime.date | None) -> str | None:
@@ -204,95 +219,98 @@ def _amount(value: Decimal | None) -> str | None:
     return None if value is None else format(value.quantize(_CENTS), "f")
 
 
-def card_row(card: ChallengeCard) -> dict:
+def card_row(card: ChallengeCard) -> tuple:
     """A card instance as the row CARD_COLUMNS reads, so instances and rows share card_output."""
-    row = {column: getattr(card, column) for column in CARD_COLUMNS if "__" not in column}
-    row["agency__abbreviation"] = card.agency.abbreviation
-    row["priority__number"] = card.priority.number
-    return row
+    related = {"agency__abbreviation": card.agency.abbreviation, "priority__number": card.priority.number}
+    return tuple(related[column] if column in related else getattr(card, column) for column in CARD_COLUMNS)
 
 
-def action_row(action: FollowUpAction) -> dict:
+def action_row(action: FollowUpAction) -> tuple:
     """An action instance as the row ACTION_COLUMNS reads."""
-    row = {column: getattr(action, column) for column in ACTION_COLUMNS if "__" not in column}
     owner = action.owner if action.owner_id else None
-    row["owner__first_name"] = owner.first_name if owner else None
-    row["owner__last_name"] = owner.last_name if owner else None
-    row["owner__username"] = owner.username if owner else None
-    return row
+    related = {
+        "owner__first_name": owner.first_name if owner else None,
+        "owner__last_name": owner.last_name if owner else None,
+        "owner__username": owner.username if owner else None,
+    }
+    return tuple(related[column] if column in related else getattr(action, column) for column in ACTION_COLUMNS)
 
 
-def action_output(row: dict, *, agency_id: int, clock: Clock) -> dict:
+def action_output(row: tuple, *, agency_id: int, clock: Clock) -> dict:
     """The API's follow-up action (FollowUpActionSerializer's fields) from an ACTION_COLUMNS row."""
-    if row["owner_id"] is not None:
-        full_name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
-        owner_display = full_name or row["owner__username"]
+    (
+        id_, card_id, description, owner_id, owner_first_name, owner_last_name, owner_username, owner_name, owned_by,
+        due, status, completed_at, dropped_reason, created_by_id, created_at, updated_at, version,
+    ) = row  # fmt: skip
+    if owner_id is not None:
+        owner_display = f"{owner_first_name} {owner_last_name}".strip() or owner_username
     else:
-        owner_display = row["owner_name"] or "Unassigned"
-    due = row["due_date"]
+        owner_display = owner_name or "Unassigned"
+    moment = clock.moment
     return {
-        "id": row["id"],
-        "card": row["card_id"],
+        "id": id_,
+        "card": card_id,
         "agency": agency_id,
-        "description": row["description"],
-        "owner": row["owner_id"],
-        "owner_name": row["owner_name"],
+        "description": description,
+        "owner": owner_id,
+        "owner_name": owner_name,
         "owner_display": owner_display,
-        "owned_by": row["owned_by"],
-        "due_date": _day(due),
-        "status": row["status"],
-        "completed_at": clock.moment(row["completed_at"]),
-        "dropped_reason": row["dropped_reason"],
-        "created_by": row["created_by_id"],
-        "created_at": clock.moment(row["created_at"]),
-        "updated_at": clock.moment(row["updated_at"]),
-        "version": row["version"],
-        "is_overdue": row["status"] == ActionStatus.OPEN and due is not None and due < clock.today,
-        "etag": f'W/"action-{row["id"]}-v{row["version"]}"',
+        "owned_by": owned_by,
+        "due_date": clock.day(due),
+        "status": status,
+        "completed_at": moment(completed_at),
+        "dropped_reason": dropped_reason,
+        "created_by": created_by_id,
+        "created_at": moment(created_at),
+        "updated_at": moment(updated_at),
+        "version": version,
+        "is_overdue": status == ActionStatus.OPEN and due is not None and due < clock.today,
+        "etag": f'W/"action-{id_}-v{version}"',
     }
 
 
-def card_output(row: dict, actions: list[dict], clock: Clock) -> dict:
+def card_output(row: tuple, actions: list[tuple], clock: Clock) -> dict:
     """The API's challenge card (ChallengeCardSerializer's fields) from a CARD_COLUMNS row and its action rows."""
-    agency_id = row["agency_id"]
-    issue_batch = row["issue_batch"]
+    (
+        id_, meeting_id, agency_id, agency_abbreviation, issued_to_id, issued_by_id, issued_at, issue_batch, title,
+        ask, priority_id, priority_number, strategy_id, horizon, due_date, status, agency_rating, omb_rating,
+        metric_name, metric_unit, metric_baseline, metric_target, metric_value, carried_over_from_id, carry_count,
+        disposition, disposition_reason, version, last_agency_update_at, updated_at,
+    ) = row  # fmt: skip
+    moment = clock.moment
     return {
-        "id": row["id"],
-        "meeting": row["meeting_id"],
+        "id": id_,
+        "meeting": meeting_id,
         "agency": agency_id,
-        "agency_abbreviation": row["agency__abbreviation"],
-        "issued_to": row["issued_to_id"],
-        "issued_by": row["issued_by_id"],
-        "issued_at": clock.moment(row["issued_at"]),
+        "agency_abbreviation": agency_abbreviation,
+        "issued_to": issued_to_id,
+        "issued_by": issued_by_id,
+        "issued_at": moment(issued_at),
         "issue_batch": None if issue_batch is None else str(issue_batch),
-        "title": row["title"],
-        "ask": row["ask"],
-        "priority": row["priority_id"],
-        "priority_number": row["priority__number"],
-        "strategy": row["strategy_id"],
-        "horizon": row["horizon"],
-        "due_date": _day(row["due_date"]),
-        "status": row["status"],
-        "agency_rating": row["agency_rating"],
-        "omb_rating": row["omb_rating"],
-        "metric_name": row["metric_name"],
-        "metric_unit": row["metric_unit"],
-        "metric_baseline": _amount(row["metric_baseline"]),
-        "metric_target": _amount(row["metric_target"]),
-        "metric_value": _amount(row["metric_value"]),
-        "carried_over_from": row["carried_over_from_id"],
-        "carry_count": row["carry_count"],
-        "disposition": row["disposition"],
-        "disposition_reason": row["disposition_reason"],
-        "version": row["version"],
-        "last_agency_update_at": clock.moment(row["last_agency_update_at"]),
-        "updated_at": clock.moment(row["updated_at"]),
-        "is_overdue": (
-            row["disposition"] == Disposition.OPEN
-            and row["status"] != CardStatus.DONE
-            and row["due_date"] < clock.today
-        ),
-        "etag": f'W/"card-{row["id"]}-v{row["version"]}"',
+        "title": title,
+        "ask": ask,
+        "priority": priority_id,
+        "priority_number": priority_number,
+        "strategy": strategy_id,
+        "horizon": horizon,
+        "due_date": clock.day(due_date),
+        "status": status,
+        "agency_rating": agency_rating,
+        "omb_rating": omb_rating,
+        "metric_name": metric_name,
+        "metric_unit": metric_unit,
+        "metric_baseline": _amount(metric_baseline),
+        "metric_target": _amount(metric_target),
+        "metric_value": _amount(metric_value),
+        "carried_over_from": carried_over_from_id,
+        "carry_count": carry_count,
+        "disposition": disposition,
+        "disposition_reason": disposition_reason,
+        "version": version,
+        "last_agency_update_at": moment(last_agency_update_at),
+        "updated_at": moment(updated_at),
+        "is_overdue": disposition == Disposition.OPEN and status != CardStatus.DONE and due_date < clock.today,
+        "etag": f'W/"card-{id_}-v{version}"',
         "actions": [action_output(action, agency_id=agency_id, clock=clock) for action in actions],
     }
 
@@ -310,43 +328,63 @@ def _timestamptz_loader():
     return adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
 
 
-def rows_of(queryset: models.QuerySet) -> list[tuple]:
-    """A `values_list` queryset's rows, read on PostgreSQL with psycopg's C loaders (see _timestamptz_loader).
+# The card list's SQL, kept per key (who asks, the search, the order, the page): see card_page.
+_LIST_SQL = CompiledSql()
+
+
+def _rows(key: Hashable | None, build: Callable[[tuple[int, ...]], models.QuerySet], values: Sequence[int] = ()):
+    """The rows of the `values_list` queryset build(values): on PostgreSQL from SQL kept by `key`
+    (config.compiled.CompiledSql) and read with psycopg's C loaders (see _timestamptz_loader).
 
     Only for columns that need no Django conversion (no from_db_value); other databases go through the ORM.
     """
-    connection = connections[queryset.db]
+    connection = connections[router.db_for_read(ChallengeCard)]
     if connection.vendor != "postgresql":
-        return list(queryset)
-    try:
-        sql, params = queryset.query.get_compiler(queryset.db).as_sql()
-    except EmptyResultSet:  # .none(), or an `__in` an empty list: the ORM answers without a query too
+        return list(build(tuple(values)))
+    compiled = _LIST_SQL.sql(connection, key, build, values)
+    if compiled is None:  # the queryset matches nothing: the ORM would not ask either
         return []
     with connection.cursor() as cursor:
         cursor.cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
-        cursor.execute(sql, params)
+        cursor.execute(*compiled)
         return cursor.fetchall()
 
 
-def card_page(cards: models.QuerySet, actions: models.QuerySet, *, offset: int, limit: int) -> tuple[int, list[dict]]:
-    """The count of `cards` and cards[offset:offset + limit] as the API shows them, in two queries.
+def card_page(
+    cards: Callable[[], models.QuerySet],
+    actions: Callable[[], models.QuerySet],
+    *,
+    key: Hashable | None,
+    offset: int,
+    limit: int,
+) -> tuple[int, list[dict]]:
+    """The count of cards() and cards()[offset:offset + limit] as the API shows them, in two queries.
 
     One query reads the page with its count (a COUNT(*) sub-select); one more reads the page's
-    actions from `actions` (already scoped). An empty page has no count: 0 (see paginate_rows).
+    actions from actions() (already scoped). An empty page has no count: 0 (see paginate_rows).
+    `key`, when given, determines both querysets, so they are built and compiled once per key.
+    Dates and date-times stay objects (Clock(native=True)): the view has the renderer write them.
     """
-    page = cards.annotate(total_in_page=TotalOf(cards)).values_list(*CARD_COLUMNS, "total_in_page")
-    rows = rows_of(page[offset : offset + limit])
+
+    def page(_no_slots: tuple) -> models.QuerySet:
+        listed = cards()
+        return listed.annotate(total_in_page=TotalOf(listed)).values_list(*CARD_COLUMNS, "total_in_page")[
+            offset : offset + limit
+        ]
+
+    rows = _rows(key and ("cards", key, offset, limit), page)
     if not rows:
         return 0, []
-    by_card: dict[int, list[dict]] = {row[_CARD_ID]: [] for row in rows}
-    page_actions = actions.filter(card_id__in=list(by_card)).order_by("due_date", "id")
-    for action in rows_of(page_actions.values_list(*ACTION_COLUMNS)):
-        by_card[action[_ACTION_CARD]].append(dict(zip(ACTION_COLUMNS, action, strict=True)))
-    clock = Clock()
+    by_card: dict[int, list[tuple]] = {row[_CARD_ID]: [] for row in rows}
+
+    def page_actions(card_ids: tuple[int, ...]) -> models.QuerySet:
+        return actions().filter(card_id__in=card_ids).order_by("due_date", "id").values_list(*ACTION_COLUMNS)
+
+    for action in _rows(key and ("actions", key, len(by_card)), page_actions, list(by_card)):
+        by_card[action[_ACTION_CARD]].append(action)
+    clock = Clock(native=True)
     total = rows[0][-1]
-    return total, [
-        card_output(dict(zip(CARD_COLUMNS, row[:-1], strict=True)), by_card[row[_CARD_ID]], clock) for row in rows
-    ]
+    return total, [card_output(row[:-1], by_card[row[_CARD_ID]], clock) for row in rows]
 
 
 # --- follow-up actions ----------------------------------------------------------------------

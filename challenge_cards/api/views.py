@@ -18,10 +18,18 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from agencies.roles import roles_of
 from challenge_cards import permissions as rules
 from challenge_cards import selectors, services
 from challenge_cards.models import ChallengeCard, FollowUpAction, Meeting
-from config.api_support import ApiViewMixin, StrictSerializer, TotalInPagePagination, check_if_match
+from config.api_support import (
+    ApiViewMixin,
+    StrictSerializer,
+    TotalInPagePagination,
+    check_if_match,
+    is_plain_list,
+    search_and_ordering,
+)
 
 from . import serializers as s
 from .filters import ActionFilter, CardFilter, MeetingFilter
@@ -167,10 +175,18 @@ class ChallengeCardViewSet(ApiViewSet):
         return FollowUpAction.objects.visible_to(self.request.user).order_by("due_date", "id")
 
     def list(self, request, *args, **kwargs):
-        """Rows, not instances: one query for the page and its count, one for the page's actions."""
-        cards = self.filter_queryset(self.get_queryset()).prefetch_related(None)
-        page = self.paginator.paginate_rows(request, partial(s.card_page, cards, self._actions()))
+        """Rows, not instances: one query for the page and its count, one for the page's actions.
+
+        Without filters the querysets depend only on who asks, the search and the order, so their
+        SQL is built once for each (config.compiled.CompiledSql); filters read choices from the data.
+        """
+        key = (roles_of(request.user), *search_and_ordering(request)) if is_plain_list(request) else None
+        page = self.paginator.paginate_rows(request, partial(s.card_page, self._listed, self._actions, key=key))
+        self.native_dates = True  # the page's dates are objects for the renderer to write (see card_page)
         return self.get_paginated_response(page)
+
+    def _listed(self):
+        return self.filter_queryset(self.get_queryset()).prefetch_related(None)
 
     def _card_for_change(self) -> ChallengeCard:
         card = self.get_object()

@@ -214,6 +214,23 @@ def test_lists_show_only_what_the_role_may_see(world, role, path):
         assert agencies == {world["agency"].pk, world["other_agency"].pk}
 
 
+@pytest.mark.parametrize("query", [{}, {"search": "a"}, {"ordering": "-title", "page_size": 5}])
+def test_the_card_list_kept_sql_never_serves_one_scope_to_another(world, query):
+    """The list's SQL is kept per key (config.compiled): users taking turns each get their own agency's page."""
+    own, other = world["own_card"], world["other_card"]
+    own.title, other.title = "A Treasury card", "A Labor card"
+    own.save(), other.save()
+    expected = {"deputy": [own.pk], "other_deputy": [other.pk], "omb_admin": sorted([own.pk, other.pk])}
+    clients = {role: client_for(world["users"][role]) for role in expected}
+    for _ in range(2):
+        for role, client in clients.items():
+            listed = client.get("/api/v1/cards/", query).json()
+            assert sorted(row["id"] for row in listed["results"]) == expected[role], role
+            assert listed["count"] == len(expected[role])
+            actions = {action["card"] for row in listed["results"] for action in row["actions"]}
+            assert actions == set(expected[role]), role
+
+
 def test_a_user_without_any_role_sees_no_cards(world):
     loner = factories.UserFactory(username="no.role")
     response = client_for(loner).get("/api/v1/cards/")
