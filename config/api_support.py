@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 import orjson
 from django.conf import settings
+from django.core.cache import caches
 from django.core.paginator import InvalidPage, Paginator
 from django.db import models
 from django_filters import filters
@@ -33,6 +35,7 @@ from .api_errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
+from .cache import KeptClientRedisCache
 from .pagination import PAGE_NUMBER, TotalInPagePaginator
 
 MAX_PAGE_SIZE = 200
@@ -205,11 +208,14 @@ class TotalInPagePagination(ApiPagination):
 class ApiRateThrottle(SimpleRateThrottle):
     """One budget per token (agency tools) or per user (browser sessions); rate from API_THROTTLE_RATE.
 
-    Counts live in the Django cache, which is Redis when REDIS_URL is set, so every web
-    process shares them.
+    DRF's sliding window: a request is refused when the budget's worth of requests came in the
+    last period. With Redis (REDIS_URL) every web process shares the counts, kept as a sorted set
+    of request times and counted in one round trip; DRF's own list in the cache (read, then
+    written back whole) is only for the in-process cache of development.
     """
 
     scope = "api"
+    _oldest: float | None = None
 
     def get_rate(self) -> str:
         return getattr(settings, "API_THROTTLE_RATE", "1000/hour")
@@ -217,10 +223,37 @@ class ApiRateThrottle(SimpleRateThrottle):
     def allow_request(self, request, view) -> bool:
         # With the cache (Redis) down, serve the request unthrottled rather than fail every API call.
         try:
+            backend = caches["default"]
+            if isinstance(backend, KeptClientRedisCache) and self.rate is not None:
+                return self._allow_in_redis(backend, request, view)
             return super().allow_request(request, view)
         except Exception:
             logging.getLogger("config.api").warning("API throttle skipped: the cache is unreachable", exc_info=True)
             return True
+
+    def _allow_in_redis(self, backend: KeptClientRedisCache, request, view) -> bool:
+        key = backend.make_and_validate_key(self.get_cache_key(request, view))
+        self.now = self.timer()
+        this_request = f"{self.now:.6f}-{secrets.token_hex(4)}"
+        redis = backend.redis()
+        with redis.pipeline() as pipe:  # MULTI ... EXEC: one round trip
+            pipe.zremrangebyscore(key, "-inf", self.now - self.duration)
+            pipe.zadd(key, {this_request: self.now})
+            pipe.zcard(key)
+            pipe.zrange(key, 0, 0, withscores=True)
+            pipe.expire(key, int(self.duration) + 1)
+            _, _, count, oldest, _ = pipe.execute()
+        if count <= self.num_requests:
+            return True
+        redis.zrem(key, this_request)  # a refused request does not count, as in DRF
+        self._oldest = oldest[0][1]
+        return self.throttle_failure()
+
+    def wait(self) -> float | None:
+        """Seconds until the oldest request in the window leaves it (DRF's answer for a full window)."""
+        if self._oldest is None:
+            return super().wait()
+        return max(self.duration - (self.now - self._oldest), 0.0)
 
     def get_cache_key(self, request, view) -> str:
         if isinstance(request.auth, ApiToken):

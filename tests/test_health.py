@@ -23,6 +23,7 @@ def broken_database(monkeypatch):
         **connection.settings_dict,
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": "/nonexistent/dir/x.db",
+        "OPTIONS": {},
     }
     broken = SQLiteWrapper(settings_dict, alias="broken")
     monkeypatch.setattr(health, "connection", broken)

@@ -11,12 +11,16 @@ import subprocess
 import time
 
 import pytest
+import redis
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from agencies.tokens import token_create
 from tests.factories import PASSWORD
+
+# As production's (config/settings/base.py): a Redis that stops answering costs a request at most a second.
+REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
 
 def _free_port() -> int:
@@ -42,8 +46,9 @@ def _start_redis(port: int) -> subprocess.Popen:
 def redis_cache(settings):
     port = _free_port()
     process = _start_redis(port)
+    location = f"redis://127.0.0.1:{port}/0"
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0"}
+        "default": {"BACKEND": "config.cache.KeptClientRedisCache", "LOCATION": location, "OPTIONS": REDIS_OPTIONS}
     }
     state = {"process": process, "port": port}
     yield state
@@ -103,3 +108,21 @@ def test_signing_out_removes_the_cached_copy_so_the_old_cookie_is_refused(redis_
     client.cookies[settings.SESSION_COOKIE_NAME] = old_key  # someone kept the old cookie
     response = client.get("/cards/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_api_throttle_keeps_each_token_s_requests_in_redis_and_refusals_do_not_count(redis_cache, deputy, settings):
+    settings.API_THROTTLE_RATE = "3/minute"
+    _token, raw = token_create(user=deputy, name="Treasury tracker")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert [api.get("/api/v1/me/").status_code for _ in range(5)] == [200, 200, 200, 429, 429]
+    server = redis.Redis(port=redis_cache["port"])
+    [key] = server.keys("*throttle_api_token*")
+    assert server.type(key) == b"zset"
+    assert server.zcard(key) == 3  # the two refused requests were not counted
+    assert 0 < server.ttl(key) <= 61
+    refused = api.get("/api/v1/me/")
+    assert refused.status_code == 429
+    assert 50 <= int(refused["Retry-After"]) <= 60  # when the oldest of the three leaves the minute
+    server.zremrangebyrank(key, 0, 0)  # the oldest request leaves the window
+    assert api.get("/api/v1/me/").status_code == 200

@@ -1,0 +1,34 @@
+"""Django's Redis cache, keeping one redis client per connection pool instead of making one per call.
+
+Django makes a new redis.Redis for each cache call, and redis-py 8 sets up its table of reply
+handlers each time: about 0.3 ms a call on these machines, more than the round trip to Redis,
+once per page (the session). The API throttle uses the client itself (config.api_support). A redis.Redis is safe to
+share between threads (each command takes a connection from the pool), so one is kept per pool.
+"""
+
+from __future__ import annotations
+
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+
+class _KeptClients(RedisCacheClient):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, object] = {}
+
+    def get_client(self, key=None, *, write=False):
+        pool = self._get_connection_pool(write)
+        client = self._clients.get(id(pool))
+        if client is None:
+            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        return client
+
+
+class KeptClientRedisCache(RedisCache):
+    def __init__(self, server, params) -> None:
+        super().__init__(server, params)
+        self._class = _KeptClients
+
+    def redis(self):
+        """The kept client of the server that takes writes, for what Django's cache has no word for."""
+        return self._cache.get_client(write=True)
