@@ -4,18 +4,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-# A virtualenv made by a Python older than 3.12 (before Django 6.1) is made again.
-ifneq ($(wildcard $(BIN)/python),)
-ifneq ($(shell $(BIN)/python -c 'import sys; print(sys.version_info >= (3, 12))' 2>/dev/null),True)
-$(shell rm -rf $(VENV))
-endif
+# A virtualenv whose Python says it is older than 3.12 (made before Django 6.1) is made again.
+ifeq ($(shell test -x $(BIN)/python && $(BIN)/python -c 'import sys; print(sys.version_info < (3, 12))' 2>/dev/null),True)
+$(BIN)/python: remake-venv
+.PHONY: remake-venv
+remake-venv:
+	rm -rf $(VENV)
 endif
 
 .PHONY: run test install lint worker beat web bench screenshots clean
 
 $(BIN)/python:
-	@test -n "$(PYTHON)" || { echo "Install Python 3.12 or newer first." >&2; exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	@test -n "$(PYTHON)" && $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
+		|| { echo "Challenge Cards needs Python 3.12 or newer (PYTHON=$(PYTHON))." >&2; exit 1; }
+	$(PYTHON) -m venv --clear $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt

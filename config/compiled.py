@@ -10,7 +10,8 @@ on these machines. Both kinds below keep the SQL with some values left open, the
   page), each with slots for integers (the page's card ids), the least recently used dropped first.
 
 A kept SQL must not hold a date or a time (it would stay the moment it was compiled), nor differ
-between two compiles of the same queryset: both are refused with a ValueError.
+between two compiles of the same queryset: both are refused with a ValueError. What is kept hangs
+on the connection object itself, so it goes when the connection does (a thread's end).
 """
 
 from __future__ import annotations
@@ -42,15 +43,32 @@ class _Kept:
         return params
 
 
+def _kept_on(connection, owner: object, new: Callable[[], Any]) -> Any:
+    """What `owner` keeps for this connection, on the connection object: it goes with the connection."""
+    kept = vars(connection).setdefault("_config_compiled", weakref.WeakKeyDictionary())
+    if owner not in kept:
+        kept[owner] = new()
+    return kept[owner]
+
+
+def _sql_of(queryset: QuerySet, connection) -> tuple[SQLCompiler, str, tuple] | None:
+    """The queryset's compiler, SQL and parameters; None when it matches nothing (.none(), `__in` [])."""
+    compiler = queryset.query.get_compiler(connection=connection)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    return compiler, sql, tuple(params)
+
+
 def _compile(build: Callable[[tuple], QuerySet], slots: tuple, connection) -> _Kept:
     """build(slots) compiled for keeping: twice, and refused unless both agree and hold no date."""
-    try:
-        compiler = build(slots).query.get_compiler(connection=connection)
-        sql, params = compiler.as_sql()
-    except EmptyResultSet:  # .none(), or an `__in` an empty list
+    compiled = _sql_of(build(slots), connection)
+    if compiled is None:
         return _Kept(None, "", (), ())
-    again = build(slots).query.get_compiler(connection=connection).as_sql()
-    if again != (sql, params) or any(isinstance(param, datetime.date) for param in params):
+    compiler, sql, params = compiled
+    again = _sql_of(build(slots), connection)
+    if again is None or again[1:] != (sql, params) or any(isinstance(param, datetime.date) for param in params):
         raise ValueError(f"{compiler.query.model.__name__}: compiled SQL may depend on its slots only, not a date.")
     position = {slot: index for index, slot in enumerate(slots)}
     slots_at = tuple(
@@ -58,7 +76,7 @@ def _compile(build: Callable[[tuple], QuerySet], slots: tuple, connection) -> _K
     )
     if {which for _, which in slots_at} != set(range(len(slots))):
         raise ValueError(f"{compiler.query.model.__name__}: each slot must be a parameter of the SQL.")
-    return _Kept(compiler, sql, tuple(params), slots_at)
+    return _Kept(compiler, sql, params, slots_at)
 
 
 class CompiledRead:
@@ -68,15 +86,13 @@ class CompiledRead:
         self.model = model
         self._build = build
         self._slot = slot
-        self._by_connection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def rows(self, value: Any) -> list[tuple]:
         """The queryset's rows for this value (what `list(build(value))` gives), in one query."""
         connection = connections[router.db_for_read(self.model)]
-        kept = self._by_connection.get(connection)
-        if kept is None:
-            kept = _compile(lambda slots: self._build(slots[0]), (self._slot,), connection)
-            self._by_connection[connection] = kept
+        kept = _kept_on(
+            connection, self, lambda: _compile(lambda slots: self._build(slots[0]), (self._slot,), connection)
+        )
         if kept.compiler is None:
             return []
         with connection.cursor() as cursor:
@@ -99,7 +115,6 @@ class CompiledSql:
 
     def __init__(self, *, keep: int = 256) -> None:
         self.keep = keep
-        self._by_connection: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
     def sql(
         self, connection, key: Hashable | None, build: Callable[[tuple[int, ...]], QuerySet], values: Sequence[int] = ()
@@ -109,12 +124,9 @@ class CompiledSql:
         `build` is given the values (key None) or as many integer slots as there are values.
         """
         if key is None:
-            try:
-                sql, params = build(tuple(values)).query.get_compiler(connection=connection).as_sql()
-            except EmptyResultSet:
-                return None
-            return sql, list(params)
-        kept_here = self._by_connection.setdefault(connection, OrderedDict())
+            compiled = _sql_of(build(tuple(values)), connection)
+            return None if compiled is None else (compiled[1], list(compiled[2]))
+        kept_here: OrderedDict = _kept_on(connection, self, OrderedDict)
         kept = kept_here.get(key)
         if kept is None:
             kept = kept_here[key] = _compile(build, tuple(_INTEGER_SLOT - i for i in range(len(values))), connection)

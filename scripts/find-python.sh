@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Print the first Python 3.12+ on this machine (Django 6.1 needs 3.12): on PATH, then pyenv's versions.
 set -u
-candidates=(python3.13 python3.12 python3)
+candidates=(python3.14 python3.13 python3.12 python3)
 for dir in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*; do
   [ -x "$dir/bin/python3" ] && candidates+=("$dir/bin/python3")
 done

@@ -1,5 +1,8 @@
 """config.compiled: SQL compiled once answers each value with its own rows, and a date is never kept."""
 
+import gc
+import weakref
+
 import pytest
 from django.db import connections
 from django.utils import timezone
@@ -92,3 +95,15 @@ def test_sql_with_a_date_or_a_missing_slot_is_refused(db):
         )
     with pytest.raises(ValueError, match="each slot"):
         compiled.sql(connection, "slotless", lambda ids: Agency.objects.filter(pk=1), [1])
+
+
+def test_what_is_kept_goes_with_its_connection(db):
+    """Kept SQL hangs on the connection object: a thread's connection, once dropped, is freed with it."""
+    other = connections.create_connection("default")
+    compiled = CompiledSql()
+    assert compiled.sql(other, "by id", _ids_in([]), [1]) is not None
+    dropped = weakref.ref(other)
+    other.close()
+    del other
+    gc.collect()
+    assert dropped() is None

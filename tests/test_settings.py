@@ -16,10 +16,12 @@ PRODUCTION_ENV = {
 }
 
 
-def _import_production(**env: str) -> subprocess.CompletedProcess:
-    """Import config.settings.production in a fresh interpreter with only the given environment."""
+def _import_production(
+    script: str = "print(s.SECRET_KEY, s.DEBUG, s.ALLOWED_HOSTS)", **env: str
+) -> subprocess.CompletedProcess:
+    """Import config.settings.production (as s) in a fresh interpreter with only the given environment."""
     clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(PROJECT_ROOT), **env}
-    script = "import config.settings.production as s; print(s.SECRET_KEY, s.DEBUG, s.ALLOWED_HOSTS)"
+    script = "import config.settings.production as s; " + script
     return subprocess.run(
         [sys.executable, "-c", script], cwd=PROJECT_ROOT, env=clean, capture_output=True, text=True, timeout=60
     )
@@ -87,3 +89,14 @@ def test_production_reads_sessions_from_the_cache_only_when_the_cache_is_redis()
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == engine
+
+
+def test_database_options_from_the_url_are_kept_beside_prepared_statements():
+    url = "postgres://cc@db.example.gov:5432/cc?sslmode=verify-full&sslrootcert=/etc/ssl/rds.pem"
+    env = {**PRODUCTION_ENV, "DATABASE_URL": url, "DATABASE_PREPARED_STATEMENTS": "false"}
+    result = _import_production("print(sorted(s.DATABASES['default']['OPTIONS'].items()))", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "[('prepare_threshold', None), ('server_side_binding', True), "
+        "('sslmode', 'verify-full'), ('sslrootcert', '/etc/ssl/rds.pem')]"
+    )

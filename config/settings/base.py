@@ -91,21 +91,23 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server, worker and beat share the file: wait for locks, take them up front.
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
     VAR_DIR.mkdir(parents=True, exist_ok=True)
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # The server binds the parameters, so a query run five times on a connection is kept prepared
-    # (parsed and planned once): a third of the card list's database time. Behind a pooler that
+    # The server binds the parameters, so a query run five times on a kept connection
+    # (DATABASE_CONN_MAX_AGE > 0) stays prepared: parsed and planned once. Behind a pooler that
     # cannot keep prepared statements (PgBouncer before 1.21 in transaction mode) set
-    # DATABASE_PREPARED_STATEMENTS=false.
-    DATABASES["default"]["OPTIONS"] = {
-        "server_side_binding": True,
-        "prepare_threshold": 5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None,
-    }
+    # DATABASE_PREPARED_STATEMENTS=false. Options from DATABASE_URL (?sslmode=...) are kept.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None,
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

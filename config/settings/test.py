@@ -1,14 +1,10 @@
 """Test settings: the local embedded defaults, plus a fast hasher and in-memory e-mail."""
 
-import os
-
 from .local import *  # noqa: F401,F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-# E-mail stays in memory, except in the Celery workers the tests start: they are given an SMTP sink.
-if not os.environ.get("EMAIL_HOST"):
-    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+# E-mail: Django's test runner keeps it in memory; the Celery workers the tests start get an SMTP sink.
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing

@@ -2,9 +2,12 @@
 
 import datetime
 
+import django_filters
+from django.urls import get_resolver
 from django.utils import timezone
 
 from challenge_cards.models import ActionStatus, CardStatus, Disposition
+from config.api_support import PLAIN_LIST_PARAMS
 from tests import factories
 from tests.api.conftest import client_for
 
@@ -40,3 +43,16 @@ def test_overdue_actions_are_open_and_past_due(world, admin_user):
 
     assert _ids(client.get("/api/v1/actions/", {"overdue": "true"})) == {late.pk}
     assert late.pk not in _ids(client.get("/api/v1/actions/", {"overdue": "false"}))
+
+
+def test_no_filterset_declares_a_name_pagination_search_or_ordering_reads():
+    """A request with only these is a plain list: django-filter is skipped and the card list's SQL kept."""
+    get_resolver().url_patterns  # noqa: B018 - every API module (and its FilterSets) imported
+    pending, filtersets = [django_filters.FilterSet], []
+    while pending:
+        subclasses = pending.pop().__subclasses__()
+        filtersets += subclasses
+        pending += subclasses
+    assert len(filtersets) >= 3
+    clashes = {filterset.__name__: set(filterset.base_filters) & PLAIN_LIST_PARAMS for filterset in filtersets}
+    assert clashes == {filterset.__name__: set() for filterset in filtersets}
