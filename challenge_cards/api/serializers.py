@@ -240,7 +240,7 @@ def action_output(row: tuple, *, agency_id: int, clock: Clock) -> dict:
     """The API's follow-up action (FollowUpActionSerializer's fields) from an ACTION_COLUMNS row."""
     (
         id_, card_id, description, owner_id, owner_first_name, owner_last_name, owner_username, owner_name, owned_by,
-        due, status, completed_at, dropped_reason, created_by_id, created_at, updated_at, version,
+        due_date, status, completed_at, dropped_reason, created_by_id, created_at, updated_at, version,
     ) = row  # fmt: skip
     if owner_id is not None:
         owner_display = f"{owner_first_name} {owner_last_name}".strip() or owner_username
@@ -256,7 +256,7 @@ def action_output(row: tuple, *, agency_id: int, clock: Clock) -> dict:
         "owner_name": owner_name,
         "owner_display": owner_display,
         "owned_by": owned_by,
-        "due_date": clock.day(due),
+        "due_date": clock.day(due_date),
         "status": status,
         "completed_at": moment(completed_at),
         "dropped_reason": dropped_reason,
@@ -264,7 +264,7 @@ def action_output(row: tuple, *, agency_id: int, clock: Clock) -> dict:
         "created_at": moment(created_at),
         "updated_at": moment(updated_at),
         "version": version,
-        "is_overdue": status == ActionStatus.OPEN and due is not None and due < clock.today,
+        "is_overdue": status == ActionStatus.OPEN and due_date is not None and due_date < clock.today,
         "etag": f'W/"action-{id_}-v{version}"',
     }
 

@@ -7,15 +7,25 @@ list, the detail and the action endpoints, so the fast path can never drift from
 
 from __future__ import annotations
 
+import ast
 import datetime
+import inspect
 import json
+import textwrap
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from challenge_cards.api.serializers import ChallengeCardSerializer, FollowUpActionSerializer
+from challenge_cards.api.serializers import (
+    ACTION_COLUMNS,
+    CARD_COLUMNS,
+    ChallengeCardSerializer,
+    FollowUpActionSerializer,
+    action_output,
+    card_output,
+)
 from challenge_cards.models import (
     ActionOwnerSide,
     ActionStatus,
@@ -235,3 +245,12 @@ def test_indented_card_list_is_drf_json(world):
     indented = client.get("/api/v1/cards/", HTTP_ACCEPT="application/json; indent=4")
     assert indented.content.startswith(b"{\n    ")
     assert _ordered_json(json.loads(indented.content)) == _ordered_json(plain)
+
+
+@pytest.mark.parametrize(("output", "columns"), [(card_output, CARD_COLUMNS), (action_output, ACTION_COLUMNS)])
+def test_the_output_functions_unpack_rows_in_the_columns_order(output, columns):
+    """card_output/action_output name each value of a row by position: the names follow the columns read."""
+    function = ast.parse(textwrap.dedent(inspect.getsource(output))).body[0]
+    unpacked = next(node for node in function.body if isinstance(node, ast.Assign)).targets[0]
+    names = [element.id for element in unpacked.elts]
+    assert names == ["id_" if column == "id" else column.replace("__", "_") for column in columns]
