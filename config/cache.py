@@ -1,9 +1,10 @@
 """Django's Redis cache, keeping one redis client per connection pool instead of making one per call.
 
 Django makes a new redis.Redis for each cache call, and redis-py 8 sets up its table of reply
-handlers each time: about 0.3 ms a call on these machines, more than the round trip to Redis,
-once per page (the session). The API throttle uses the client itself (config.api_support). A redis.Redis is safe to
-share between threads (each command takes a connection from the pool), so one is kept per pool.
+handlers each time: about 0.3 ms a call on these machines, more than the round trip to Redis (a
+page reads its session from the cache; the API throttle uses the kept client itself, see
+config.api_support). A redis.Redis is safe to share between threads (each command takes a
+connection from the pool), so one is kept per pool.
 """
 
 from __future__ import annotations

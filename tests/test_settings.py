@@ -100,3 +100,17 @@ def test_database_options_from_the_url_are_kept_beside_prepared_statements():
         "[('prepare_threshold', None), ('server_side_binding', True), "
         "('sslmode', 'verify-full'), ('sslrootcert', '/etc/ssl/rds.pem')]"
     )
+
+
+def test_production_mail_goes_to_the_smtp_relay_and_gives_up_after_30_seconds():
+    env = {**PRODUCTION_ENV, "EMAIL_HOST": "relay.example.gov", "EMAIL_PORT": "587"}
+    result = _import_production("print(s.MAILERS)", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "relay.example.gov", "port": 587, "timeout": 30},
+            }
+        }
+    )

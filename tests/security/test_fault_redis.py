@@ -12,7 +12,7 @@ import time
 
 import pytest
 import redis
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -128,3 +128,10 @@ def test_the_api_throttle_keeps_each_token_s_requests_in_redis_and_refusals_do_n
     assert 50 <= int(refused["Retry-After"]) <= 60  # when the oldest of the three leaves the minute
     server.zremrangebyrank(key, 0, 0)  # the oldest request leaves the window
     assert api.get("/api/v1/me/").status_code == 200
+
+
+def test_the_cache_keeps_one_redis_client_per_pool(redis_cache):
+    backend = caches["default"]
+    backend.set("kept", 1)
+    assert backend.get("kept") == 1
+    assert backend.redis() is backend.redis() is backend._cache.get_client(write=False)
