@@ -108,10 +108,8 @@ def _context(notification: Notification) -> dict:
         context["cards"] = cards
         context["agency"] = notification.agency
     elif notification.rule == Rule.STALE_CARDS:
-        from .services import stale_cards_for
-
         last = Meeting.objects.previous_to(notification.meeting)
-        stale = stale_cards_for(notification.meeting, last=last)
+        stale = rules.stale_cards_for(notification.meeting, last=last)
         cards = list(stale.select_related("agency").order_by("agency__name", "pk"))
         if not cards:
             raise NothingToSend("Every card was updated after the last meeting before this went out.")

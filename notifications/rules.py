@@ -1,6 +1,7 @@
 """Who is told what, and when: business days, due reminders and recipients.
 
-Pure reads; services.py turns their answers into Notification rows.
+Pure reads; the services (services/reminders.py, services/events.py) turn their answers into
+Notification rows, and emails.py reads them again when it renders.
 """
 
 from __future__ import annotations
@@ -88,6 +89,17 @@ def due_reminders(now: datetime.datetime, send_time: datetime.time) -> list[DueR
 def open_cards_of(agency_id: int):
     """The agency's open cards and those of its sub-agencies (IRS under Treasury)."""
     return ChallengeCard.objects.open().filter(Q(agency_id=agency_id) | Q(agency__parent_id=agency_id))
+
+
+def stale_cards_for(meeting: Meeting, *, last: Meeting | None | bool = False):
+    """Open cards the agency has not updated since the meeting before this one (`last`, when the caller
+    has looked it up already)."""
+    cards = ChallengeCard.objects.open()
+    if last is False:
+        last = Meeting.objects.previous_to(meeting)
+    if last is not None:
+        return cards.not_updated_since(last.starts_at)
+    return cards.filter(last_agency_update_at__isnull=True)
 
 
 def agency_people(agency_ids, roles=(Role.DEPUTY_SECRETARY, Role.DELEGATE)) -> dict[int, list[tuple[int, str]]]:

@@ -23,7 +23,7 @@ def test_two_scans_at_once_make_each_notification_once(council, other_agency, ad
     for n in range(5):
         factories.delegate_of(other_agency, user__username=f"delegate{n}.dol")
     factories.ChallengeCardFactory(agency=other_agency, meeting=council["last_meeting"], issued_by=admin_user)
-    monkeypatch.setattr("notifications.services._enqueue_notifications", lambda ids: None)
+    monkeypatch.setattr("notifications.services.enqueue.notifications", lambda ids: None)
     barrier = threading.Barrier(2)
     results: list = []
     errors: list = []

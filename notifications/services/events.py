@@ -1,0 +1,144 @@
+"""What each domain event causes: notification rows and webhook deliveries (receivers.py calls these).
+
+They run inside the card service's transaction, so they only write rows; sending happens after
+commit. challenge_cards never imports this: it sends signals and we listen.
+"""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from challenge_cards.models import CardUpdate, ChallengeCard, FollowUpAction, Meeting
+
+from .. import rules
+from ..models import SCAN_RULES, EventType, Notification, NotificationSettings, Rule
+from .create import Planned, notifications_create, people_planned
+from .reminders import reminders_scan
+from .webhooks import (
+    WebhookEvent,
+    action_payload,
+    card_payload,
+    meeting_payload,
+    update_payload,
+    webhook_events_create,
+    webhook_events_create_many,
+)
+
+
+def cards_issued_notify(*, cards: list[ChallengeCard]) -> list[Notification]:
+    """The deputy secretary and delegates of each agency hear about its new card."""
+    if not cards:
+        return []
+    webhook_events_create_many(
+        event_type=EventType.CARD_ISSUED,
+        events=[
+            WebhookEvent(f"card.issued:{card.pk}", card_payload(card), frozenset({card.agency_id})) for card in cards
+        ],
+    )
+    if not NotificationSettings.load().card_issued_enabled:
+        return []
+    by_agency = {card.agency_id: card for card in cards}
+    people = rules.agency_people(list(by_agency))
+    planned: list[Planned] = []
+    for card in cards:
+        planned += people_planned(
+            Rule.CARD_ISSUED,
+            {card.agency_id: people.get(card.agency_id, [])},
+            lambda agency_id, user_id, card=card: Planned(
+                rule=Rule.CARD_ISSUED,
+                subject=f"card:{card.pk}",
+                recipient_id=user_id,
+                occurrence="issued",
+                title=f"New challenge card for {card.agency.abbreviation}: {card.title}",
+                url=card.get_absolute_url(),
+                card_id=card.pk,
+                agency_id=card.agency_id,
+                meeting_id=card.meeting_id,
+            ),
+        )
+    return notifications_create(planned)
+
+
+def card_updated_notify(*, update: CardUpdate, actor) -> list[Notification]:
+    """The OMB admin who issued the card hears that the agency posted an update."""
+    card = update.card
+    webhook_events_create(
+        event_type=EventType.CARD_UPDATED,
+        event_id=f"card.updated:{update.pk}",
+        payload=update_payload(update),
+        agency_ids={card.agency_id},
+    )
+    issuer_id = card.issued_by_id
+    if not issuer_id or issuer_id == getattr(actor, "pk", None):
+        return []
+    if not NotificationSettings.load().card_updated_enabled or rules.switched_off(Rule.CARD_UPDATED, [issuer_id]):
+        return []
+    return notifications_create(
+        [
+            Planned(
+                rule=Rule.CARD_UPDATED,
+                subject=f"update:{update.pk}",
+                recipient_id=issuer_id,
+                occurrence="posted",
+                title=f"{card.agency.abbreviation} updated the card {card.title}",
+                url=card.get_absolute_url(),
+                card_id=card.pk,
+                agency_id=card.agency_id,
+            )
+        ]
+    )
+
+
+def card_reviewed_notify(*, update: CardUpdate) -> None:
+    webhook_events_create(
+        event_type=EventType.CARD_REVIEWED,
+        event_id=f"card.reviewed:{update.pk}",
+        payload=update_payload(update),
+        agency_ids={update.card.agency_id},
+    )
+
+
+def action_changed_notify(*, action: FollowUpAction, update: CardUpdate) -> None:
+    webhook_events_create(
+        event_type=EventType.ACTION_CHANGED,
+        event_id=f"action.changed:{update.pk}",
+        payload={**action_payload(action), "update_id": update.pk},
+        agency_ids={action.card.agency_id},
+    )
+
+
+def _cancel_pending(queryset: QuerySet[Notification], reason: str) -> int:
+    return queryset.filter(status=Notification.Status.PENDING).update(
+        status=Notification.Status.CANCELLED, cancelled_at=timezone.now(), last_error=reason
+    )
+
+
+def meeting_moved_notify(*, meeting: Meeting, changes: dict) -> int:
+    """A moved meeting's pending reminders move with it: the old date's are cancelled, the new date's made when due."""
+    if "starts_at" in changes:
+        keep = rules.meeting_date(meeting).isoformat()
+        pending = Notification.objects.filter(meeting=meeting, rule__in=SCAN_RULES).exclude(occurrence__endswith=keep)
+        cancelled = _cancel_pending(pending, "The meeting moved; reminders follow the new date.")
+        reminders_scan(meeting=meeting)
+    else:
+        cancelled = 0
+    webhook_events_create(
+        event_type=EventType.MEETING_CHANGED,
+        event_id=f"meeting.changed:{meeting.pk}:{meeting.updated_at.isoformat()}",
+        payload={**meeting_payload(meeting), "changes": sorted(changes)},
+        agency_ids=None,
+    )
+    return cancelled
+
+
+def meeting_cancelled_notify(*, meeting: Meeting) -> int:
+    """A cancelled meeting's pending reminders are cancelled too."""
+    cancelled = _cancel_pending(Notification.objects.filter(meeting=meeting), "The meeting was cancelled.")
+    webhook_events_create(
+        event_type=EventType.MEETING_CANCELLED,
+        event_id=f"meeting.cancelled:{meeting.pk}",
+        payload=meeting_payload(meeting),
+        agency_ids=None,
+    )
+    return cancelled

@@ -1,0 +1,182 @@
+"""The reminder scan: everything due now (meeting reminders, stale cards, overdue actions) made and queued.
+
+Beat runs it every few minutes and `manage.py send_reminders` by hand. It is safe to run twice,
+or twice at once: each notification's key makes it once (see create.py). Which reminders are
+due and who hears them are the rules' answers (rules.py); this turns them into rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency, Role
+from agencies.roles import prime_roles
+from challenge_cards import permissions
+from challenge_cards.models import ActionOwnerSide, ChallengeCard, FollowUpAction, Meeting
+
+from .. import rules
+from ..models import EventType, NotificationSettings, Rule, WebhookSubscription
+from .create import Planned, notifications_create, people_planned
+from .webhooks import WebhookEvent, action_payload, webhook_events_create_many
+
+
+@dataclass
+class ScanResult:
+    """What one scan queued, for the command's output and the beat log."""
+
+    created: list[int] = field(default_factory=list)
+    by_rule: Counter = field(default_factory=Counter)
+
+    def lines(self) -> list[str]:
+        if not self.created:
+            return ["Nothing to send: every notification due now was already queued."]
+        return [f"{count:>6}  {Rule(rule).label}" for rule, count in sorted(self.by_rule.items())]
+
+
+def _plan_meeting_reminders(due: rules.DueReminder) -> list[Planned]:
+    meeting = due.meeting
+    counts: Counter = Counter()
+    for agency_id, parent_id in ChallengeCard.objects.open().values_list("agency_id", "agency__parent_id"):
+        counts[agency_id] += 1
+        if parent_id:
+            counts[parent_id] += 1
+    if not counts:
+        return []
+    agencies = Agency.objects.in_bulk(list(counts))
+    people = rules.agency_people(list(counts))
+
+    def make(agency_id: int, user_id: int) -> Planned:
+        count = counts[agency_id]
+        noun = "open card" if count == 1 else "open cards"
+        return Planned(
+            rule=Rule.MEETING_REMINDER,
+            subject=f"meeting:{meeting.pk}/agency:{agency_id}",
+            recipient_id=user_id,
+            occurrence=due.occurrence,
+            title=f"{meeting.title}: {count} {noun} for {agencies[agency_id].abbreviation} to update",
+            url=meeting.get_absolute_url(),
+            meeting_id=meeting.pk,
+            agency_id=agency_id,
+        )
+
+    return people_planned(Rule.MEETING_REMINDER, people, make)
+
+
+def _plan_stale_cards(due: rules.DueReminder) -> list[Planned]:
+    meeting = due.meeting
+    count = rules.stale_cards_for(meeting).count()
+    if not count:
+        return []
+    admins = rules.omb_admin_ids()
+    off = rules.switched_off(Rule.STALE_CARDS, admins)
+    noun = "card" if count == 1 else "cards"
+    return [
+        Planned(
+            rule=Rule.STALE_CARDS,
+            subject=f"meeting:{meeting.pk}",
+            recipient_id=user_id,
+            occurrence=due.occurrence,
+            title=f"{meeting.title}: {count} {noun} not updated since the last meeting",
+            url=meeting.get_absolute_url(),
+            meeting_id=meeting.pk,
+        )
+        for user_id in admins
+        if user_id not in off
+    ]
+
+
+def _overdue_actions(now: datetime.datetime) -> list[FollowUpAction]:
+    """Open cards' overdue actions (the queryset's one rule), read once per scan for notifications and webhooks."""
+    today = timezone.localdate(now)
+    return list(
+        FollowUpAction.objects.overdue(today).filter(card__disposition="open").select_related("card__agency", "owner")
+    )
+
+
+def _plan_overdue_actions(actions: list[FollowUpAction]) -> list[Planned]:
+    if not actions:
+        return []
+    delegates = rules.agency_people({a.card.agency_id for a in actions}, roles=(Role.DELEGATE,))
+    # One user object per owner, roles loaded for all at once: an owner who may not see the card hears nothing.
+    owners = {a.owner_id: a.owner for a in actions if a.owner_id}
+    prime_roles(owners.values())
+    planned: list[Planned] = []
+    for action in actions:
+        recipients: list[int] = []
+        owner_told = bool(action.owner_id) and permissions.can_view_card(owners[action.owner_id], action.card)
+        if owner_told:
+            recipients.append(action.owner_id)
+        if action.owned_by == ActionOwnerSide.AGENCY:
+            recipients += [uid for uid, _ in delegates.get(action.card.agency_id, [])]
+        elif not owner_told and action.card.issued_by_id:
+            recipients.append(action.card.issued_by_id)
+        for user_id in dict.fromkeys(recipients):
+            planned.append(
+                Planned(
+                    rule=Rule.ACTION_OVERDUE,
+                    subject=f"action:{action.pk}",
+                    recipient_id=user_id,
+                    occurrence=f"due:{action.due_date.isoformat()}",
+                    title=f"Follow-up action overdue ({action.card.agency.abbreviation}): {action.description[:150]}",
+                    url=action.card.get_absolute_url(),
+                    card_id=action.card_id,
+                    agency_id=action.card.agency_id,
+                    action_id=action.pk,
+                )
+            )
+    off = rules.switched_off(Rule.ACTION_OVERDUE, {p.recipient_id for p in planned})
+    return [p for p in planned if p.recipient_id not in off]
+
+
+def _overdue_webhooks(actions: list[FollowUpAction]) -> None:
+    subscribed = set(
+        WebhookSubscription.objects.filter(active=True, event_type=EventType.ACTION_OVERDUE).values_list(
+            "agency_id", flat=True
+        )
+    )
+    if not subscribed:
+        return
+    webhook_events_create_many(
+        event_type=EventType.ACTION_OVERDUE,
+        events=[
+            WebhookEvent(
+                f"action.overdue:{action.pk}:{action.due_date.isoformat()}",
+                action_payload(action),
+                frozenset({action.card.agency_id}),
+            )
+            for action in actions
+            if action.card.agency_id in subscribed
+        ],
+    )
+
+
+def reminders_scan(*, now: datetime.datetime | None = None, meeting: Meeting | None = None) -> ScanResult:
+    """Create every notification due now and queue it. Safe to run twice, or twice at once.
+
+    Beat runs this every few minutes; `manage.py send_reminders` runs it by hand.
+    """
+    now = now or timezone.now()
+    conf = NotificationSettings.load()
+    result = ScanResult()
+    with transaction.atomic():
+        planned: list[Planned] = []
+        for due in rules.due_reminders(now, conf.send_time):
+            if meeting is not None and due.meeting.pk != meeting.pk:
+                continue
+            if due.rule == Rule.MEETING_REMINDER:
+                planned += _plan_meeting_reminders(due)
+            elif due.rule == Rule.STALE_CARDS:
+                planned += _plan_stale_cards(due)
+        if meeting is None and conf.action_overdue_enabled:
+            overdue = _overdue_actions(now)
+            planned += _plan_overdue_actions(overdue)
+            _overdue_webhooks(overdue)
+        created = notifications_create(planned, now=now)
+    result.created = [n.pk for n in created]
+    result.by_rule.update(n.rule for n in created)
+    return result
