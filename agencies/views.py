@@ -9,9 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from challenge_cards import services
-from challenge_cards.forms import CertificationForm
-
+from . import services
+from .forms import CertificationForm
 from .models import Agency, Membership
 from .roles import roles_of
 

@@ -11,6 +11,14 @@ from django.utils import timezone
 
 from agencies.models import Agency, Membership
 
+from .domain import (
+    ALLOWED_TRANSITIONS,
+    EVIDENCE_MAX_BYTES,
+    EVIDENCE_TYPES,
+    NOTE_REQUIRED_FOR,
+    REASON_REQUIRED_FOR,
+    REVIEW_DECISIONS,
+)
 from .models import (
     EASTERN,
     MEETING_MAX_MINUTES,
@@ -23,7 +31,6 @@ from .models import (
     PmaStrategy,
     Rating,
 )
-from .services import ALLOWED_TRANSITIONS, EVIDENCE_MAX_BYTES, EVIDENCE_TYPES, NOTE_REQUIRED_FOR
 
 RATING_CHOICES = [("", "No rating")] + list(Rating.choices)
 
@@ -186,14 +193,6 @@ class EvidenceForm(forms.Form):
         return data
 
 
-class CertificationForm(forms.Form):
-    certification_required = forms.BooleanField(
-        label="Delegates' updates wait for my certification",
-        required=False,
-        help_text="When on, an update a delegate posts is a draft until you certify it; OMB sees it only then.",
-    )
-
-
 class MeetingScheduleForm(forms.Form):
     date = forms.DateField(label="Date", widget=DateInput)
     time = forms.TimeField(label="Start time (Eastern)", widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"))
@@ -270,15 +269,6 @@ class CardIssueForm(forms.Form):
         return data
 
 
-REVIEW_DECISIONS = [
-    ("keep", "Keep open"),
-    ("accept", "Accept"),
-    ("carry_over", "Carry over"),
-    ("drop", "Drop"),
-    ("return", "Return (done card)"),
-]
-
-
 class ReviewForm(VersionForm):
     omb_rating = forms.ChoiceField(label="OMB rating", choices=RATING_CHOICES, required=False)
     decision = forms.ChoiceField(label="Disposition", choices=REVIEW_DECISIONS, initial="keep")
@@ -304,7 +294,7 @@ class ReviewForm(VersionForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         decision = data.get("decision")
-        if decision in ("carry_over", "drop", "return") and not (data.get("reason") or "").strip():
+        if decision in REASON_REQUIRED_FOR and not (data.get("reason") or "").strip():
             self.add_error("reason", "Give a reason for this disposition.")
         if decision == "keep" and data.get("omb_rating", "") == self.card.omb_rating:
             self.add_error("omb_rating", "Set OMB's rating or choose a disposition.")

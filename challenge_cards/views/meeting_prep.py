@@ -1,6 +1,6 @@
 """Pages that prepare and close a PMC meeting: briefing packet, agency brief, scorecard, close-out, exports.
 
-Thin like views.py: selectors in briefings/scorecard read, services write, exports lay out files.
+Thin like the other views: selectors in briefings/scorecard read, services write, exports lay out files.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from agencies.models import Agency
 from agencies.roles import roles_of
 
-from . import briefings, exports, permissions, selectors, services
-from . import scorecard as scorecards
-from .api.filters import ActionFilter
-from .filters import CardFilter
-from .models import BriefingPacket, FollowUpAction, Meeting
+from .. import briefings, exports, permissions, selectors, services
+from .. import scorecard as scorecards
+from ..api.filters import ActionFilter
+from ..filters import CardFilter
+from ..models import BriefingPacket, FollowUpAction, Meeting
 
 REFRESH_SECONDS = 3
 

@@ -1,0 +1,113 @@
+"""Briefing packets: asked for in a request, built by a Celery task after commit, safe to build twice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from .. import permissions
+from ..models import Meeting
+
+
+@transaction.atomic
+def packet_request(*, actor, meeting: Meeting, email_admins: bool = False):
+    """Ask for a meeting's briefing packet PDF; a Celery task builds it after commit (one at a time per meeting)."""
+    from ..models import BriefingPacket
+    from ..tasks import build_briefing_packet
+
+    if not permissions.can_build_packets(actor):
+        raise PermissionDenied("Only OMB admins build briefing packets.")
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    running = BriefingPacket.objects.filter(
+        meeting=meeting, status__in=[BriefingPacket.Status.QUEUED, BriefingPacket.Status.BUILDING]
+    ).first()
+    if running is not None:
+        if email_admins and not running.email_admins:
+            running.email_admins = True
+            running.save(update_fields=["email_admins"])
+        return running
+    packet = BriefingPacket.objects.create(meeting=meeting, requested_by=actor, email_admins=email_admins)
+    transaction.on_commit(lambda: build_briefing_packet.delay(packet.pk))
+    return packet
+
+
+def _packet_progress(packet, progress: int, note: str, **fields: Any) -> None:
+    """Committed at once (no surrounding transaction), so the page shows it while the task runs."""
+    type(packet).objects.filter(pk=packet.pk).update(progress=progress, progress_note=note, **fields)
+
+
+def packet_build(*, packet_id: int) -> None:
+    """Build the PDF and record progress; running it again for a ready packet does nothing twice."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.mail import EmailMessage
+    from django.urls import reverse
+
+    from .. import briefings
+    from ..models import BriefingPacket
+
+    with transaction.atomic():
+        packet = (
+            BriefingPacket.objects.select_for_update(of=("self",))
+            .select_related("meeting", "requested_by")
+            .get(pk=packet_id)
+        )
+        if packet.status == BriefingPacket.Status.FAILED:
+            return
+        if packet.status != BriefingPacket.Status.READY:
+            packet.status = BriefingPacket.Status.BUILDING
+            packet.save(update_fields=["status"])
+    if packet.status == BriefingPacket.Status.BUILDING:
+        try:
+            _packet_progress(packet, 10, "Gathering the cards, their history and follow-up actions")
+            # The packet is OMB's: read as the OMB admin who asked (or as OMB when they are gone).
+            data = briefings.packet_data(packet.requested_by or _SystemOmb(), packet.meeting)
+            _packet_progress(packet, 40, f"Laying out {len(data.cards)} cards", card_count=len(data.cards))
+            html = briefings.render_packet_html(data, base_url=settings.SITE_URL)
+            _packet_progress(packet, 60, "Writing the PDF")
+            pdf = briefings.render_pdf(html)
+        except Exception as error:
+            _packet_progress(
+                packet, 0, "The packet could not be built", status=BriefingPacket.Status.FAILED, error=str(error)[:2000]
+            )
+            raise
+        _packet_progress(packet, 100, "Ready", status=BriefingPacket.Status.READY, pdf=pdf, finished_at=timezone.now())
+    packet.refresh_from_db()
+    if packet.email_admins and packet.emailed_at is None:
+        admins = list(
+            get_user_model()
+            .objects.filter(omb_role__kind="admin", is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+        if admins:
+            link = settings.SITE_URL + reverse("challenge_cards:meeting_packet", args=[packet.meeting_id])
+            message = EmailMessage(
+                subject=f"Briefing packet: {packet.meeting.title}",
+                body=(
+                    f"The briefing packet for the {packet.meeting.title} is attached "
+                    f"({packet.card_count} open cards).\n\nThe packet page: {link}\n"
+                ),
+                to=admins,
+            )
+            message.attach(
+                f"briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf", packet.pdf, "application/pdf"
+            )
+            message.send()
+        BriefingPacket.objects.filter(pk=packet.pk).update(emailed_at=timezone.now())
+
+
+class _SystemOmb:
+    """Reads as OMB for a packet whose requester's account is gone."""
+
+    is_authenticated = True
+    is_active = True
+    pk = None
+
+    def __init__(self) -> None:
+        from agencies.roles import UserRoles
+
+        self._challenge_cards_roles = UserRoles(omb_viewer=True)

@@ -1,0 +1,53 @@
+"""The home page, the card list and OMB's agency list: reads only."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from agencies.roles import roles_of
+
+from .. import selectors
+from ..filters import CardFilter
+from ._common import paged, require_omb
+
+
+@require_GET
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    context = selectors.meeting_context(user)
+    cards, overdue_cards = selectors.home_sections(user, context["last_meeting"], request.GET.get("page"))
+    context.update(
+        nav="home",
+        roles=roles_of(user),
+        cards=cards,
+        overdue_cards=overdue_cards,
+        overdue_actions=list(selectors.overdue_actions(user)[:20]),
+        to_certify=list(selectors.awaiting_my_certification(user)[:20]),
+    )
+    return render(request, "challenge_cards/home.html", context)
+
+
+@require_GET
+@login_required
+def card_list(request: HttpRequest) -> HttpResponse:
+    filterset = CardFilter(request.GET or None, queryset=selectors.card_list(request.user), request=request)
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.card_list(request.user)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "challenge_cards/card_list.html",
+        {"nav": "cards", "filter": filterset, "cards": paged(request, queryset), "query": query.urlencode()},
+    )
+
+
+@require_GET
+@login_required
+def agency_list(request: HttpRequest) -> HttpResponse:
+    require_omb(request)
+    agencies = paged(request, selectors.agencies_with_counts(request.user), 50)
+    return render(request, "challenge_cards/agency_list.html", {"nav": "agencies", "agencies": agencies})
