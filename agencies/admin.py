@@ -1,15 +1,100 @@
-"""Admin for agencies, memberships and OMB roles; access follows OMB roles (see challenge_cards.admin)."""
+"""Admin for agencies, memberships and OMB roles, and who may use the admin at all: the OMB role decides.
+
+OMB admins use the admin; OMB viewers may read it; superusers may too, but the workflow
+services only accept OMB admins, so a superuser without that role reads cards and meetings
+and manages reference data. ``is_staff`` does not matter: the OMB role decides.
+"""
 
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-
-from challenge_cards import permissions
-from challenge_cards.admin import RoleAccessMixin, issue_card_to_agencies
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 
 from .models import Agency, Membership, OmbRole
+from .roles import roles_of
 
 User = get_user_model()
+
+# --- who may use the admin ----------------------------------------------------------
+
+
+def may_view_admin(user) -> bool:
+    """Active OMB admins and viewers, and superusers, may open the admin."""
+    if not getattr(user, "is_active", False):
+        return False
+    return user.is_superuser or roles_of(user).is_omb
+
+
+def may_edit_reference_data(user) -> bool:
+    """Agencies, memberships, roles and the PMA: OMB admins and superusers."""
+    return getattr(user, "is_active", False) and (user.is_superuser or roles_of(user).omb_admin)
+
+
+def _site_has_permission(request) -> bool:
+    return may_view_admin(request.user)
+
+
+class OmbAdminLoginForm(AdminAuthenticationForm):
+    """Signs in OMB admins and viewers whatever their is_staff flag."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Enter the username and password of an OMB admin or viewer account. Both are case-sensitive.",
+    }
+
+    def confirm_login_allowed(self, user) -> None:
+        AuthenticationForm.confirm_login_allowed(self, user)
+        if not may_view_admin(user):
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+admin.site.has_permission = _site_has_permission
+admin.site.login_form = OmbAdminLoginForm
+
+
+class RoleAccessMixin:
+    """Admin permissions from OMB roles instead of Django's model permissions."""
+
+    def has_module_permission(self, request) -> bool:
+        return may_view_admin(request.user)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return may_view_admin(request.user)
+
+    def has_add_permission(self, request, *args) -> bool:
+        return may_edit_reference_data(request.user)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return may_edit_reference_data(request.user)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return may_edit_reference_data(request.user)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        visible_to = getattr(queryset, "visible_to", None)
+        if request.user.is_superuser or visible_to is None:
+            return queryset
+        return visible_to(request.user)
+
+
+class ReadOnlyMixin(RoleAccessMixin):
+    """Nobody adds, changes or deletes these here."""
+
+    def has_add_permission(self, request, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class MembershipInline(RoleAccessMixin, admin.TabularInline):
@@ -28,12 +113,9 @@ class AgencyAdmin(RoleAccessMixin, admin.ModelAdmin):
     list_select_related = ("parent",)
     search_fields = ("name", "abbreviation", "parent__name", "parent__abbreviation")
     inlines = [MembershipInline]
-    actions = [issue_card_to_agencies]
     # Certification is the deputy secretary's switch (services.agency_set_certification, on the profile page).
+    # challenge_cards.admin adds the "issue a card to these agencies" action to this admin.
     readonly_fields = ("certification_required",)
-
-    def has_issue_cards_permission(self, request) -> bool:
-        return permissions.can_issue_cards(request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "parent":

@@ -3,7 +3,7 @@
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
 
-from challenge_cards.admin import ReadOnlyMixin, may_edit_reference_data
+from agencies.admin import ReadOnlyMixin, may_edit_reference_data
 
 from .lockout import accounts_unlock, is_locked
 from .models import AuditEvent

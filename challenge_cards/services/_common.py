@@ -10,18 +10,9 @@ from django.utils import timezone
 
 from agencies.models import Agency, Membership, Role
 from agencies.roles import roles_of
+from core.exceptions import StaleWrite  # noqa: F401 - services.StaleWrite: the API answers it with 412
 
 from ..models import CardUpdate, Certification, ChallengeCard
-
-
-class StaleWrite(Exception):
-    """Someone changed the object after the caller read it; nothing was written."""
-
-    def __init__(self, current_version: int | None, message: str = ""):
-        self.current_version = current_version
-        super().__init__(
-            message or "Someone else updated this after you opened it. Review their change, then submit yours again."
-        )
 
 
 class _Unset:

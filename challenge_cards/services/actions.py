@@ -147,17 +147,8 @@ def action_reopen(
     return action
 
 
-@transaction.atomic
-def action_reassign(
-    *,
-    actor,
-    action: FollowUpAction | int,
-    expected_version: int | None,
-    owner=None,
-    owner_name: str = "",
-    owned_by: str | None = None,
-) -> FollowUpAction:
-    action = _change_action(action, actor=actor, expected_version=expected_version)
+def _set_owner(action: FollowUpAction, *, actor, owner, owner_name: str, owned_by: str | None) -> None:
+    """Give a locked action a new owner (a person or a name) and side; one history row."""
     owned_by = owned_by or action.owned_by
     if owner is None and not owner_name.strip():
         raise ValidationError({"owner": "Name the new owner."})
@@ -171,6 +162,30 @@ def action_reassign(
         action.owned_by = owned_by
     _save_action(action)
     _record_action(action, actor=actor, changes=changes)
+
+
+def _set_due_date(action: FollowUpAction, *, actor, due_date: datetime.date | None) -> None:
+    """Move a locked action's due date (None: no date); the same date is refused. One history row."""
+    if due_date == action.due_date:
+        raise ValidationError({"due_date": "That is already the due date."})
+    changes = {"due_date": [action.due_date, due_date]}
+    action.due_date = due_date
+    _save_action(action)
+    _record_action(action, actor=actor, changes=changes)
+
+
+@transaction.atomic
+def action_reassign(
+    *,
+    actor,
+    action: FollowUpAction | int,
+    expected_version: int | None,
+    owner=None,
+    owner_name: str = "",
+    owned_by: str | None = None,
+) -> FollowUpAction:
+    action = _change_action(action, actor=actor, expected_version=expected_version)
+    _set_owner(action, actor=actor, owner=owner, owner_name=owner_name, owned_by=owned_by)
     return action
 
 
@@ -179,12 +194,7 @@ def action_change_due_date(
     *, actor, action: FollowUpAction | int, expected_version: int | None, due_date: datetime.date | None
 ) -> FollowUpAction:
     action = _change_action(action, actor=actor, expected_version=expected_version)
-    if due_date == action.due_date:
-        raise ValidationError({"due_date": "That is already the due date."})
-    changes = {"due_date": [action.due_date, due_date]}
-    action.due_date = due_date
-    _save_action(action)
-    _record_action(action, actor=actor, changes=changes)
+    _set_due_date(action, actor=actor, due_date=due_date)
     return action
 
 
@@ -199,23 +209,20 @@ def action_change(
     owner_name: str = UNSET,
     owned_by: str = UNSET,
 ) -> FollowUpAction:
-    """Change an action's due date and/or owner in one transaction (each change its own history row).
+    """Change an action's due date and/or owner in one transaction, one history row per change.
 
-    Arguments left UNSET are not changed; an owner part given alone keeps the other owner parts.
-    A due date equal to the current one is skipped, and refused when it is the only change asked for.
+    What the action page and the API's PATCH both ask for. Arguments left UNSET are not changed;
+    an owner part given alone keeps the other owner parts. A due date equal to the current one
+    is skipped beside an owner change, and refused when it is the only change asked for.
     """
-    if not isinstance(action, FollowUpAction):
-        action = FollowUpAction.objects.select_related("card__agency", "owner").get(pk=action)
+    action = _change_action(action, actor=actor, expected_version=expected_version)
     reassign = not (owner is UNSET and owner_name is UNSET and owned_by is UNSET)
-    version = expected_version
     if due_date is not UNSET and (due_date != action.due_date or not reassign):
-        action = action_change_due_date(actor=actor, action=action, expected_version=version, due_date=due_date)
-        version = action.version
+        _set_due_date(action, actor=actor, due_date=due_date)
     if reassign:
-        action = action_reassign(
+        _set_owner(
+            action,
             actor=actor,
-            action=action,
-            expected_version=version,
             owner=action.owner if owner is UNSET else owner,
             owner_name=action.owner_name if owner_name is UNSET else owner_name,
             owned_by=None if owned_by is UNSET else owned_by,
