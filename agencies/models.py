@@ -145,21 +145,8 @@ class ApiToken(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-
-class IdempotencyRecord(models.Model):
-    """The first response to a POST sent with an Idempotency-Key, replayed when the client retries."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty while in progress.")
-    response_body = models.JSONField(null=True, blank=True)
-    response_headers = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "key"], name="one_idempotency_record_per_user_key")]
-
-    def __str__(self) -> str:
-        return f"{self.user_id}:{self.key}"
+    @property
+    def throttle_ident(self) -> str:
+        """The API throttle's budget for this token; the hash prefix keeps a new token apart from an
+        old row's with the same id (core.api.throttling reads it from request.auth)."""
+        return f"token-{self.pk}-{self.key_hash[:12]}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from config.compiled import CompiledRead
+from core.db.compiled import CompiledRead
 
 from .models import Membership, OmbRole, Role
 
@@ -113,7 +113,7 @@ def _load_roles_in_one_query(
     """The rows of _roles_queryset, by kind.
 
     Every page and API request asks this once; three round trips here (and one more for the header's
-    agency names) were a third of a page's queries. Its SQL is compiled once and kept (config.compiled).
+    agency names) were a third of a page's queries. Its SQL is compiled once and kept (core.db.compiled).
     """
     rows = _ROLES.rows(user_id)
     omb_kind: str | None = None

@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.utils import timezone
 
-from config.compiled import CompiledRead
+from core.db.compiled import CompiledRead
 
 from .models import ApiToken
 
@@ -91,7 +91,7 @@ def _token_read(key_hash: str):
     )
 
 
-# Every API request reads its token; compiled once (config.compiled). No sha256 hex digest has a NUL.
+# Every API request reads its token; compiled once (core.db.compiled). No sha256 hex digest has a NUL.
 _TOKEN_BY_HASH = CompiledRead(ApiToken, _token_read, slot="\x00key hash\x00")
 
 

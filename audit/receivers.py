@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -11,11 +9,6 @@ from challenge_cards import signals as domain
 
 from .context import current
 from .services import Outcome, audit_record
-
-# Session keys for the inactivity and absolute timeouts (config.security.SessionTimeoutMiddleware).
-SIGNED_IN_AT = "cc_signed_in_at"
-SEEN_AT = "cc_seen_at"
-
 
 def _mark_recorded(request) -> None:
     audit = getattr(request, "audit", None)
@@ -25,10 +18,6 @@ def _mark_recorded(request) -> None:
 
 @receiver(user_logged_in, dispatch_uid="audit_signed_in")
 def signed_in(sender, request, user, **kwargs) -> None:
-    if request is not None and hasattr(request, "session"):
-        now = time.time()
-        request.session[SIGNED_IN_AT] = now
-        request.session[SEEN_AT] = now
     backend = getattr(user, "backend", "") or ""
     audit_record(
         action="auth.sign_in",

@@ -28,6 +28,26 @@ def overdue_action_q(today: datetime.date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}status": "open", f"{prefix}due_date__lt": today})
 
 
+def is_card_overdue(*, disposition: str, status: str, due_date: datetime.date, today: datetime.date) -> bool:
+    """overdue_card_q for values already read (a row, an instance): the same rule in Python."""
+    return disposition == "open" and status != "done" and due_date < today
+
+
+def is_action_overdue(*, status: str, due_date: datetime.date | None, today: datetime.date) -> bool:
+    """overdue_action_q for values already read: open and past its due date."""
+    return status == "open" and due_date is not None and due_date < today
+
+
+def card_is_overdue(card, today: datetime.date) -> bool:
+    """is_card_overdue for a card instance (pages, templates, the packet)."""
+    return is_card_overdue(disposition=card.disposition, status=card.status, due_date=card.due_date, today=today)
+
+
+def action_is_overdue(action, today: datetime.date) -> bool:
+    """is_action_overdue for a follow-up action instance."""
+    return is_action_overdue(status=action.status, due_date=action.due_date, today=today)
+
+
 class MeetingQuerySet(models.QuerySet):
     def visible_to(self, user) -> MeetingQuerySet:
         """Meetings are council-wide: every signed-in user with a role sees them."""

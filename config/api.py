@@ -11,10 +11,9 @@ from rest_framework.routers import DefaultRouter
 
 from agencies.api.views import AgencyViewSet, MeView
 from challenge_cards.api.views import ChallengeCardViewSet, FollowUpActionViewSet, MeetingViewSet
+from core.api.docs import ApiDocsView
+from core.api.errors import api_not_found
 from notifications.api import NotificationViewSet
-
-from .api_errors import api_not_found
-from .security import ApiDocsView
 
 router = DefaultRouter()
 router.register("agencies", AgencyViewSet, basename="agency")

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from .health import healthz
+from core.health import healthz
 
 admin.site.site_header = "Challenge Cards administration"
 admin.site.site_title = "Challenge Cards admin"
@@ -15,7 +15,7 @@ urlpatterns = [
     path("api/v1/", include("config.api")),
     path("profile/tokens/", include("agencies.token_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
-    path("oidc/", include("config.oidc_urls")),
+    path("oidc/", include("core.oidc_urls")),
     path("", include("challenge_cards.urls")),
     path("", include("agencies.urls")),
     path("", include("notifications.urls")),

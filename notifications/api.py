@@ -8,7 +8,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from config.api_support import ApiViewMixin
+from core.api.views import ApiViewMixin
 
 from . import services
 from .models import Notification, Rule

@@ -288,3 +288,8 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.event_id} → {self.subscription.url}"
+
+
+def unread_count_of_user(user_id: models.Expression) -> models.Expression:
+    """The page header's unread count, loaded with the signed-in user (SIGNED_IN_USER_ANNOTATIONS)."""
+    return Notification.objects.unread_count_of(user_id)

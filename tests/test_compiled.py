@@ -1,4 +1,4 @@
-"""config.compiled: SQL compiled once answers each value with its own rows, and a date is never kept."""
+"""core.db.compiled: SQL compiled once answers each value with its own rows, and a date is never kept."""
 
 import gc
 import weakref
@@ -8,7 +8,7 @@ from django.db import connections
 from django.utils import timezone
 
 from agencies.models import Agency
-from config.compiled import CompiledRead, CompiledSql
+from core.db.compiled import CompiledRead, CompiledSql
 from tests import factories
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.db.backends.sqlite3.base import DatabaseWrapper as SQLiteWrapper
 
-from config import health
+from core import health
 
 CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
 REDIS_BROKER = "redis://127.0.0.1:6379/4"

@@ -6,7 +6,7 @@ from django.db.models import F
 
 from challenge_cards import selectors
 from challenge_cards.models import ChallengeCard
-from config.pagination import page_of
+from core.pagination import page_of
 from tests import factories
 
 

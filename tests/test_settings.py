@@ -76,7 +76,7 @@ def test_production_reads_sessions_from_the_cache_only_when_the_cache_is_redis()
     script = "import config.settings.production as s; print(s.SESSION_ENGINE)"
     for extra, engine in (
         ({}, "django.contrib.sessions.backends.db"),
-        ({"REDIS_URL": "redis://r:6379/1"}, "config.sessions"),
+        ({"REDIS_URL": "redis://r:6379/1"}, "core.sessions"),
     ):
         clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(PROJECT_ROOT)}
         result = subprocess.run(

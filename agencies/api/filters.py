@@ -3,7 +3,7 @@
 from django_filters import rest_framework as filters
 
 from agencies.models import Agency
-from challenge_cards.api.filters import IdFilter, StrictBooleanFilter
+from core.api.filtering import IdFilter, StrictBooleanFilter
 
 
 class AgencyFilter(filters.FilterSet):

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from agencies.models import Agency, ApiToken, Membership
 from agencies.roles import roles_of
-from config.api_support import etag_for
+from core.api.views import etag_for
 
 
 class AgencySerializer(serializers.ModelSerializer):

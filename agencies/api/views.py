@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Agency, ApiToken
-from config.api_support import ApiViewMixin
+from core.api.views import ApiViewMixin
 
 from .filters import AgencyFilter
 from .serializers import AgencySerializer, MeSerializer

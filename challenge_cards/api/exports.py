@@ -16,7 +16,7 @@ from rest_framework.renderers import JSONRenderer
 
 from challenge_cards import exports
 from challenge_cards.models import ChallengeCard, FollowUpAction
-from config.api_schema import ProblemAutoSchema
+from core.api.schema import ProblemAutoSchema
 
 from .filters import ActionFilter, CardFilter
 

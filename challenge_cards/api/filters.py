@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import datetime
-
-from django import forms
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
-from challenge_cards.forms import MAX_ID  # one bound for ids in pages and API
 from challenge_cards.models import (
     ActionOwnerSide,
     ActionStatus,
@@ -20,58 +16,7 @@ from challenge_cards.models import (
     Meeting,
 )
 from challenge_cards.querysets import overdue_action_q, overdue_card_q
-
-
-class IdField(forms.IntegerField):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-
-
-class IdFilter(filters.NumberFilter):
-    """An id: a whole number (not a decimal, as NumberFilter would take)."""
-
-    field_class = IdField
-
-
-class StrictBooleanField(forms.Field):
-    """true/false (or 1/0); anything else is a 400 instead of being ignored."""
-
-    def to_python(self, value):
-        if value in (None, ""):
-            return None
-        text = str(value).strip().lower()
-        if text in ("true", "1"):
-            return True
-        if text in ("false", "0"):
-            return False
-        raise forms.ValidationError("Give true or false.")
-
-
-class StrictBooleanFilter(filters.BooleanFilter):
-    field_class = StrictBooleanField
-
-    def __init__(self, *args, **kwargs):
-        kwargs["widget"] = forms.TextInput  # the default widget turns any unknown value into "no filter"
-        super().__init__(*args, **kwargs)
-
-
-class UtcDateTimeField(filters.IsoDateTimeFilter.field_class):
-    """An ISO 8601 time, as UTC: PostgreSQL refuses offsets past 15:59 and years out of its range."""
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value is None:
-            return None
-        if not 1900 <= value.year <= 2200:
-            raise forms.ValidationError("Give a time between the years 1900 and 2200.")
-        return value.astimezone(datetime.UTC)
-
-
-class UtcDateTimeFilter(filters.IsoDateTimeFilter):
-    field_class = UtcDateTimeField
-
+from core.api.filtering import IdFilter, StrictBooleanFilter, UtcDateTimeFilter
 
 UPDATED_SINCE_HELP = "Only what changed at or after this time (ISO 8601 with time zone), for syncing."
 

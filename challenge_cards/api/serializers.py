@@ -7,11 +7,9 @@ fields are a 400) whose validated data goes straight to a service function.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Hashable, Sequence
-from decimal import Decimal
+from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
-from django.db import connections, models, router
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
@@ -23,7 +21,6 @@ from challenge_cards import services
 from challenge_cards.models import (
     MEETING_MAX_MINUTES,
     ActionOwnerSide,
-    ActionStatus,
     CardStatus,
     CardUpdate,
     ChallengeCard,
@@ -35,9 +32,10 @@ from challenge_cards.models import (
     PmaStrategy,
     Rating,
 )
-from config.api_support import StrictSerializer, etag_for
-from config.compiled import CompiledSql
-from config.pagination import TotalOf
+from challenge_cards.querysets import is_action_overdue, is_card_overdue
+from core.api.rows import Clock, RowField, RowSerializer
+from core.api.serializers import StrictSerializer
+from core.api.views import etag_for
 
 User = get_user_model()
 
@@ -116,287 +114,51 @@ class MeetingInputSerializer(StrictSerializer):
         return value.astimezone(datetime.UTC)  # PostgreSQL refuses offsets past 15:59
 
 
-# --- the card and action representations -----------------------------------------------------
+# --- follow-up actions and cards ------------------------------------------------------------------
 #
-# Cards and actions are the API's biggest lists (a page of 50 cards nests about 250 actions), so
-# their output is written by hand from plain rows instead of DRF's field-by-field serialization:
-# the list endpoint reads rows (card_page: no model instances), the detail, write and action
-# endpoints turn their instance into the same row, and both go through card_output/action_output.
-# The serializers below still declare every field, so the OpenAPI schema describes this output;
-# tests/api/test_card_output.py checks it equals what DRF's own fields would give.
-
-CARD_COLUMNS = (
-    "id",
-    "meeting_id",
-    "agency_id",
-    "agency__abbreviation",
-    "issued_to_id",
-    "issued_by_id",
-    "issued_at",
-    "issue_batch",
-    "title",
-    "ask",
-    "priority_id",
-    "priority__number",
-    "strategy_id",
-    "horizon",
-    "due_date",
-    "status",
-    "agency_rating",
-    "omb_rating",
-    "metric_name",
-    "metric_unit",
-    "metric_baseline",
-    "metric_target",
-    "metric_value",
-    "carried_over_from_id",
-    "carry_count",
-    "disposition",
-    "disposition_reason",
-    "version",
-    "last_agency_update_at",
-    "updated_at",
-)
-ACTION_COLUMNS = (
-    "id",
-    "card_id",
-    "description",
-    "owner_id",
-    "owner__first_name",
-    "owner__last_name",
-    "owner__username",
-    "owner_name",
-    "owned_by",
-    "due_date",
-    "status",
-    "completed_at",
-    "dropped_reason",
-    "created_by_id",
-    "created_at",
-    "updated_at",
-    "version",
-)
-_CARD_ID = CARD_COLUMNS.index("id")
-_ACTION_CARD = ACTION_COLUMNS.index("card_id")
-_CENTS = Decimal("0.01")
+# Each serializer's Meta.fields is the one list of the resource's fields: the schema, DRF's own
+# field-by-field output and the row writer (core.api.rows) all read it. Values that are not a column
+# are RowFields: a function of a few columns, the same for rows and instances.
 
 
-class Clock:
-    """Today and the display time zone, read once per response (DRF reads them per field).
+def _etag(kind: str) -> Callable[[int, int], str]:
+    """The ETag core.api.views.etag_for gives an object with a version, from its id and version."""
 
-    A native clock leaves dates and date-times as objects (date-times in the display zone) for
-    FastJSONRenderer to write in C, byte for byte as DRF writes them; only the card list, whose
-    view asks the renderer for that (see ChallengeCardViewSet.list), uses one.
-    """
+    def etag(pk: int, version: int) -> str:
+        return f'W/"{kind}-{pk}-v{version}"'
 
-    def __init__(self, *, native: bool = False) -> None:
-        self.today = timezone.localdate()
-        self.zone = timezone.get_current_timezone()
-        self.moment = self._local if native else self._text
-        self.day = _same if native else _day
-
-    def _local(self, value: datetime.datetime | None) -> datetime.datetime | None:
-        return None if value is None else value.astimezone(self.zone)
-
-    def _text(self, value: datetime.datetime | None) -> str | None:
-        """As DRF's DateTimeField writes it: ISO 8601 in the current time zone, 'Z' for UTC."""
-        if value is None:
-            return None
-        text = value.astimezone(self.zone).isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    return etag
 
 
-def _same(value):
-    return value
-
-
-def _day(value: datetime.date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def _amount(value: Decimal | None) -> str | None:
-    """As DRF's DecimalField writes a (14, 2) amount: a string with two decimals."""
-    return None if value is None else format(value.quantize(_CENTS), "f")
-
-
-def card_row(card: ChallengeCard) -> tuple:
-    """A card instance as the row CARD_COLUMNS reads, so instances and rows share card_output."""
-    related = {"agency__abbreviation": card.agency.abbreviation, "priority__number": card.priority.number}
-    return tuple(related[column] if column in related else getattr(card, column) for column in CARD_COLUMNS)
-
-
-def action_row(action: FollowUpAction) -> tuple:
-    """An action instance as the row ACTION_COLUMNS reads."""
-    owner = action.owner if action.owner_id else None
-    related = {
-        "owner__first_name": owner.first_name if owner else None,
-        "owner__last_name": owner.last_name if owner else None,
-        "owner__username": owner.username if owner else None,
-    }
-    return tuple(related[column] if column in related else getattr(action, column) for column in ACTION_COLUMNS)
-
-
-def action_output(row: tuple, *, agency_id: int, clock: Clock) -> dict:
-    """The API's follow-up action (FollowUpActionSerializer's fields) from an ACTION_COLUMNS row."""
-    (
-        id_, card_id, description, owner_id, owner_first_name, owner_last_name, owner_username, owner_name, owned_by,
-        due_date, status, completed_at, dropped_reason, created_by_id, created_at, updated_at, version,
-    ) = row  # fmt: skip
+def _owner_display(owner_id, first_name, last_name, username, owner_name) -> str:
+    """FollowUpAction.owner_display, from columns."""
     if owner_id is not None:
-        owner_display = f"{owner_first_name} {owner_last_name}".strip() or owner_username
-    else:
-        owner_display = owner_name or "Unassigned"
-    moment = clock.moment
-    return {
-        "id": id_,
-        "card": card_id,
-        "agency": agency_id,
-        "description": description,
-        "owner": owner_id,
-        "owner_name": owner_name,
-        "owner_display": owner_display,
-        "owned_by": owned_by,
-        "due_date": clock.day(due_date),
-        "status": status,
-        "completed_at": moment(completed_at),
-        "dropped_reason": dropped_reason,
-        "created_by": created_by_id,
-        "created_at": moment(created_at),
-        "updated_at": moment(updated_at),
-        "version": version,
-        "is_overdue": status == ActionStatus.OPEN and due_date is not None and due_date < clock.today,
-        "etag": f'W/"action-{id_}-v{version}"',
-    }
+        return f"{first_name} {last_name}".strip() or username
+    return owner_name or "Unassigned"
 
 
-def card_output(row: tuple, actions: list[tuple], clock: Clock) -> dict:
-    """The API's challenge card (ChallengeCardSerializer's fields) from a CARD_COLUMNS row and its action rows."""
-    (
-        id_, meeting_id, agency_id, agency_abbreviation, issued_to_id, issued_by_id, issued_at, issue_batch, title,
-        ask, priority_id, priority_number, strategy_id, horizon, due_date, status, agency_rating, omb_rating,
-        metric_name, metric_unit, metric_baseline, metric_target, metric_value, carried_over_from_id, carry_count,
-        disposition, disposition_reason, version, last_agency_update_at, updated_at,
-    ) = row  # fmt: skip
-    moment = clock.moment
-    return {
-        "id": id_,
-        "meeting": meeting_id,
-        "agency": agency_id,
-        "agency_abbreviation": agency_abbreviation,
-        "issued_to": issued_to_id,
-        "issued_by": issued_by_id,
-        "issued_at": moment(issued_at),
-        "issue_batch": None if issue_batch is None else str(issue_batch),
-        "title": title,
-        "ask": ask,
-        "priority": priority_id,
-        "priority_number": priority_number,
-        "strategy": strategy_id,
-        "horizon": horizon,
-        "due_date": clock.day(due_date),
-        "status": status,
-        "agency_rating": agency_rating,
-        "omb_rating": omb_rating,
-        "metric_name": metric_name,
-        "metric_unit": metric_unit,
-        "metric_baseline": _amount(metric_baseline),
-        "metric_target": _amount(metric_target),
-        "metric_value": _amount(metric_value),
-        "carried_over_from": carried_over_from_id,
-        "carry_count": carry_count,
-        "disposition": disposition,
-        "disposition_reason": disposition_reason,
-        "version": version,
-        "last_agency_update_at": moment(last_agency_update_at),
-        "updated_at": moment(updated_at),
-        "is_overdue": disposition == Disposition.OPEN and status != CardStatus.DONE and due_date < clock.today,
-        "etag": f'W/"card-{id_}-v{version}"',
-        "actions": [action_output(action, agency_id=agency_id, clock=clock) for action in actions],
-    }
+def _action_overdue(status: str, due_date: datetime.date | None, clock: Clock) -> bool:
+    return is_action_overdue(status=status, due_date=due_date, today=clock.today)
 
 
-def _timestamptz_loader():
-    """psycopg's own (C) loader for timestamptz, which Django replaces with a pure-Python subclass.
-
-    Django's loader only swaps in `datetime.timezone.utc` for the connection's UTC zone; the instant
-    is the same, and Clock.moment converts to the display zone anyway. A page holds ~650 date-times,
-    and Django's loader cost more than everything else in reading the page.
-    """
-    from psycopg import adapters
-    from psycopg.pq import Format
-
-    return adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
+def _card_overdue(disposition: str, status: str, due_date: datetime.date, clock: Clock) -> bool:
+    return is_card_overdue(disposition=disposition, status=status, due_date=due_date, today=clock.today)
 
 
-# The card list's SQL, kept per key (who asks, the search, the order, the page): see card_page.
-_LIST_SQL = CompiledSql()
+ETAG_HELP = "Send back as If-Match to change this object."
 
 
-def _rows(key: Hashable | None, build: Callable[[tuple[int, ...]], models.QuerySet], values: Sequence[int] = ()):
-    """The rows of the `values_list` queryset build(values): on PostgreSQL from SQL kept by `key`
-    (config.compiled.CompiledSql) and read with psycopg's C loaders (see _timestamptz_loader).
-
-    Only for columns that need no Django conversion (no from_db_value); other databases go through the ORM.
-    """
-    connection = connections[router.db_for_read(ChallengeCard)]
-    if connection.vendor != "postgresql":
-        return list(build(tuple(values)))
-    compiled = _LIST_SQL.sql(connection, key, build, values)
-    if compiled is None:  # the queryset matches nothing: the ORM would not ask either
-        return []
-    with connection.cursor() as cursor:
-        cursor.cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
-        cursor.execute(*compiled)
-        return cursor.fetchall()
-
-
-def card_page(
-    cards: Callable[[], models.QuerySet],
-    actions: Callable[[], models.QuerySet],
-    *,
-    key: Hashable | None,
-    offset: int,
-    limit: int,
-) -> tuple[int, list[dict]]:
-    """The count of cards() and cards()[offset:offset + limit] as the API shows them, in two queries.
-
-    One query reads the page with its count (a COUNT(*) sub-select); one more reads the page's
-    actions from actions() (already scoped). An empty page has no count: 0 (see paginate_rows).
-    `key`, when given, determines both querysets, so they are built and compiled once per key.
-    Dates and date-times stay objects (Clock(native=True)): the view has the renderer write them.
-    """
-
-    def page(_no_slots: tuple) -> models.QuerySet:
-        listed = cards()
-        return listed.annotate(total_in_page=TotalOf(listed)).values_list(*CARD_COLUMNS, "total_in_page")[
-            offset : offset + limit
-        ]
-
-    rows = _rows(key and ("cards", key, offset, limit), page)
-    if not rows:
-        return 0, []
-    by_card: dict[int, list[tuple]] = {row[_CARD_ID]: [] for row in rows}
-
-    def page_actions(card_ids: tuple[int, ...]) -> models.QuerySet:
-        return actions().filter(card_id__in=card_ids).order_by("due_date", "id").values_list(*ACTION_COLUMNS)
-
-    for action in _rows(key and ("actions", key, len(by_card)), page_actions, list(by_card)):
-        by_card[action[_ACTION_CARD]].append(action)
-    clock = Clock(native=True)
-    total = rows[0][-1]
-    return total, [card_output(row[:-1], by_card[row[_CARD_ID]], clock) for row in rows]
-
-
-# --- follow-up actions ----------------------------------------------------------------------
-
-
-class FollowUpActionSerializer(serializers.ModelSerializer):
-    """One follow-up action, on its own or nested in its card; written by action_output (see its docstring)."""
+class FollowUpActionSerializer(RowSerializer):
+    """One follow-up action, on its own or nested in its card."""
 
     agency = serializers.IntegerField(source="card.agency_id", read_only=True)
-    owner_display = serializers.CharField(read_only=True)
-    is_overdue = serializers.SerializerMethodField()
-    etag = EtagField("action")
+    owner_display = RowField(
+        _owner_display,
+        ("owner_id", "owner__first_name", "owner__last_name", "owner__username", "owner_name"),
+        output=serializers.CharField(),
+    )
+    is_overdue = RowField(_action_overdue, ("status", "due_date"), clock=True, output=serializers.BooleanField())
+    etag = RowField(_etag("action"), ("id", "version"), output=serializers.CharField(help_text=ETAG_HELP))
 
     class Meta:
         model = FollowUpAction
@@ -422,29 +184,18 @@ class FollowUpActionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, action: FollowUpAction) -> dict:
-        return action_output(action_row(action), agency_id=action.card.agency_id, clock=Clock())
 
-    @extend_schema_field(serializers.BooleanField())
-    def get_is_overdue(self, action: FollowUpAction) -> bool:
-        """DRF's way, kept as the reference tests/api/test_card_output.py compares action_output with."""
-        return (
-            action.status == ActionStatus.OPEN
-            and action.due_date is not None
-            and action.due_date < timezone.localdate()
-        )
+class ChallengeCardSerializer(RowSerializer):
+    """One challenge card with its follow-up actions (by due date)."""
 
-
-# --- cards ----------------------------------------------------------------------------------
-
-
-class ChallengeCardSerializer(serializers.ModelSerializer):
     agency_abbreviation = serializers.CharField(source="agency.abbreviation", read_only=True)
     priority_number = serializers.IntegerField(source="priority.number", read_only=True)
     agency_rating = serializers.ChoiceField(choices=RATING_OR_NONE, read_only=True)
     omb_rating = serializers.ChoiceField(choices=RATING_OR_NONE, read_only=True)
-    is_overdue = serializers.SerializerMethodField()
-    etag = EtagField("card")
+    is_overdue = RowField(
+        _card_overdue, ("disposition", "status", "due_date"), clock=True, output=serializers.BooleanField()
+    )
+    etag = RowField(_etag("card"), ("id", "version"), output=serializers.CharField(help_text=ETAG_HELP))
     actions = FollowUpActionSerializer(many=True, read_only=True, help_text="Its follow-up actions, by due date.")
 
     class Meta:
@@ -485,15 +236,6 @@ class ChallengeCardSerializer(serializers.ModelSerializer):
             "actions",
         ]
         read_only_fields = fields
-
-    def to_representation(self, card: ChallengeCard) -> dict:
-        # card.actions is prefetched (ChallengeCardViewSet.get_queryset) wherever a card is shown.
-        return card_output(card_row(card), [action_row(action) for action in card.actions.all()], Clock())
-
-    @extend_schema_field(serializers.BooleanField())
-    def get_is_overdue(self, card: ChallengeCard) -> bool:
-        """DRF's way, kept as the reference tests/api/test_card_output.py compares card_output with."""
-        return card.is_open and card.status != CardStatus.DONE and card.due_date < timezone.localdate()
 
 
 class CardIssueSerializer(StrictSerializer):

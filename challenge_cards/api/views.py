@@ -7,8 +7,6 @@ object needs the If-Match the caller last read (428 without it, 412 when stale).
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.db import transaction
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -18,18 +16,14 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from agencies.roles import roles_of
 from challenge_cards import permissions as rules
 from challenge_cards import selectors, services
 from challenge_cards.models import ChallengeCard, FollowUpAction, Meeting
-from config.api_support import (
-    ApiViewMixin,
-    StrictSerializer,
-    TotalInPagePagination,
-    check_if_match,
-    is_plain_list,
-    search_and_ordering,
-)
+from core.api.pagination import RowPagePagination
+from core.api.renderers import native_dates
+from core.api.rows import Clock
+from core.api.serializers import StrictSerializer
+from core.api.views import ApiViewMixin, check_if_match
 
 from . import serializers as s
 from .filters import ActionFilter, CardFilter, MeetingFilter
@@ -154,7 +148,7 @@ class ChallengeCardViewSet(ApiViewSet):
     """Challenge cards, scoped as on the pages: agencies see their own (and sub-agencies'), OMB sees all."""
 
     serializer_class = s.ChallengeCardSerializer
-    pagination_class = TotalInPagePagination  # the list reads its page as rows (see list)
+    pagination_class = RowPagePagination  # the list reads its page as rows (see list)
     filterset_class = CardFilter
     search_fields = ["title", "ask", "agency__abbreviation", "agency__name"]
     ordering_fields = ["due_date", "updated_at", "issued_at", "status", "title", "id"]
@@ -163,30 +157,35 @@ class ChallengeCardViewSet(ApiViewSet):
     if_match_actions = frozenset({"updates", "review", "carry_over", "return_card"})
 
     def get_queryset(self):
-        return (
-            ChallengeCard.objects.visible_to(self.request.user)
-            .select_related("agency", "priority")
-            .prefetch_related(Prefetch("actions", queryset=self._actions().select_related("owner")))
-            .order_by("due_date", "id")
+        cards = ChallengeCard.objects.visible_to(self.request.user).order_by("due_date", "id")
+        if self.action == "list":
+            return cards  # read as rows by selectors.card_list_page
+        return cards.select_related("agency", "priority").prefetch_related(
+            Prefetch(
+                "actions",
+                # A visible card's actions are all visible; scoped all the same.
+                queryset=FollowUpAction.objects.visible_to(self.request.user)
+                .select_related("owner", "card")
+                .order_by("due_date", "id"),
+            )
         )
 
-    def _actions(self):
-        """The nested actions: a visible card's actions are all visible; scoped all the same."""
-        return FollowUpAction.objects.visible_to(self.request.user).order_by("due_date", "id")
-
     def list(self, request, *args, **kwargs):
-        """Rows, not instances: one query for the page and its count, one for the page's actions.
-
-        Without filters the querysets depend only on who asks, the search and the order, so their
-        SQL is built once for each (config.compiled.CompiledSql); filters read choices from the data.
-        """
-        key = (roles_of(request.user), *search_and_ordering(request)) if is_plain_list(request) else None
-        page = self.paginator.paginate_rows(request, partial(s.card_page, self._listed, self._actions, key=key))
-        self.native_dates = True  # the page's dates are objects for the renderer to write (see card_page)
-        return self.get_paginated_response(page)
-
-    def _listed(self):
-        return self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        """Rows, not instances: one query for the page and its count, one for the page's actions."""
+        number, size = self.paginator.requested(request)
+        page = selectors.card_list_page(
+            request.user,
+            cards=self.filter_queryset(self.get_queryset()),
+            params=request.query_params,
+            number=number,
+            size=size,
+            columns=s.ChallengeCardSerializer.row_columns(),
+            action_columns=s.FollowUpActionSerializer.row_columns(),
+        )
+        self.paginator.take(request, page.total, number, size)
+        clock = Clock(native=True)  # dates stay objects: native_dates has the renderer write them
+        cards = [s.ChallengeCardSerializer.write_row(row, actions, clock) for row, actions in page.items]
+        return native_dates(self.get_paginated_response(cards))
 
     def _card_for_change(self) -> ChallengeCard:
         card = self.get_object()

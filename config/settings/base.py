@@ -44,12 +44,13 @@ INSTALLED_APPS = [
     "challenge_cards",
     "notifications",
     "axes",
+    "core",
     "audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.security.SecurityHeadersMiddleware",
+    "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,7 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "audit.middleware.AuditMiddleware",
-    "config.security.SessionTimeoutMiddleware",
+    "core.security.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -76,7 +77,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.inbox",
-                "config.oidc.sso",
+                "core.oidc.sso",
             ],
         },
     },
@@ -162,7 +163,7 @@ CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {"task": "notifications.tasks.scan_reminders", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep_undelivered", "schedule": 120.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
-    "task": "agencies.tasks.purge_expired_idempotency_keys",
+    "task": "core.tasks.purge_expired_idempotency_keys",
     "schedule": 3600.0,
 }
 # Redis: an unacknowledged task (its worker died) goes back to the queue after this many seconds.
@@ -179,15 +180,15 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "config.api_schema.ProblemAutoSchema",
-    "DEFAULT_RENDERER_CLASSES": ["config.api_support.FastJSONRenderer"],  # DRF's JSON, written by orjson
-    "DEFAULT_PARSER_CLASSES": ["config.api_support.StrictJSONParser"],
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "config.api_support.StrictContentNegotiation",
-    "DEFAULT_FILTER_BACKENDS": ["config.api_support.StrictFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "config.api_support.ApiPagination",
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ProblemAutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["core.api.renderers.FastJSONRenderer"],  # DRF's JSON, written by orjson
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.api.renderers.StrictContentNegotiation",
+    "DEFAULT_FILTER_BACKENDS": ["core.api.filtering.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.ApiPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": ["config.api_support.ApiRateThrottle"],
-    "EXCEPTION_HANDLER": "config.api_errors.problem_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiRateThrottle"],
+    "EXCEPTION_HANDLER": "core.api.errors.problem_exception_handler",
     # OPTIONS answers 405 like any method the schema does not list.
     "DEFAULT_METADATA_CLASS": None,
 }
@@ -226,7 +227,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
         {
-            "BACKEND": "config.cache.KeptClientRedisCache",  # Django's, one client per pool
+            "BACKEND": "core.cache.KeptClientRedisCache",  # Django's, one client per pool
             "LOCATION": REDIS_URL,
             # A Redis that stops answering costs each request at most a second (the throttle then fails open).
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
@@ -241,7 +242,9 @@ CACHES = {
 # for AUTH_LOCKOUT_MINUTES after the last one (FedRAMP Moderate AC-7). OMB admins unlock in the admin.
 AUTH_LOCKOUT_FAILURES = int(os.environ.get("AUTH_LOCKOUT_FAILURES", "3"))
 AUTH_LOCKOUT_MINUTES = int(os.environ.get("AUTH_LOCKOUT_MINUTES", "15"))
-AUTHENTICATION_BACKENDS = ["audit.backends.LockoutBackend", "config.auth.PasswordBackend"]
+AUTHENTICATION_BACKENDS = ["audit.backends.LockoutBackend", "core.auth.PasswordBackend"]
+# Loaded with the signed-in user in the same query (core.auth): the page header's unread count.
+SIGNED_IN_USER_ANNOTATIONS = {"unread_notifications": "notifications.models.unread_count_of_user"}
 AXES_FAILURE_LIMIT = AUTH_LOCKOUT_FAILURES
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=AUTH_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username"]
@@ -259,16 +262,16 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # Sign a browser session out after SESSION_IDLE_MINUTES without a request, and SESSION_MAX_HOURS in all.
 SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "15"))
 SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
-# The cookie lives as long as the absolute lifetime; config.security.SessionTimeoutMiddleware ends idle sessions
+# The cookie lives as long as the absolute lifetime; core.security.SessionTimeoutMiddleware ends idle sessions
 # on the server, and says so on the sign-in page.
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Sessions live in the database and are read from the cache (Redis), so a page pays no query for its
-# session; a session stays in the cache at most SESSION_CACHE_SECONDS (config/sessions.py says why).
+# session; a session stays in the cache at most SESSION_CACHE_SECONDS (core/sessions.py says why).
 # Without Redis the cache is each process's own memory, where a copy would outlive a sign-out made in
 # another web process: then sessions are read from the database only.
-SESSION_ENGINE = "config.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
 SESSION_CACHE_SECONDS = int(os.environ.get("SESSION_CACHE_SECONDS", "300"))
 
 # Every page, script, style, font and image is served by this site (USWDS and htmx are vendored).
@@ -312,4 +315,4 @@ if SSO_ENABLED:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured(f"OIDC_RP_CLIENT_ID is set, so these must be too: {', '.join(_missing)}.")
-    AUTHENTICATION_BACKENDS.append("config.oidc.AccountOIDCBackend")
+    AUTHENTICATION_BACKENDS.append("core.oidc.AccountOIDCBackend")

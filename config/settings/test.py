@@ -14,4 +14,4 @@ SESSION_IDLE_MINUTES = SESSION_MAX_HOURS = 10**6
 SESSION_COOKIE_AGE = 1209600
 # The tests run in one process (the browser tests' server is a thread), where the in-process cache is as
 # shared as Redis: sessions are read from the cache as in production with Redis.
-SESSION_ENGINE = "config.sessions"
+SESSION_ENGINE = "core.sessions"

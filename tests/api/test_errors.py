@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from challenge_cards.models import MEETING_MAX_MINUTES, FollowUpAction
-from config.api_support import etag_for
+from core.api.views import etag_for
 from tests.api.conftest import client_for
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}

@@ -7,7 +7,7 @@ from django.urls import get_resolver
 from django.utils import timezone
 
 from challenge_cards.models import ActionStatus, CardStatus, Disposition
-from config.api_support import PLAIN_LIST_PARAMS
+from core.api.filtering import PLAIN_LIST_PARAMS
 from tests import factories
 from tests.api.conftest import client_for
 

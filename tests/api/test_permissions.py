@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.api_support import etag_for
+from core.api.views import etag_for
 from tests import factories
 from tests.api.conftest import client_for
 
@@ -216,7 +216,7 @@ def test_lists_show_only_what_the_role_may_see(world, role, path):
 
 @pytest.mark.parametrize("query", [{}, {"search": "a"}, {"ordering": "-title", "page_size": 5}])
 def test_the_card_list_kept_sql_never_serves_one_scope_to_another(world, query):
-    """The list's SQL is kept per key (config.compiled): users taking turns each get their own agency's page."""
+    """The list's SQL is kept per key (core.db.compiled): users taking turns each get their own agency's page."""
     own, other = world["own_card"], world["other_card"]
     own.title, other.title = "A Treasury card", "A Labor card"
     own.save(), other.save()

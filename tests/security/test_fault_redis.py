@@ -49,7 +49,7 @@ def redis_cache(settings):
     process = _start_redis(port)
     location = f"redis://127.0.0.1:{port}/0"
     settings.CACHES = {
-        "default": {"BACKEND": "config.cache.KeptClientRedisCache", "LOCATION": location, "OPTIONS": REDIS_OPTIONS}
+        "default": {"BACKEND": "core.cache.KeptClientRedisCache", "LOCATION": location, "OPTIONS": REDIS_OPTIONS}
     }
     state = {"process": process, "port": port}
     yield state

@@ -16,7 +16,7 @@ def provider(settings):
     with FakeProvider() as fake:
         for name, value in fake.settings().items():
             setattr(settings, name, value)
-        settings.AUTHENTICATION_BACKENDS = [*django_settings.AUTHENTICATION_BACKENDS, "config.oidc.AccountOIDCBackend"]
+        settings.AUTHENTICATION_BACKENDS = [*django_settings.AUTHENTICATION_BACKENDS, "core.oidc.AccountOIDCBackend"]
         yield fake
 
 

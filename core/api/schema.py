@@ -1,6 +1,6 @@
 """The OpenAPI schema: every response each operation can give, in the problem shape for errors,
-and the If-Match / Idempotency-Key headers. Kept apart from api_support because drf-spectacular's
-AutoSchema imports DRF's views, which read the settings that name api_support's classes.
+and the If-Match / Idempotency-Key headers. Kept apart from the other core.api modules because drf-spectacular's
+AutoSchema imports DRF's views, which read the settings that name those modules' classes.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
-from .api_errors import PROBLEM_CONTENT_TYPE, ProblemSerializer
-from .api_support import ApiViewMixin
+from .errors import PROBLEM_CONTENT_TYPE, ProblemSerializer
+from .views import ApiViewMixin
 
 IF_MATCH = OpenApiParameter(
     "If-Match",

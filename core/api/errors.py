@@ -5,7 +5,7 @@
 
 Every failure the API can give goes through problem_exception_handler: DRF's own
 exceptions, Django's ValidationError/PermissionDenied/Http404 raised by services and
-querysets, and services.StaleWrite (a stale write is 412 Precondition Failed).
+querysets, and core.exceptions.StaleWrite (a stale write is 412 Precondition Failed).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 
-from challenge_cards.services import StaleWrite
+from core.exceptions import StaleWrite
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "urn:challenge-cards:problem:"

@@ -3,7 +3,7 @@
 Django makes a new redis.Redis for each cache call, and redis-py 8 sets up its table of reply
 handlers each time: about 0.3 ms a call on these machines, more than the round trip to Redis (a
 page reads its session from the cache; the API throttle uses the kept client itself, see
-config.api_support). A redis.Redis is safe to share between threads (each command takes a
+core.api.throttling). A redis.Redis is safe to share between threads (each command takes a
 connection from the pool), so one is kept per pool.
 """
 

@@ -25,10 +25,10 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from agencies.roles import roles_of
-from config.pagination import TotalOf, page_number_to_read
+from core.pagination import TotalOf, page_number_to_read
 
-from .models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
-from .querysets import overdue_action_q, overdue_card_q
+from ..models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
+from ..querysets import overdue_action_q, overdue_card_q
 
 
 def _flag(condition: Q) -> Case:

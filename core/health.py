@@ -1,11 +1,10 @@
 """GET /healthz: can this instance reach its database and its Celery broker?"""
 
+from celery import current_app as celery_app
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
-
-from .celery import app as celery_app
 
 
 def check_database() -> tuple[bool, str]:

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .models import IdempotencyRecord
+from core.models import IdempotencyRecord
 
 KEEP_FOR = datetime.timedelta(hours=24)
 

@@ -1,0 +1,51 @@
+"""Every read that pages and the API share, each starting from visible_to(user), at a fixed number of queries.
+
+Callers use one style: `from challenge_cards import selectors; selectors.card_detail(user, pk)`.
+"""
+
+from .cards import RowPage, card_list_page
+from .pages import (
+    HOME_ORDER,
+    agencies_with_counts,
+    agency_prefetch_deputies,
+    awaiting_my_certification,
+    card_actions,
+    card_detail,
+    card_evidence,
+    card_list,
+    card_timeline,
+    home_cards,
+    home_sections,
+    meeting_cards,
+    meeting_context,
+    meetings_with_counts,
+    overdue_actions,
+    review_board,
+    review_row,
+    with_action_counts,
+    with_flags,
+)
+
+__all__ = [
+    "HOME_ORDER",
+    "RowPage",
+    "agencies_with_counts",
+    "agency_prefetch_deputies",
+    "awaiting_my_certification",
+    "card_actions",
+    "card_detail",
+    "card_evidence",
+    "card_list",
+    "card_list_page",
+    "card_timeline",
+    "home_cards",
+    "home_sections",
+    "meeting_cards",
+    "meeting_context",
+    "meetings_with_counts",
+    "overdue_actions",
+    "review_board",
+    "review_row",
+    "with_action_counts",
+    "with_flags",
+]

@@ -1,0 +1,102 @@
+"""The API's card list: one page of visible cards and their follow-up actions, as plain rows, in two queries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, models, router
+from django.http import QueryDict
+
+from agencies.roles import roles_of
+from core.api.filtering import is_plain_list, search_and_ordering
+from core.db.compiled import CompiledSql
+from core.pagination import TotalOf
+
+from ..models import ChallengeCard, FollowUpAction
+
+# The card list's SQL, kept per key (who asks, the search, the order, the page): see card_list_page.
+_LIST_SQL = CompiledSql()
+
+
+@dataclass(frozen=True)
+class RowPage:
+    """A page of rows, each with its nested rows, and the total count of rows on every page."""
+
+    total: int
+    items: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]
+
+
+def _timestamptz_loader():
+    """psycopg's own (C) loader for timestamptz, which Django replaces with a pure-Python subclass.
+
+    Django's loader only swaps in `datetime.timezone.utc` for the connection's UTC zone; the instant
+    is the same, and core.api.rows.Clock converts to the display zone anyway. A page holds ~650
+    date-times, and Django's loader cost more than everything else in reading the page.
+    """
+    from psycopg import adapters
+    from psycopg.pq import Format
+
+    return adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
+
+
+def _rows(
+    key: Hashable | None, build: Callable[[tuple[int, ...]], models.QuerySet], values: Sequence[int] = ()
+) -> list[tuple[Any, ...]]:
+    """The rows of the `values_list` queryset build(values): on PostgreSQL from SQL kept by `key`
+    (core.db.compiled.CompiledSql) and read with psycopg's C loaders (see _timestamptz_loader).
+
+    Only for columns that need no Django conversion (no from_db_value); other databases go through the ORM.
+    """
+    connection = connections[router.db_for_read(ChallengeCard)]
+    if connection.vendor != "postgresql":
+        return list(build(tuple(values)))
+    compiled = _LIST_SQL.sql(connection, key, build, values)
+    if compiled is None:  # the queryset matches nothing: the ORM would not ask either
+        return []
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
+        cursor.execute(*compiled)
+        return cursor.fetchall()
+
+
+def card_list_page(
+    user,
+    *,
+    cards: models.QuerySet[ChallengeCard],
+    params: QueryDict,
+    number: int,
+    size: int,
+    columns: Sequence[str],
+    action_columns: Sequence[str],
+) -> RowPage:
+    """Page `number` of `cards` (the visible cards, filtered and ordered by `params`), `size` a page.
+
+    One query reads the page with its count (a COUNT(*) sub-select), one more the page's actions
+    (visible to the user; `action_columns` include "card_id"). An empty page has no
+    count: 0. When nothing but search and ordering was asked for, who asks, the search, the order
+    and the page determine both queries, so their SQL is built once per such key.
+    """
+    key: Hashable | None = (roles_of(user), *search_and_ordering(params)) if is_plain_list(params) else None
+    offset = (number - 1) * size
+    id_at = list(columns).index("id")
+
+    def page(_no_slots: tuple[int, ...]) -> models.QuerySet:
+        return cards.annotate(total_in_page=TotalOf(cards)).values_list(*columns, "total_in_page")[
+            offset : offset + size
+        ]
+
+    rows = _rows(key and ("cards", key, offset, size), page)
+    if not rows:
+        return RowPage(0, [])  # an empty page has no count
+    nested: dict[int, list[tuple[Any, ...]]] = {row[id_at]: [] for row in rows}
+
+    def page_actions(card_ids: tuple[int, ...]) -> models.QuerySet:
+        visible = FollowUpAction.objects.visible_to(user).filter(card_id__in=card_ids)
+        return visible.order_by("due_date", "id").values_list(*action_columns)
+
+    card_at = list(action_columns).index("card_id")
+    for action in _rows(key and ("actions", key, len(nested)), page_actions, list(nested)):
+        nested[action[card_at]].append(action)
+    return RowPage(rows[0][-1], [(row[:-1], nested[row[id_at]]) for row in rows])

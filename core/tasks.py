@@ -1,0 +1,11 @@
+"""Periodic housekeeping of the shared API plumbing (Celery beat)."""
+
+from celery import shared_task
+
+from core.api.idempotency import idempotency_purge_expired
+
+
+@shared_task(name="core.tasks.purge_expired_idempotency_keys", ignore_result=True)
+def purge_expired_idempotency_keys() -> int:
+    """Idempotency records are kept 24 hours; without this the table only grows."""
+    return idempotency_purge_expired()
