@@ -32,6 +32,7 @@ from .models import (
     Rating,
     UpdateKind,
 )
+from .querysets import card_is_overdue
 
 
 @dataclass
@@ -136,7 +137,7 @@ def packet_data(user, meeting: Meeting, *, agency: Agency | None = None, as_of: 
             changes=changes,
             overdue_actions=card.overdue_action_list,
             trend=trends.trend_for(card, card.history, card.interim_list, as_of=as_of),
-            is_overdue=card.due_date < as_of and card.status != CardStatus.DONE,
+            is_overdue=card_is_overdue(card, as_of),
         )
         sections.setdefault(card.agency_id, AgencySection(agency=card.agency)).cards.append(brief)
     return Packet(

@@ -218,7 +218,10 @@ class AgencyChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.name} ({obj.abbreviation})"
 
 
-class CardIssueForm(forms.Form):
+class CardIssueFields(forms.Form):
+    """Card-issue input, declared once: the issue page, the admin's add form and its "issue to the
+    selected agencies" action all build on it (who receives the card is each one's own); card_issue decides."""
+
     meeting = forms.ModelChoiceField(label="Meeting that issues the card", queryset=Meeting.objects.none())
     title = forms.CharField(label="Title", max_length=200, help_text="Short, for lists: “Run a pooled hiring action”.")
     ask = forms.CharField(
@@ -242,10 +245,6 @@ class CardIssueForm(forms.Form):
     )
     metric_baseline = forms.DecimalField(label="Baseline", required=False, max_digits=14, decimal_places=2)
     metric_target = forms.DecimalField(label="Target", required=False, max_digits=14, decimal_places=2)
-    all_agencies = forms.BooleanField(label="Issue to all active agencies", required=False)
-    agencies = AgencyChoiceField(
-        label="Agencies", queryset=Agency.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
-    )
     note = forms.CharField(label="Note for the history (optional)", required=False, max_length=2000)
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -254,11 +253,24 @@ class CardIssueForm(forms.Form):
             "-starts_at"
         )
         self.fields["meeting"].label_from_instance = lambda meeting: meeting.title
-        self.fields["agencies"].queryset = Agency.objects.active().order_by("name")
-        if not self.is_bound and "meeting" not in self.initial:
+        if not self.is_bound and self.initial.get("meeting") is None:
             upcoming = Meeting.objects.upcoming().first()
             if upcoming:
                 self.initial["meeting"] = upcoming.pk
+
+
+class CardIssueForm(CardIssueFields):
+    """The issue page: the card, and the agencies (or all active ones) whose deputy secretaries receive it."""
+
+    all_agencies = forms.BooleanField(label="Issue to all active agencies", required=False)
+    agencies = AgencyChoiceField(
+        label="Agencies", queryset=Agency.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    field_order = [*CardIssueFields.base_fields, "all_agencies", "agencies", "note"]
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["agencies"].queryset = Agency.objects.active().order_by("name")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

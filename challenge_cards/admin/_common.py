@@ -9,8 +9,6 @@ from agencies.admin import ReadOnlyMixin, RoleAccessMixin
 from core.admin import ServiceAdminMixin as _ServiceAdminMixin
 from core.admin import ServiceForm, ServiceInlineMixin, add_service_errors, messages_of
 
-from ..models import Meeting
-
 __all__ = [
     "ReadOnlyMixin",
     "RoleAccessMixin",
@@ -19,18 +17,12 @@ __all__ = [
     "ServiceInlineMixin",
     "action_form_page",
     "add_service_errors",
-    "issuable_meetings",
     "messages_of",
 ]
 
 
 class ServiceAdminMixin(_ServiceAdminMixin, RoleAccessMixin):
     """A model written only through services, for OMB roles."""
-
-
-def issuable_meetings():
-    """Meetings a card may be issued at: any that is not cancelled, latest first."""
-    return Meeting.objects.exclude(status=Meeting.Status.CANCELLED).order_by("-starts_at")
 
 
 def action_form_page(modeladmin, request, queryset, form, *, title: str, action: str, button: str, objects=None):

@@ -9,14 +9,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from agencies.models import Agency
 
 from .. import permissions, services
-from ..models import CardUpdate, ChallengeCard, FollowUpAction, Meeting
+from ..forms import CardIssueFields
+from ..models import CardUpdate, ChallengeCard, FollowUpAction
 from ._common import (
     ReadOnlyMixin,
     RoleAccessMixin,
     ServiceAdminMixin,
     ServiceForm,
     ServiceInlineMixin,
-    issuable_meetings,
     messages_of,
 )
 from .history import summarize_changes
@@ -38,10 +38,8 @@ ISSUE_FIELDS = (
 METRIC_FIELDS = ("metric_name", "metric_unit", "metric_baseline", "metric_target")
 
 
-class CardIssueForm(ServiceForm):
-    """The admin's add form: issue one card to one agency (card_issue)."""
-
-    note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), label="Note for the history")
+class CardIssueForm(ServiceForm, CardIssueFields):
+    """The admin's add form: the issue page's fields (forms.CardIssueFields) for one agency (card_issue)."""
 
     class Meta:
         model = ChallengeCard
@@ -49,14 +47,8 @@ class CardIssueForm(ServiceForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if "meeting" in self.fields:
-            self.fields["meeting"].queryset = issuable_meetings()
-            self.fields["meeting"].initial = getattr(Meeting.objects.next_meeting(), "pk", None)
         if "agency" in self.fields:
             self.fields["agency"].queryset = Agency.objects.active()
-        if "due_date" in self.fields:
-            self.fields["due_date"].required = False
-            self.fields["due_date"].help_text = "Leave empty for the date of the next meeting."
 
     def apply(self) -> ChallengeCard:
         data = {field: self.cleaned_data.get(field) for field in ISSUE_FIELDS if field != "agency"}

@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from agencies.models import Role
 from agencies.roles import roles_of
 from challenge_cards.models import CardStatus, Disposition, Rating
+from challenge_cards.querysets import action_is_overdue, card_is_overdue
 
 register = template.Library()
 
@@ -152,6 +153,18 @@ def days_until(value: datetime.date | datetime.datetime | None) -> int | None:
     if isinstance(value, datetime.datetime):
         value = timezone.localtime(value).date()
     return (value - timezone.localdate()).days
+
+
+@register.filter
+def card_overdue(card, today: datetime.date) -> bool:
+    """{% if card|card_overdue:today %}: querysets' one rule for an overdue card."""
+    return card_is_overdue(card, today)
+
+
+@register.filter
+def action_overdue(action, today: datetime.date) -> bool:
+    """{% if action|action_overdue:today %}: querysets' one rule for an overdue follow-up action."""
+    return action_is_overdue(action, today)
 
 
 @register.filter
