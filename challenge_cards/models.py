@@ -1,6 +1,6 @@
 """Meetings, challenge cards, follow-up actions and their history.
 
-Fields, constraints and choices only: every write goes through services.py.
+Fields, constraints and choices only: every write goes through services/, every read starts in querysets.py.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from django.utils import timezone
 from .querysets import (
     CardUpdateQuerySet,
     ChallengeCardQuerySet,
+    EvidenceQuerySet,
     FollowUpActionQuerySet,
     MeetingQuerySet,
 )
@@ -391,12 +392,6 @@ def evidence_upload_to(instance: Evidence, filename: str) -> str:
     """A random stored name: the uploader's file name never reaches the file system."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"evidence/{uuid.uuid4().hex}.{suffix}"
-
-
-class EvidenceQuerySet(models.QuerySet):
-    def visible_to(self, user) -> EvidenceQuerySet:
-        """Evidence of the cards the user may see."""
-        return self.filter(card__in=ChallengeCard.objects.visible_to(user).values("pk"))
 
 
 class Evidence(models.Model):

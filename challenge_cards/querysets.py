@@ -132,3 +132,10 @@ class CardUpdateQuerySet(models.QuerySet):
         if not roles.agency_ids:
             return self.none()
         return self.filter(card__agency_id__in=roles.agency_ids)
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def visible_to(self, user) -> EvidenceQuerySet:
+        """Evidence of the cards the user may see."""
+        cards = self.model._meta.get_field("card").related_model.objects
+        return self.filter(card__in=cards.visible_to(user).values("pk"))
