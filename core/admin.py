@@ -7,9 +7,10 @@ view then rolls the whole request back if anything on the page did not validate.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
@@ -26,7 +27,7 @@ def add_service_errors(form: forms.BaseForm, error: Exception) -> None:
         for field, errors in error.error_dict.items():
             form.add_error(field if field in form.fields else None, errors)
     else:
-        form.add_error(None, error.messages)
+        form.add_error(None, messages_of(error))
 
 
 class ServiceForm(forms.ModelForm):
@@ -37,7 +38,7 @@ class ServiceForm(forms.ModelForm):
 
     def full_clean(self) -> None:
         super().full_clean()
-        if not self.is_bound or self._errors:
+        if not self.is_bound or self.errors:
             return
         try:
             self.result = self.apply()
@@ -48,7 +49,12 @@ class ServiceForm(forms.ModelForm):
         raise NotImplementedError
 
 
-class ServiceAdminMixin:
+# For the type checker only: these mixins are always mixed into a ModelAdmin / an inline.
+_ModelAdmin: Any = admin.ModelAdmin if TYPE_CHECKING else object
+_Inline: Any = admin.options.InlineModelAdmin if TYPE_CHECKING else object
+
+
+class ServiceAdminMixin(_ModelAdmin):
     """Admin for a model written only through services: nothing is saved here directly."""
 
     save_as = False
@@ -82,7 +88,7 @@ class ServiceAdminMixin:
         formset.deleted_objects = []
 
 
-class ServiceInlineMixin:
+class ServiceInlineMixin(_Inline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         formset.form.request = request

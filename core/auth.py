@@ -28,12 +28,7 @@ def signed_in_user_annotations() -> dict[str, Expression]:
 
 class SignedInUserMixin:
     def get_user(self, user_id):
-        user = (
-            get_user_model()
-            ._default_manager.annotate(**signed_in_user_annotations())
-            .filter(pk=user_id)
-            .first()
-        )
+        user = get_user_model()._default_manager.annotate(**signed_in_user_annotations()).filter(pk=user_id).first()
         return user if user is not None and user.is_active else None
 
 

@@ -17,7 +17,7 @@ def check_database() -> tuple[bool, str]:
     return True, "ok"
 
 
-def check_broker(timeout: float = 2.0) -> tuple[bool, str]:
+def check_broker(timeout: int = 2) -> tuple[bool, str]:
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=timeout, interval_start=0, interval_step=0)

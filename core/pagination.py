@@ -55,18 +55,19 @@ class TotalInPagePaginator(Paginator):
         if wanted < 1:
             return super().page(number)
         bottom = (wanted - 1) * self.per_page
-        rows = self.object_list
+        listed: models.QuerySet = self.object_list  # type: ignore[assignment]  # a queryset, as the class says
+        rows = listed
         if self.ids_first:
             rows = rows.filter(pk__in=rows.values("pk")[bottom : bottom + self.per_page])
-        rows = rows.annotate(**{self._TOTAL: TotalOf(self.object_list)})
-        rows = list(rows if self.ids_first else rows[bottom : bottom + self.per_page])
-        if not rows and wanted == 1 and self.allow_empty_first_page:
+        rows = rows.annotate(**{self._TOTAL: TotalOf(listed)})
+        read = list(rows if self.ids_first else rows[bottom : bottom + self.per_page])
+        if not read and wanted == 1 and self.allow_empty_first_page:
             self.__dict__["count"] = 0  # nothing on the first page: nothing at all
-            return self._get_page([], 1, self)
-        if not rows:
+            return Page([], 1, self)
+        if not read:
             return super().page(number)
-        self.__dict__["count"] = getattr(rows[0], self._TOTAL)
-        return self._get_page(rows, self.validate_number(wanted), self)
+        self.__dict__["count"] = getattr(read[0], self._TOTAL)
+        return Page(read, self.validate_number(wanted), self)
 
 
 def page_of(queryset: models.QuerySet, number: str | int | None, per_page: int) -> Page:

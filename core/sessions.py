@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db
+from django.contrib.sessions.backends.db import SessionStore as DBStore
 
 logger = logging.getLogger("django.contrib.sessions")
 
@@ -25,7 +26,7 @@ logger = logging.getLogger("django.contrib.sessions")
 class SessionStore(cached_db.SessionStore):
     def _cache_call(self, method: str, *args: Any) -> Any:
         try:
-            return getattr(self._cache, method)(*args)
+            return getattr(self._cache, method)(*args)  # type: ignore[attr-defined]  # django-stubs lacks it
         except Exception:
             logger.warning("Session cache unreachable (%s); using the database", method, exc_info=True)
             return None
@@ -37,7 +38,7 @@ class SessionStore(cached_db.SessionStore):
         data = self._cache_call("get", self.cache_key)
         if data is not None:
             return data
-        stored = self._get_session_from_db()
+        stored = self._get_session_from_db()  # type: ignore[attr-defined]  # django-stubs lacks it
         if not stored:
             return {}
         data = self.decode(stored.session_data)
@@ -49,14 +50,15 @@ class SessionStore(cached_db.SessionStore):
     def exists(self, session_key: str) -> bool:
         if session_key and self._cache_call("has_key", self.cache_key_prefix + session_key):
             return True
-        return cached_db.DBStore.exists(self, session_key)
+        return DBStore.exists(self, session_key)
 
     def save(self, must_create: bool = False) -> None:
-        cached_db.DBStore.save(self, must_create)
-        self._cache_call("set", self.cache_key, self._session, self._cache_seconds(self.get_expiry_age()))
+        DBStore.save(self, must_create)
+        session = self._session  # type: ignore[attr-defined]  # django-stubs lacks it
+        self._cache_call("set", self.cache_key, session, self._cache_seconds(self.get_expiry_age()))
 
     def delete(self, session_key: str | None = None) -> None:
-        cached_db.DBStore.delete(self, session_key)
+        DBStore.delete(self, session_key)
         if session_key is None:
             if self.session_key is None:
                 return

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.models import Agency, ApiToken
+from core.api.filtering import StrictFilterBackend
 from core.api.views import ApiViewMixin
 
 from .filters import AgencyFilter
@@ -20,7 +21,7 @@ class AgencyViewSet(ApiViewMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = AgencySerializer
     filterset_class = AgencyFilter
     filter_backends = [
-        *viewsets.ReadOnlyModelViewSet.filter_backends,
+        StrictFilterBackend,
         filters.SearchFilter,
         filters.OrderingFilter,
     ]

@@ -16,6 +16,7 @@ from rest_framework.renderers import JSONRenderer
 
 from challenge_cards import exports
 from challenge_cards.models import ChallengeCard, FollowUpAction
+from core.api.filtering import StrictFilterBackend
 from core.api.schema import ProblemAutoSchema
 
 from .filters import ActionFilter, CardFilter
@@ -53,7 +54,7 @@ def _file_response(file_format: str) -> dict:
 
 class _ExportView(generics.GenericAPIView):
     schema = ExportSchema()
-    filter_backends = [*generics.GenericAPIView.filter_backends, filters.SearchFilter]
+    filter_backends = [StrictFilterBackend, filters.SearchFilter]
     pagination_class = None
     file_format = "csv"
     file_name = ""
@@ -111,7 +112,7 @@ def _view(view_class, file_format: str, summary: str):
         responses=_file_response(file_format),
         operation_id=f"{view_class.operation}_export_{file_format}",
     )(get)
-    subclass = type(
+    subclass: type[_ExportView] = type(
         f"{view_class.__name__}{file_format.capitalize()}",
         (view_class,),
         {"file_format": file_format, "get": documented, "__doc__": view_class.__doc__},

@@ -40,7 +40,13 @@ from core.api.views import etag_for
 User = get_user_model()
 
 RATING_OR_NONE = [("", "Not rated"), *Rating.choices]
-DECIMAL = {"max_digits": 14, "decimal_places": 2, "coerce_to_string": False}
+
+
+def _amount_input() -> serializers.DecimalField:
+    """An amount as the cards store it (14 digits, 2 decimal places), read as a number."""
+    return serializers.DecimalField(
+        max_digits=14, decimal_places=2, coerce_to_string=False, allow_null=True, required=False
+    )
 
 
 def _person(user) -> str | None:
@@ -251,9 +257,9 @@ class CardIssueSerializer(StrictSerializer):
     due_date = serializers.DateField(allow_null=True, required=False)
     metric_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
     metric_unit = serializers.CharField(max_length=40, allow_blank=True, required=False)
-    metric_baseline = serializers.DecimalField(allow_null=True, required=False, **DECIMAL)
-    metric_target = serializers.DecimalField(allow_null=True, required=False, **DECIMAL)
-    metric_value = serializers.DecimalField(allow_null=True, required=False, **DECIMAL)
+    metric_baseline = _amount_input()
+    metric_target = _amount_input()
+    metric_value = _amount_input()
     note = serializers.CharField(max_length=5000, allow_blank=True, required=False)
 
     def validate_agencies(self, value):
@@ -313,12 +319,12 @@ class CardUpdateInputSerializer(StrictSerializer):
 
     status = serializers.ChoiceField(choices=CardStatus.choices, required=False)
     agency_rating = serializers.ChoiceField(choices=Rating.choices, required=False)
-    metric_value = serializers.DecimalField(allow_null=True, required=False, **DECIMAL)
+    metric_value = _amount_input()
     note = serializers.CharField(max_length=5000, allow_blank=True, required=False)
 
 
 class CardWithUpdateSerializer(serializers.Serializer):
-    update = CardUpdateSerializer()
+    update = CardUpdateSerializer()  # type: ignore[assignment]  # a field named like BaseSerializer.update
     card = ChallengeCardSerializer()
 
 

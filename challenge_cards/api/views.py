@@ -7,6 +7,8 @@ object needs the If-Match the caller last read (428 without it, 412 when stale).
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.db import transaction
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -19,6 +21,7 @@ from rest_framework.response import Response
 from challenge_cards import permissions as rules
 from challenge_cards import selectors, services
 from challenge_cards.models import ChallengeCard, FollowUpAction, Meeting
+from core.api.filtering import StrictFilterBackend
 from core.api.pagination import RowPagePagination
 from core.api.renderers import native_dates
 from core.api.rows import Clock
@@ -47,7 +50,7 @@ class EmptyInputSerializer(StrictSerializer):
 class ApiViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     permission_classes = [permissions.IsAuthenticated, WritesNeedAnEditingRole]
     filter_backends = [
-        *viewsets.GenericViewSet.filter_backends,
+        StrictFilterBackend,
         filters.SearchFilter,
         filters.OrderingFilter,
     ]
@@ -172,7 +175,8 @@ class ChallengeCardViewSet(ApiViewSet):
 
     def list(self, request, *args, **kwargs):
         """Rows, not instances: one query for the page and its count, one for the page's actions."""
-        number, size = self.paginator.requested(request)
+        pager = cast(RowPagePagination, self.paginator)
+        number, size = pager.requested(request)
         page = selectors.card_list_page(
             request.user,
             cards=self.filter_queryset(self.get_queryset()),
@@ -182,7 +186,7 @@ class ChallengeCardViewSet(ApiViewSet):
             columns=s.ChallengeCardSerializer.row_columns(),
             action_columns=s.FollowUpActionSerializer.row_columns(),
         )
-        self.paginator.take(request, page.total, number, size)
+        pager.take(request, page.total, number, size)
         clock = Clock(native=True)  # dates stay objects: native_dates has the renderer write them
         cards = [s.ChallengeCardSerializer.write_row(row, actions, clock) for row, actions in page.items]
         return native_dates(self.get_paginated_response(cards))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
@@ -30,6 +31,9 @@ from core.pagination import TotalOf, page_number_to_read
 from ..models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
 from ..querysets import overdue_action_q, overdue_card_q
 
+# Cards annotated with flags and counts (is_overdue, ...): rows of ChallengeCard with extra attributes.
+Flagged = QuerySet[Any, Any]
+
 
 def _flag(condition: Q) -> Case:
     return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
@@ -42,7 +46,7 @@ def meeting_context(user, now: datetime.datetime | None = None) -> dict:
     return {"next_meeting": upcoming, "last_meeting": last, "days_to_next_meeting": days}
 
 
-def with_flags(cards: QuerySet[ChallengeCard], last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
+def with_flags(cards: QuerySet[ChallengeCard], last_meeting: Meeting | None) -> Flagged:
     """Annotate overdue / at risk / not updated since the last meeting / ratings disagree (cheap: no joins)."""
     today = timezone.localdate()
     if last_meeting:
@@ -51,7 +55,7 @@ def with_flags(cards: QuerySet[ChallengeCard], last_meeting: Meeting | None) -> 
             (Q(last_agency_update_at__isnull=True) | Q(last_agency_update_at__lt=since)) & Q(issued_at__lt=since)
         )
     else:
-        stale = Value(False, output_field=BooleanField())
+        stale = Value(False, output_field=BooleanField())  # type: ignore[assignment]
     return cards.annotate(
         is_overdue=_flag(overdue_card_q(today)),
         is_red_or_at_risk=_flag(
@@ -75,7 +79,7 @@ def _actions_count(condition: Q) -> Coalesce:
     return Coalesce(Subquery(counted), 0)
 
 
-def with_action_counts(cards: QuerySet[ChallengeCard]) -> QuerySet[ChallengeCard]:
+def with_action_counts(cards: QuerySet[ChallengeCard]) -> Flagged:
     """Open and overdue follow-up actions per card, as sub-selects: the database counts them only for
     the rows it returns, where a join and GROUP BY would count every card's actions first."""
     today = timezone.localdate()
@@ -88,7 +92,7 @@ def with_action_counts(cards: QuerySet[ChallengeCard]) -> QuerySet[ChallengeCard
 HOME_ORDER = ("-meeting__starts_at", "meeting_id", "-is_overdue", "due_date", "id")
 
 
-def home_cards(user, last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
+def home_cards(user, last_meeting: Meeting | None) -> Flagged:
     """My agency's open cards, by the meeting that issued them; overdue ones first within a meeting."""
     cards = ChallengeCard.objects.visible_to(user).open().with_related()
     return with_flags(cards, last_meeting).order_by(*HOME_ORDER)
@@ -151,7 +155,7 @@ def review_row(user, pk: int, last_meeting: Meeting | None) -> ChallengeCard:
     return get_object_or_404(with_action_counts(with_flags(cards, last_meeting)))
 
 
-def review_board(user, last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
+def review_board(user, last_meeting: Meeting | None) -> Flagged:
     """Every open card, the ones that need OMB's attention first."""
     cards = ChallengeCard.objects.visible_to(user).open().with_related()
     return with_action_counts(with_flags(cards, last_meeting)).order_by(
@@ -159,7 +163,7 @@ def review_board(user, last_meeting: Meeting | None) -> QuerySet[ChallengeCard]:
     )
 
 
-def agencies_with_counts(user) -> QuerySet[Agency]:
+def agencies_with_counts(user) -> QuerySet[Any, Any]:
     """Each agency with its open, overdue and done counts, in one query."""
     today = timezone.localdate()
     visible = ChallengeCard.objects.visible_to(user).values("pk")
@@ -179,7 +183,7 @@ def agencies_with_counts(user) -> QuerySet[Agency]:
     )
 
 
-def meetings_with_counts(user) -> QuerySet[Meeting]:
+def meetings_with_counts(user) -> QuerySet[Any, Any]:
     return Meeting.objects.visible_to(user).annotate(
         card_count=Count("cards", filter=Q(cards__in=ChallengeCard.objects.visible_to(user).values("pk")))
     )

@@ -167,7 +167,9 @@ CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
     "schedule": 3600.0,
 }
 # Redis: an unacknowledged task (its worker died) goes back to the queue after this many seconds.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
 # When set, overrides the admin-editable first retry delay (tests use a fraction of a second).
 NOTIFICATIONS_RETRY_BASE_SECONDS = os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS") or None
 

@@ -59,7 +59,7 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField(help_text="The HTTP status code.")
     detail = serializers.CharField(help_text="What went wrong this time, in plain words.")
     instance = serializers.CharField(help_text="The path of the request.")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a field named like Serializer.errors
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Messages per input field; non_field_errors for the request as a whole.",
@@ -139,15 +139,16 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     request = context.get("request")
     instance = request.path if request is not None else ""
     headers: dict[str, str] = {}
-    if getattr(api_exc, "auth_header", None):
-        headers["WWW-Authenticate"] = api_exc.auth_header
-    if getattr(api_exc, "wait", None):
-        headers["Retry-After"] = str(int(api_exc.wait))
+    auth_header, wait = getattr(api_exc, "auth_header", None), getattr(api_exc, "wait", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    if wait:
+        headers["Retry-After"] = str(int(wait))
     if isinstance(api_exc, exceptions.ValidationError):
         errors = _flatten(api_exc.detail)
         messages = errors.get(NON_FIELD) or []
-        detail = messages[0] if len(errors) == 1 and messages else "Check the highlighted fields and try again."
-        body = problem(400, detail, code="validation-error", errors=errors, instance=instance)
+        summary = messages[0] if len(errors) == 1 and messages else "Check the highlighted fields and try again."
+        body = problem(400, summary, code="validation-error", errors=errors, instance=instance)
         return Response(body, status=400, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
     detail = api_exc.detail
     text = str(detail) if not isinstance(detail, dict | list) else "; ".join(_flatten(detail).get(NON_FIELD, []))

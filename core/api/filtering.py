@@ -65,8 +65,6 @@ class StrictFilterBackend(django_filters.DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
 
-
-
 class IdField(forms.IntegerField):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)

@@ -45,5 +45,3 @@ class StrictJSONParser(parsers.JSONParser):
         if errors:
             raise exceptions.ValidationError(errors)
         return data
-
-

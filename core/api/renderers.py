@@ -19,7 +19,6 @@ class StrictContentNegotiation(DefaultContentNegotiation):
         return super().select_renderer(request, renderers, format_suffix)
 
 
-
 _DRF_ENCODER = JSONEncoder()
 _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 # orjson writes an aware date-time or a date as DRF does ('Z' for UTC), except a time of day with

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.drainage import set_override
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -90,7 +90,7 @@ class RowField(serializers.Field):
         self.columns = tuple(columns)
         self.clock = clock
         super().__init__(read_only=True, source="*", **kwargs)
-        extend_schema_field(output)(self)
+        set_override(self, "field", output)  # what extend_schema_field(output) does to a class
 
     def to_representation(self, value: Any) -> Any:
         values = [attribute_path(value, column) for column in self.columns]
@@ -107,9 +107,8 @@ def attribute_path(obj: Any, column: str) -> Any:
 
 
 def _column_of(field: serializers.Field) -> str:
-    if isinstance(field, serializers.PrimaryKeyRelatedField):
-        return f"{field.source.replace('.', '__')}_id"
-    return field.source.replace(".", "__")
+    column = (field.source or "").replace(".", "__")
+    return f"{column}_id" if isinstance(field, serializers.PrimaryKeyRelatedField) else column
 
 
 def _coerced(field: serializers.DecimalField) -> bool:

@@ -82,9 +82,9 @@ class ProblemAutoSchema(AutoSchema):
         responses = super()._get_response_bodies(direction)
         action = getattr(self.view, "action", None)
         if isinstance(self.view, ApiViewMixin) and not self._is_list_view() and action != "list":
-            for code in ("200", "201"):
-                if code in responses:
-                    responses[code].setdefault("headers", {})["ETag"] = {
+            for success in ("200", "201"):
+                if success in responses:
+                    responses[success].setdefault("headers", {})["ETag"] = {
                         "schema": {"type": "string"},
                         "description": "Send it back as If-Match when you change this object.",
                     }

@@ -31,7 +31,7 @@ return {0, oldest[2], tostring(now)}
 
 
 # One script for every client: redis-py sends its SHA, and the text to a server that lacks it.
-_THROTTLE_WINDOW = Script(None, _THROTTLE_WINDOW_LUA.encode())
+_THROTTLE_WINDOW = Script(None, _THROTTLE_WINDOW_LUA.encode())  # type: ignore[arg-type]  # client given per call
 
 
 class ApiRateThrottle(SimpleRateThrottle):
@@ -45,6 +45,8 @@ class ApiRateThrottle(SimpleRateThrottle):
 
     scope = "api"
     _oldest: float | None = None
+    duration: float  # set by SimpleRateThrottle.__init__ from the rate
+    num_requests: int
 
     def get_rate(self) -> str:
         return getattr(settings, "API_THROTTLE_RATE", "1000/hour")
@@ -63,7 +65,7 @@ class ApiRateThrottle(SimpleRateThrottle):
     def _allow_in_redis(self, backend: KeptClientRedisCache, request, view) -> bool:
         # Its own key, apart from DRF's pickled list under the plain cache key (left by older code).
         key = backend.make_and_validate_key(f"window:{self.get_cache_key(request, view)}")
-        args = [self.duration, self.num_requests, secrets.token_hex(8)]
+        args: list[float | str] = [self.duration, self.num_requests, secrets.token_hex(8)]
         allowed, oldest, now = _THROTTLE_WINDOW(keys=[key], args=args, client=backend.redis())
         self.now = float(now)
         if allowed:

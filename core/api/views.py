@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from rest_framework import exceptions
+from rest_framework import exceptions, generics
 from rest_framework.response import Response
 
 from .errors import IdempotencyInProgress, IdempotencyKeyReused, PreconditionFailed, PreconditionRequired
@@ -15,8 +16,9 @@ from .idempotency import idempotency_claim, idempotency_complete, request_finger
 def etag_for(kind: str, obj: models.Model) -> str:
     """A weak ETag from the object's version (or, for rows without one, its last change time)."""
     version = getattr(obj, "version", None)
-    version = f"t{int(obj.updated_at.timestamp() * 1000000)}" if version is None else f"v{version}"
-    return f'W/"{kind}-{obj.pk}-{version}"'
+    if version is None:
+        return f'W/"{kind}-{obj.pk}-t{int(getattr(obj, "updated_at").timestamp() * 1000000)}"'  # noqa: B009
+    return f'W/"{kind}-{obj.pk}-v{version}"'
 
 
 def _opaque(tag: str) -> str:
@@ -37,7 +39,11 @@ _KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 _ID = re.compile(r"[0-9]{1,18}")
 
 
-class ApiViewMixin:
+# For the type checker only: the mixin is always mixed into a DRF generic view.
+_GenericView: Any = generics.GenericAPIView if TYPE_CHECKING else object
+
+
+class ApiViewMixin(_GenericView):
     """For API views: Idempotency-Key on every POST, detail lookups that ignore list filters, ETags.
 
     - etag_kind: the word in this view's ETags, W/"<kind>-<id>-v<version>";

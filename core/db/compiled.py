@@ -61,6 +61,10 @@ def _sql_of(queryset: QuerySet, connection) -> tuple[SQLCompiler, str, tuple] | 
     return compiler, sql, tuple(params)
 
 
+def _name(compiler: SQLCompiler) -> str:
+    return getattr(compiler.query.model, "__name__", "query")
+
+
 def _compile(build: Callable[[tuple], QuerySet], slots: tuple, connection) -> _Kept:
     """build(slots) compiled for keeping: twice, and refused unless both agree and hold no date."""
     compiled = _sql_of(build(slots), connection)
@@ -69,13 +73,13 @@ def _compile(build: Callable[[tuple], QuerySet], slots: tuple, connection) -> _K
     compiler, sql, params = compiled
     again = _sql_of(build(slots), connection)
     if again is None or again[1:] != (sql, params) or any(isinstance(param, datetime.date) for param in params):
-        raise ValueError(f"{compiler.query.model.__name__}: compiled SQL may depend on its slots only, not a date.")
+        raise ValueError(f"{_name(compiler)}: compiled SQL may depend on its slots only, not a date.")
     position = {slot: index for index, slot in enumerate(slots)}
     slots_at = tuple(
         (at, position[param]) for at, param in enumerate(params) if isinstance(param, Hashable) and param in position
     )
     if {which for _, which in slots_at} != set(range(len(slots))):
-        raise ValueError(f"{compiler.query.model.__name__}: each slot must be a parameter of the SQL.")
+        raise ValueError(f"{_name(compiler)}: each slot must be a parameter of the SQL.")
     return _Kept(compiler, sql, params, slots_at)
 
 
