@@ -10,6 +10,7 @@ from challenge_cards import signals as domain
 from .context import current
 from .services import Outcome, audit_record
 
+
 def _mark_recorded(request) -> None:
     audit = getattr(request, "audit", None)
     if audit is not None:

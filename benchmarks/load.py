@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from card_list import (  # noqa: E402  (the benchmark's own helpers)
+from card_list import (
     BASE_DIR,
     database_url,
     django_setup,

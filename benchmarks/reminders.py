@@ -65,7 +65,7 @@ def seed(count: int):
     from agencies.models import Agency, Membership, Role
     from challenge_cards.models import EASTERN, ChallengeCard, Meeting, PmaPriority
 
-    User = get_user_model()  # noqa: N806
+    User = get_user_model()
     agencies_needed = -(-count // PER_AGENCY)
     agencies = Agency.objects.bulk_create(
         [Agency(name=f"Benchmark Agency {n}", abbreviation=f"BA{n}") for n in range(agencies_needed)]

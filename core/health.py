@@ -12,7 +12,7 @@ def check_database() -> tuple[bool, str]:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as error:  # noqa: BLE001 - any failure means "down"
+    except Exception as error:
         return False, type(error).__name__
     return True, "ok"
 
@@ -21,7 +21,7 @@ def check_broker(timeout: int = 2) -> tuple[bool, str]:
     try:
         with celery_app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=timeout, interval_start=0, interval_step=0)
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         return False, type(error).__name__
     return True, "ok"
 

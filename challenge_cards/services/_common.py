@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, Membership, Role
 from agencies.roles import roles_of
-from core.exceptions import StaleWrite  # noqa: F401 - services.StaleWrite: the API answers it with 412
+from core.exceptions import StaleWrite
 
 from ..models import CardUpdate, Certification, ChallengeCard
 

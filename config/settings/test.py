@@ -1,13 +1,13 @@
 """Test settings: the local embedded defaults, plus a fast hasher and in-memory e-mail."""
 
-from .local import *  # noqa: F401,F403
+from .local import *  # noqa: F403
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # E-mail: Django's test runner keeps it in memory; the Celery workers the tests start get an SMTP sink.
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 - whitenoise warns when it is missing
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 # Tests elsewhere travel days ahead in time after signing in; tests/security puts the real timeouts back.
 SESSION_IDLE_MINUTES = SESSION_MAX_HOURS = 10**6

@@ -127,7 +127,7 @@ class _Writer:
         for name, field in serializer_class().fields.items():
             parts.append(f"{name!r}: {self._expression(name, field, env)}")
         source = "def write(row, nested, clock):\n    return {" + ", ".join(parts) + "}\n"
-        exec(compile(source, f"<{serializer_class.__name__} row writer>", "exec"), env)  # noqa: S102
+        exec(compile(source, f"<{serializer_class.__name__} row writer>", "exec"), env)
         self.write: Callable[[Sequence[Any], Sequence[Sequence[Any]], Clock], dict[str, Any]] = env["write"]
 
     def _at(self, column: str) -> str:

@@ -8,11 +8,11 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from core.models import IdempotencyRecord
 from challenge_cards import services
 from challenge_cards.models import CardUpdate, ChallengeCard, FollowUpAction
 from core.api.errors import problem_exception_handler
 from core.api.views import etag_for
+from core.models import IdempotencyRecord
 from tests import factories
 from tests.api.conftest import client_for
 
@@ -236,8 +236,9 @@ def test_a_server_error_frees_the_key_for_the_retry(world, deputy_client, monkey
 
 
 def test_beat_purges_expired_idempotency_records_and_keeps_live_ones(world, deputy):
-    from core.tasks import purge_expired_idempotency_keys
     from django.conf import settings
+
+    from core.tasks import purge_expired_idempotency_keys
 
     now = timezone.now()
     record = {"user": deputy, "request_hash": "0" * 64, "response_status": 201}

@@ -124,7 +124,7 @@ class Receiver(http.server.BaseHTTPRequestHandler):
     answers: list[int] = []
     received: list[dict] = []
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         valid = webhooks.verify(
             self.secret,

@@ -75,7 +75,7 @@ class FakeProvider:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 if self.path == "/jwks":
                     jwk = json.loads(RSAAlgorithm.to_jwk(provider.key.public_key()))
                     self._json(200, {"keys": [{**jwk, "kid": provider.kid, "alg": "RS256", "use": "sig"}]})
@@ -86,7 +86,7 @@ class FakeProvider:
                 else:
                     self._json(404, {"error": "not_found"})
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 form = {
                     k: v[0] for k, v in parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).items()
                 }
