@@ -288,3 +288,53 @@ def test_omb_admins_work_omb_owned_actions(omb_action, admin_user):
     services.action_complete(actor=admin_user, action=omb_action, expected_version=1)
     omb_action.refresh_from_db()
     assert omb_action.status == ActionStatus.DONE
+
+
+def test_action_change_moves_due_date_and_owner_in_one_call(action, deputy, delegate):
+    services.action_change(
+        actor=deputy, action=action.pk, expected_version=1, due_date=datetime.date(2026, 4, 1), owner=delegate
+    )
+    action.refresh_from_db()
+    assert (action.due_date, action.owner, action.version) == (datetime.date(2026, 4, 1), delegate, 3)
+    rows = _action_history(action.card)
+    assert [set(row.changes) - {"action"} for row in rows] == [{"due_date"}, {"owner"}]
+
+
+def test_action_change_keeps_the_owner_parts_not_given(action, deputy, delegate):
+    services.action_reassign(actor=deputy, action=action, expected_version=1, owner=delegate, owner_name="CHCO")
+    services.action_change(actor=deputy, action=action, expected_version=2, owned_by=ActionOwnerSide.AGENCY)
+    action.refresh_from_db()
+    assert (action.owner, action.owner_name, action.owned_by) == (delegate, "CHCO", ActionOwnerSide.AGENCY)
+
+
+def test_action_change_skips_an_unchanged_due_date_beside_an_owner_change(action, deputy, delegate):
+    services.action_change(
+        actor=deputy, action=action, expected_version=1, due_date=datetime.date(2026, 3, 1), owner=delegate
+    )
+    action.refresh_from_db()
+    assert (action.owner, action.version) == (delegate, 2)
+    [row] = _action_history(action.card)
+    assert "due_date" not in row.changes
+
+
+def test_action_change_refuses_only_the_same_due_date(action, deputy):
+    with pytest.raises(ValidationError) as error:
+        services.action_change(actor=deputy, action=action, expected_version=1, due_date=datetime.date(2026, 3, 1))
+    assert error.value.message_dict == {"due_date": ["That is already the due date."]}
+
+
+def test_action_change_is_all_or_nothing(action, deputy, other_deputy):
+    with pytest.raises(ValidationError):
+        services.action_change(
+            actor=deputy, action=action, expected_version=1, due_date=datetime.date(2026, 4, 1), owner=other_deputy
+        )
+    action.refresh_from_db()
+    assert (action.due_date, action.version) == (datetime.date(2026, 3, 1), 1)
+    assert _action_history(action.card) == []
+
+
+def test_action_change_refuses_a_stale_version(action, deputy):
+    with pytest.raises(services.StaleWrite):
+        services.action_change(actor=deputy, action=action, expected_version=7, due_date=datetime.date(2026, 4, 1))
+    action.refresh_from_db()
+    assert action.due_date == datetime.date(2026, 3, 1)

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from challenge_cards import selectors, services
 from challenge_cards.models import CardStatus, ChallengeCard, Disposition, Rating, UpdateKind
+from tests import factories
 
 
 def _state(card):
@@ -161,3 +162,49 @@ def test_only_omb_admins_review_or_return(done_card, request, who):
 def test_omb_admin_cannot_post_an_agency_update(admin_user, card):
     with pytest.raises(PermissionDenied):
         services.card_update(actor=admin_user, card=card, expected_version=1, status=CardStatus.IN_PROGRESS)
+
+
+def test_decide_accept_with_a_rating_is_one_review(admin_user, card):
+    services.card_decide(actor=admin_user, card=card, expected_version=1, decision="accept", omb_rating=Rating.GREEN)
+    assert _state(card)[1:] == (Rating.GREEN, Disposition.ACCEPTED, "", 2)
+    [row] = card.updates.filter(kind=UpdateKind.OMB_REVIEW)
+    assert set(row.changes) == {"omb_rating", "disposition"}
+
+
+def test_decide_return_records_the_rating_then_the_return(admin_user, done_card):
+    services.card_decide(
+        actor=admin_user, card=done_card, expected_version=1, decision="return", omb_rating=Rating.RED, reason="No."
+    )
+    assert _state(done_card)[:2] == (CardStatus.IN_PROGRESS, Rating.RED)
+    assert done_card.version == 3
+    kinds = list(done_card.updates.exclude(kind=UpdateKind.ISSUED).order_by("id").values_list("kind", flat=True))
+    assert kinds == [UpdateKind.OMB_REVIEW, UpdateKind.RETURNED]
+
+
+def test_decide_is_all_or_nothing(admin_user, done_card):
+    before = _state(done_card)
+    with pytest.raises(ValidationError) as error:
+        services.card_decide(
+            actor=admin_user, card=done_card, expected_version=1, decision="return", omb_rating=Rating.RED, reason=""
+        )
+    assert "reason" in error.value.message_dict
+    assert _state(done_card) == before
+
+
+def test_decide_carry_over_continues_the_card(admin_user, card):
+    later = factories.MeetingFactory()
+    successor = services.card_decide(
+        actor=admin_user, card=card, expected_version=1, decision="carry_over", reason="More time is needed."
+    )
+    assert (successor.meeting, successor.carried_over_from) == (later, card)
+    assert _state(card)[2] == Disposition.CARRIED_OVER
+
+
+def test_decide_refuses_a_stale_version_and_an_unknown_decision(admin_user, card):
+    before = _state(card)
+    with pytest.raises(services.StaleWrite):
+        services.card_decide(actor=admin_user, card=card, expected_version=5, decision="return", omb_rating="green")
+    with pytest.raises(ValidationError) as error:
+        services.card_decide(actor=admin_user, card=card, expected_version=1, decision="archive")
+    assert "decision" in error.value.message_dict
+    assert _state(card) == before
