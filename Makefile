@@ -12,7 +12,7 @@ remake-venv:
 	rm -rf $(VENV)
 endif
 
-.PHONY: run test install lint worker beat web bench screenshots clean
+.PHONY: run test test-fast install lint worker beat web bench screenshots clean
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" && $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
@@ -35,9 +35,15 @@ run: install
 test: install
 	@bash scripts/test.sh
 
+## The edit-test loop: everything but the browser, the Celery worker subprocesses and the fault tests
+test-fast: install
+	@bash scripts/test.sh -m "not browser and not celery_worker and not fault"
+
+## What CI checks besides the tests: lint (complexity 10, no unused noqa), format, types
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 web: install
 	$(BIN)/python manage.py runserver 127.0.0.1:8000

@@ -5,6 +5,19 @@ import pytest
 from tests import factories
 
 
+# Fixtures that start a Celery worker (or another server) in a subprocess; `make test-fast` leaves
+# out the tests that use them, the browser tests and the fault tests (test_fault_*.py).
+WORKER_FIXTURES = frozenset({"shared_db", "workers"})
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if WORKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.celery_worker)
+        if item.path.name.startswith("test_fault_"):
+            item.add_marker(pytest.mark.fault)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_stray_test_database_sessions(django_db_setup, django_db_blocker):
     """Before the test database is dropped, end sessions that live servers or workers left open.
