@@ -34,29 +34,19 @@ from ._common import UNSET, _check_version, _lock_card, _record, on_behalf_of_fo
 from .meetings import default_due_date
 
 
-@transaction.atomic
-def card_issue(
+def _issue_errors(
     *,
-    actor,
     meeting: Meeting,
-    agencies: Iterable[Agency],
+    agencies: list[Agency],
     title: str,
     ask: str,
     priority: PmaPriority,
-    strategy: PmaStrategy | None = None,
-    horizon: str = Horizon.MONTH,
-    due_date: datetime.date | None = None,
-    metric_name: str = "",
-    metric_unit: str = "",
-    metric_baseline: Decimal | None = None,
-    metric_target: Decimal | None = None,
-    metric_value: Decimal | None = None,
-    note: str = "",
-) -> list[ChallengeCard]:
-    """Issue the same card to one or many agencies' deputy secretaries, all or nothing."""
-    if actor is not None and not permissions.can_issue_cards(actor):
-        raise PermissionDenied("Only OMB admins issue challenge cards.")
-    agencies = list({agency.pk: agency for agency in agencies}.values())
+    strategy: PmaStrategy | None,
+    horizon: str,
+    metric_name: str,
+    metric_target: Decimal | None,
+) -> dict[str, list[str]]:
+    """Every reason card_issue refuses, by field (all of them at once, so a form shows them together)."""
     errors: dict[str, list[str]] = {}
     if not agencies:
         errors.setdefault("agencies", []).append("Choose at least one agency.")
@@ -84,6 +74,43 @@ def card_issue(
         errors.setdefault("title", []).append(
             f"These agencies already have a card with this title at this meeting: {', '.join(sorted(taken))}."
         )
+    return errors
+
+
+@transaction.atomic
+def card_issue(
+    *,
+    actor,
+    meeting: Meeting,
+    agencies: Iterable[Agency],
+    title: str,
+    ask: str,
+    priority: PmaPriority,
+    strategy: PmaStrategy | None = None,
+    horizon: str = Horizon.MONTH,
+    due_date: datetime.date | None = None,
+    metric_name: str = "",
+    metric_unit: str = "",
+    metric_baseline: Decimal | None = None,
+    metric_target: Decimal | None = None,
+    metric_value: Decimal | None = None,
+    note: str = "",
+) -> list[ChallengeCard]:
+    """Issue the same card to one or many agencies' deputy secretaries, all or nothing."""
+    if actor is not None and not permissions.can_issue_cards(actor):
+        raise PermissionDenied("Only OMB admins issue challenge cards.")
+    agencies = list({agency.pk: agency for agency in agencies}.values())
+    errors = _issue_errors(
+        meeting=meeting,
+        agencies=agencies,
+        title=title,
+        ask=ask,
+        priority=priority,
+        strategy=strategy,
+        horizon=horizon,
+        metric_name=metric_name,
+        metric_target=metric_target,
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -148,6 +175,38 @@ def _status_change_errors(current: str, new: str) -> str | None:
     return None
 
 
+def _status_change(card: ChallengeCard, status: str | None, note: str, *, errors: dict, changes: dict) -> str:
+    """The status part of an agency's update; returns the new status ("" when it stays)."""
+    if status is None or status == card.status:
+        return ""
+    problem = _status_change_errors(card.status, status)
+    if problem:
+        errors["status"] = problem
+        return ""
+    changes["status"] = [card.status, status]
+    if status in NOTE_REQUIRED_FOR and not note.strip():
+        errors["note"] = f"Say why the card is {CardStatus(status).label.lower()}."
+    return status
+
+
+def _rating_change(card: ChallengeCard, agency_rating: str | None, *, errors: dict, changes: dict) -> None:
+    if agency_rating is None or agency_rating == card.agency_rating:
+        return
+    if agency_rating not in Rating.values:
+        errors["agency_rating"] = "Choose green, yellow or red."
+    else:
+        changes["agency_rating"] = [card.agency_rating, agency_rating]
+
+
+def _metric_change(card: ChallengeCard, metric_value: Any, *, errors: dict, changes: dict) -> None:
+    if metric_value is UNSET or metric_value == card.metric_value:
+        return
+    if not card.has_metric:
+        errors["metric_value"] = "This card has no measurable target."
+    else:
+        changes["metric_value"] = [card.metric_value, metric_value]
+
+
 def _apply_agency_changes(
     card: ChallengeCard,
     *,
@@ -159,26 +218,9 @@ def _apply_agency_changes(
     """Validate and apply an agency's changes to a locked card; returns (changes, status_to)."""
     errors: dict[str, str] = {}
     changes: dict[str, list[Any]] = {}
-    status_to = ""
-    if status is not None and status != card.status:
-        problem = _status_change_errors(card.status, status)
-        if problem:
-            errors["status"] = problem
-        else:
-            changes["status"] = [card.status, status]
-            status_to = status
-            if status in NOTE_REQUIRED_FOR and not note.strip():
-                errors["note"] = f"Say why the card is {CardStatus(status).label.lower()}."
-    if agency_rating is not None and agency_rating != card.agency_rating:
-        if agency_rating not in Rating.values:
-            errors["agency_rating"] = "Choose green, yellow or red."
-        else:
-            changes["agency_rating"] = [card.agency_rating, agency_rating]
-    if metric_value is not UNSET and metric_value != card.metric_value:
-        if not card.has_metric:
-            errors["metric_value"] = "This card has no measurable target."
-        else:
-            changes["metric_value"] = [card.metric_value, metric_value]
+    status_to = _status_change(card, status, note, errors=errors, changes=changes)
+    _rating_change(card, agency_rating, errors=errors, changes=changes)
+    _metric_change(card, metric_value, errors=errors, changes=changes)
     if not changes and not note.strip() and not errors:
         errors["note"] = "Change something or write a note."
     if errors:

@@ -26,6 +26,19 @@ from ._common import _check_version, _lock_card, _record
 from .meetings import default_due_date
 
 
+def _disposition_problem(card: ChallengeCard, disposition: str, reason: str) -> tuple[str, str] | None:
+    """Why card_review refuses this disposition, as (field, message); None when it may be set."""
+    if disposition == Disposition.CARRIED_OVER:
+        return "disposition", "Carry a card over to a meeting with a new due date instead."
+    if disposition not in (Disposition.ACCEPTED, Disposition.DROPPED):
+        return "disposition", "Choose accept or drop."
+    if not card.is_open:
+        return "disposition", f"This card is already {card.get_disposition_display().lower()}."
+    if disposition == Disposition.DROPPED and not reason:
+        return "reason", "Say why the card is dropped."
+    return None
+
+
 @transaction.atomic
 def card_review(
     *,
@@ -51,14 +64,9 @@ def card_review(
         else:
             changes["omb_rating"] = [card.omb_rating, omb_rating]
     if disposition is not None and disposition != card.disposition:
-        if disposition == Disposition.CARRIED_OVER:
-            errors["disposition"] = "Carry a card over to a meeting with a new due date instead."
-        elif disposition not in (Disposition.ACCEPTED, Disposition.DROPPED):
-            errors["disposition"] = "Choose accept or drop."
-        elif not card.is_open:
-            errors["disposition"] = f"This card is already {card.get_disposition_display().lower()}."
-        elif disposition == Disposition.DROPPED and not reason:
-            errors["reason"] = "Say why the card is dropped."
+        problem = _disposition_problem(card, disposition, reason)
+        if problem:
+            errors[problem[0]] = problem[1]
         else:
             changes["disposition"] = [card.disposition, disposition]
     if not changes and not errors:
