@@ -21,8 +21,9 @@ from .models import Preference, ReminderRule, Rule
 
 @lru_cache(maxsize=64)
 def _federal_holidays(year: int) -> holidays.HolidayBase:
-    # The US federal calendar (no state, so no state-only days such as the day after Thanksgiving).
-    return holidays.country_holidays("US", years=year)
+    # The US federal calendar (no state, so no state-only days such as the day after Thanksgiving), with the
+    # `government` category: the extra closures of federal offices by executive order (2025-12-24, ...).
+    return holidays.country_holidays("US", years=year, categories=(holidays.PUBLIC, holidays.GOVERNMENT))
 
 
 def is_business_day(day: datetime.date) -> bool:

@@ -36,6 +36,17 @@ def test_a_monday_meetings_one_day_reminder_goes_out_the_friday_before():
     assert rules.business_days_before(datetime.date(2026, 12, 7), 1) == datetime.date(2026, 12, 4)
 
 
+def test_federal_closures_by_executive_order_are_not_business_days():
+    # Christmas Eve 2025 and the day after Christmas: federal offices closed by executive order (the
+    # `holidays` package's government category), though neither is a public holiday in law.
+    assert not rules.is_business_day(datetime.date(2025, 12, 24))
+    assert not rules.is_business_day(datetime.date(2025, 12, 26))
+    assert not rules.is_business_day(datetime.date(2024, 12, 24))
+    assert rules.is_business_day(datetime.date(2025, 12, 23))
+    # A meeting on Monday 2025-12-29: one business day before skips Friday the 26th and Christmas to the 23rd.
+    assert rules.business_days_before(datetime.date(2025, 12, 29), 1) == datetime.date(2025, 12, 23)
+
+
 TIMELINE = [
     (at("2026-11-18"), set()),  # 8 business days before: too early
     (at("2026-11-19", 7), set()),  # the right day, before the 8:00 send time
