@@ -367,22 +367,8 @@ class FollowUpActionViewSet(ApiViewSet):
             raise PermissionDenied("You cannot change this follow-up action.")
         data = self.validated(s.ActionChangeSerializer)
         check_if_match(request, self.etag(action))
-        version = action.version
-        with transaction.atomic():
-            if "due_date" in data and data["due_date"] != action.due_date:
-                action = services.action_change_due_date(
-                    actor=request.user, action=action, expected_version=version, due_date=data["due_date"]
-                )
-                version = action.version
-            if {"owner", "owner_name", "owned_by"} & set(data):
-                action = services.action_reassign(
-                    actor=request.user,
-                    action=action,
-                    expected_version=version,
-                    owner=data.get("owner", action.owner),
-                    owner_name=data.get("owner_name", action.owner_name),
-                    owned_by=data.get("owned_by"),
-                )
+        changes = {field: data.get(field, services.UNSET) for field in ("due_date", "owner", "owner_name", "owned_by")}
+        action = services.action_change(actor=request.user, action=action, expected_version=action.version, **changes)
         return self.object_response(self._reloaded(action.pk))
 
     def _state_change(self, service, serializer_class, **extra) -> Response:
