@@ -8,15 +8,25 @@ from __future__ import annotations
 import logging
 from email.message import MIMEPart
 from email.utils import formataddr
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from challenge_cards.models import ActionStatus, CardUpdate, Certification, FollowUpAction, Meeting, UpdateKind
+from challenge_cards.models import (
+    ActionStatus,
+    CardUpdate,
+    Certification,
+    ChallengeCard,
+    FollowUpAction,
+    Meeting,
+    UpdateKind,
+)
 
 from . import calendar, rules
 from .models import Notification, Rule
@@ -43,7 +53,7 @@ def _meeting_still_on(notification: Notification) -> str:
     return ""
 
 
-def _reminder_cards(notification: Notification):
+def _reminder_cards(agency_id: int):
     actions = FollowUpAction.objects.filter(status=ActionStatus.OPEN).select_related("owner").order_by("due_date", "pk")
     # The agency's own updates (not the issue record or OMB's reviews), drafts awaiting certification left out.
     history = (
@@ -52,7 +62,7 @@ def _reminder_cards(notification: Notification):
         .select_related("author", "on_behalf_of")
     )
     return list(
-        rules.open_cards_of(notification.agency_id)
+        rules.open_cards_of(agency_id)
         .select_related("agency")
         .prefetch_related(
             Prefetch("actions", queryset=actions, to_attr="open_actions"),
@@ -79,6 +89,54 @@ def reason_not_to_send(notification: Notification) -> str:
     return ""
 
 
+def _linked(card: Any, site: str) -> Any:
+    """The card with `url`, its full address, which the e-mail templates read (the model has no such field)."""
+    card.url = site + card.get_absolute_url()
+    return card
+
+
+def _meeting_of(notification: Notification) -> Meeting:
+    # Reminders and stale-card notifications are made with their meeting, and deleted with it (CASCADE).
+    meeting = notification.meeting
+    assert meeting is not None, "a meeting notification without its meeting"
+    return meeting
+
+
+def _meeting_reminder_context(notification: Notification, site: str) -> dict:
+    agency_id = notification.agency_id
+    # Made by the scan for one agency, and deleted with it (CASCADE).
+    assert agency_id is not None, "a meeting reminder without its agency"
+    day = rules.meeting_date(_meeting_of(notification))
+    cards = _reminder_cards(agency_id)
+    if not cards:
+        raise NothingToSend("Every card of this agency was closed before the reminder went out.")
+    for card in cards:
+        _linked(card, site)
+        card.last_update = card.history[0] if card.history else None
+        card.actions_due = [a for a in card.open_actions if a.due_date and a.due_date <= day]
+    return {"cards": cards, "agency": notification.agency}
+
+
+def _stale_cards_context(notification: Notification, site: str) -> dict:
+    meeting = _meeting_of(notification)
+    last = Meeting.objects.previous_to(meeting)
+    stale = rules.stale_cards_for(meeting, last=last)
+    cards = list(stale.select_related("agency").order_by("agency__name", "pk"))
+    if not cards:
+        raise NothingToSend("Every card was updated after the last meeting before this went out.")
+    for card in cards:
+        _linked(card, site)
+    return {"cards": cards, "last_meeting": last}
+
+
+def _card_context(notification: Notification, card: ChallengeCard, site: str) -> dict:
+    context = {"card": _linked(card, site), "action": notification.action}
+    if notification.rule == Rule.CARD_UPDATED:
+        update_id = int(notification.subject.split(":", 1)[1])
+        context["update"] = CardUpdate.objects.select_related("author", "on_behalf_of").filter(pk=update_id).first()
+    return context
+
+
 def _context(notification: Notification) -> dict:
     site = settings.SITE_URL
     context: dict = {
@@ -89,42 +147,19 @@ def _context(notification: Notification) -> dict:
         "preferences_url": site + reverse("notifications:preferences"),
         "link": site + notification.url if notification.url else site + "/",
     }
-    if notification.meeting_id:
-        meeting = notification.meeting
+    meeting = notification.meeting
+    if meeting is not None:
         context["meeting"] = meeting
         context["meeting_url"] = site + meeting.get_absolute_url()
         context["business_days"] = (
             int(notification.occurrence.split("bd:", 1)[0]) if "bd:" in notification.occurrence else None
         )
     if notification.rule == Rule.MEETING_REMINDER:
-        day = rules.meeting_date(notification.meeting)
-        cards = _reminder_cards(notification)
-        if not cards:
-            raise NothingToSend("Every card of this agency was closed before the reminder went out.")
-        for card in cards:
-            card.url = site + card.get_absolute_url()
-            card.last_update = card.history[0] if card.history else None
-            card.actions_due = [a for a in card.open_actions if a.due_date and a.due_date <= day]
-        context["cards"] = cards
-        context["agency"] = notification.agency
+        context.update(_meeting_reminder_context(notification, site))
     elif notification.rule == Rule.STALE_CARDS:
-        last = Meeting.objects.previous_to(notification.meeting)
-        stale = rules.stale_cards_for(notification.meeting, last=last)
-        cards = list(stale.select_related("agency").order_by("agency__name", "pk"))
-        if not cards:
-            raise NothingToSend("Every card was updated after the last meeting before this went out.")
-        for card in cards:
-            card.url = site + card.get_absolute_url()
-        context["cards"] = cards
-        context["last_meeting"] = last
-    elif notification.card_id:
-        card = notification.card
-        card.url = site + card.get_absolute_url()
-        context["card"] = card
-        context["action"] = notification.action
-        if notification.rule == Rule.CARD_UPDATED:
-            update_id = int(notification.subject.split(":", 1)[1])
-            context["update"] = CardUpdate.objects.select_related("author", "on_behalf_of").filter(pk=update_id).first()
+        context.update(_stale_cards_context(notification, site))
+    elif notification.card is not None:
+        context.update(_card_context(notification, notification.card, site))
     return context
 
 
@@ -144,7 +179,7 @@ def build(notification: Notification) -> EmailMultiAlternatives:
         headers={"Message-ID": message_id(notification), NOTIFICATION_HEADER: str(notification.pk)},
     )
     message.attach_alternative(html, "text/html")
-    if notification.meeting_id and notification.rule in (Rule.MEETING_REMINDER, Rule.STALE_CARDS):
+    if notification.meeting is not None and notification.rule in (Rule.MEETING_REMINDER, Rule.STALE_CARDS):
         part = MIMEPart()
         part.set_content(
             calendar.meeting_ics(notification.meeting).decode(),
@@ -160,7 +195,7 @@ def build(notification: Notification) -> EmailMultiAlternatives:
 _shared: dict[str, SMTPBackend] = {}
 
 
-def _connection() -> tuple[str, object]:
+def _connection() -> tuple[str, BaseEmailBackend]:
     """One SMTP connection per worker process, reused across messages and reopened when it dropped.
 
     Returns the key it is kept under (empty for the file and memory backends) and the connection.

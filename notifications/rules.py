@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import holidays
 from django.db.models import Q
@@ -92,14 +93,13 @@ def open_cards_of(agency_id: int):
     return ChallengeCard.objects.open().filter(Q(agency_id=agency_id) | Q(agency__parent_id=agency_id))
 
 
-def stale_cards_for(meeting: Meeting, *, last: Meeting | None | bool = False):
+def stale_cards_for(meeting: Meeting, *, last: Meeting | None | Literal[False] = False):
     """Open cards the agency has not updated since the meeting before this one (`last`, when the caller
     has looked it up already)."""
     cards = ChallengeCard.objects.open()
-    if last is False:
-        last = Meeting.objects.previous_to(meeting)
-    if last is not None:
-        return cards.not_updated_since(last.starts_at)
+    previous: Meeting | None = Meeting.objects.previous_to(meeting) if last is False else last
+    if previous is not None:
+        return cards.not_updated_since(previous.starts_at)
     return cards.filter(last_agency_update_at__isnull=True)
 
 

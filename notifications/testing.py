@@ -138,14 +138,14 @@ class Worker:
         # Run outside the repository: a filesystem broker keeps its exchange table in ./control.
         workdir = Path(self.env["CC_VAR_DIR"])
         workdir.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
+        process = self.process = subprocess.Popen(
             command, cwd=workdir, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        if not wait_until(lambda: self._ready() or self.process.poll() is not None, timeout, 0.2):
+        if not wait_until(lambda: self._ready() or process.poll() is not None, timeout, 0.2):
             self.stop()
             raise RuntimeError(f"The worker did not start in {timeout} s:\n{self.log()}")
-        if self.process.poll() is not None:
-            raise RuntimeError(f"The worker exited with {self.process.returncode}:\n{self.log()}")
+        if process.poll() is not None:
+            raise RuntimeError(f"The worker exited with {process.returncode}:\n{self.log()}")
         return self
 
     def _ready(self) -> bool:

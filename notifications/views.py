@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -32,7 +34,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         "pk", "title", "url", "created_at", "read_at", "rule", "recipient_id", "status"
     )
     page = page_of(notifications, request.GET.get("page"), 25)
-    context = {"nav": "notifications", "page_obj": page}
+    context: dict[str, Any] = {"nav": "notifications", "page_obj": page}
     context.update(services.delivery_failures_for(request.user))
     return render(request, "notifications/inbox.html", context)
 
@@ -90,7 +92,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
             return redirect("notifications:preferences")
     else:
         form = PreferencesForm(initial=current, locked=locked)
-    feed = CalendarFeed.objects.filter(user=request.user).first()
+    user = request.user
+    assert user.is_authenticated  # login_required
+    feed = CalendarFeed.objects.filter(user=user).first()
     feed_url = request.build_absolute_uri(reverse("notifications:calendar_feed", args=[feed.token])) if feed else ""
     context = {"nav": "notifications", "form": form, "feed": feed, "feed_url": feed_url}
     return render(request, "notifications/preferences.html", context)
@@ -99,7 +103,9 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @require_POST
 @login_required
 def calendar_replace(request: HttpRequest) -> HttpResponse:
-    had = CalendarFeed.objects.filter(user=request.user).exists()
+    user = request.user
+    assert user.is_authenticated  # login_required
+    had = CalendarFeed.objects.filter(user=user).exists()
     services.calendar_feed_replace(user=request.user)
     messages.success(
         request,

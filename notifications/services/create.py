@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import partial
 
@@ -41,7 +41,7 @@ def people_planned(
     rule: str,
     people: dict[int, list[tuple[int, str]]],
     make: Callable[[int, int], Planned],
-    skip_user_ids: set[int] = frozenset(),
+    skip_user_ids: Collection[int] = frozenset(),
 ) -> list[Planned]:
     """One Planned per (agency, person), leaving out those who switched the rule off (unless essential)."""
     user_ids = {uid for members in people.values() for uid, _ in members}

@@ -6,6 +6,8 @@ commit. challenge_cards never imports this: it sends signals and we listen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -24,6 +26,23 @@ from .webhooks import (
     webhook_events_create,
     webhook_events_create_many,
 )
+
+
+def _card_issued_for(card: ChallengeCard) -> Callable[[int, int], Planned]:
+    def make(agency_id: int, user_id: int) -> Planned:
+        return Planned(
+            rule=Rule.CARD_ISSUED,
+            subject=f"card:{card.pk}",
+            recipient_id=user_id,
+            occurrence="issued",
+            title=f"New challenge card for {card.agency.abbreviation}: {card.title}",
+            url=card.get_absolute_url(),
+            card_id=card.pk,
+            agency_id=card.agency_id,
+            meeting_id=card.meeting_id,
+        )
+
+    return make
 
 
 def cards_issued_notify(*, cards: list[ChallengeCard]) -> list[Notification]:
@@ -45,17 +64,7 @@ def cards_issued_notify(*, cards: list[ChallengeCard]) -> list[Notification]:
         planned += people_planned(
             Rule.CARD_ISSUED,
             {card.agency_id: people.get(card.agency_id, [])},
-            lambda agency_id, user_id, card=card: Planned(
-                rule=Rule.CARD_ISSUED,
-                subject=f"card:{card.pk}",
-                recipient_id=user_id,
-                occurrence="issued",
-                title=f"New challenge card for {card.agency.abbreviation}: {card.title}",
-                url=card.get_absolute_url(),
-                card_id=card.pk,
-                agency_id=card.agency_id,
-                meeting_id=card.meeting_id,
-            ),
+            _card_issued_for(card),
         )
     return notifications_create(planned)
 

@@ -14,11 +14,11 @@ def notification_mark_read(*, user, notification: Notification | int) -> Notific
     """Mark one of the person's own notifications read (another's is not found); the first time read stays."""
     notification_id = notification.pk if isinstance(notification, Notification) else notification
     with transaction.atomic():
-        notification = Notification.objects.visible_to(user).select_for_update().get(pk=notification_id)
-        if notification.read_at is None:
-            notification.read_at = timezone.now()
-            notification.save(update_fields=["read_at"])
-    return notification
+        found = Notification.objects.visible_to(user).select_for_update().get(pk=notification_id)
+        if found.read_at is None:
+            found.read_at = timezone.now()
+            found.save(update_fields=["read_at"])
+    return found
 
 
 def notifications_mark_all_read(*, user) -> int:

@@ -98,6 +98,12 @@ def _overdue_actions(now: datetime.datetime) -> list[FollowUpAction]:
     )
 
 
+def _due_day(action: FollowUpAction) -> str:
+    """An overdue action's due date, ISO: the overdue rule (due_date__lt) only keeps actions that have one."""
+    assert action.due_date is not None, "an overdue action without a due date"
+    return action.due_date.isoformat()
+
+
 def _plan_overdue_actions(actions: list[FollowUpAction]) -> list[Planned]:
     if not actions:
         return []
@@ -108,8 +114,9 @@ def _plan_overdue_actions(actions: list[FollowUpAction]) -> list[Planned]:
     planned: list[Planned] = []
     for action in actions:
         recipients: list[int] = []
-        owner_told = bool(action.owner_id) and permissions.can_view_card(owners[action.owner_id], action.card)
-        if owner_told:
+        owner_told = False
+        if action.owner_id and permissions.can_view_card(owners[action.owner_id], action.card):
+            owner_told = True
             recipients.append(action.owner_id)
         if action.owned_by == ActionOwnerSide.AGENCY:
             recipients += [uid for uid, _ in delegates.get(action.card.agency_id, [])]
@@ -121,7 +128,7 @@ def _plan_overdue_actions(actions: list[FollowUpAction]) -> list[Planned]:
                     rule=Rule.ACTION_OVERDUE,
                     subject=f"action:{action.pk}",
                     recipient_id=user_id,
-                    occurrence=f"due:{action.due_date.isoformat()}",
+                    occurrence=f"due:{_due_day(action)}",
                     title=f"Follow-up action overdue ({action.card.agency.abbreviation}): {action.description[:150]}",
                     url=action.card.get_absolute_url(),
                     card_id=action.card_id,
@@ -145,7 +152,7 @@ def _overdue_webhooks(actions: list[FollowUpAction]) -> None:
         event_type=EventType.ACTION_OVERDUE,
         events=[
             WebhookEvent(
-                f"action.overdue:{action.pk}:{action.due_date.isoformat()}",
+                f"action.overdue:{action.pk}:{_due_day(action)}",
                 action_payload(action),
                 frozenset({action.card.agency_id}),
             )
