@@ -20,6 +20,11 @@ pip_audit="${PIP_AUDIT:-.venv/bin/pip-audit}"
 locks=("$@")
 [ ${#locks[@]} -gt 0 ] || locks=(requirements.txt)
 
+if ! command -v curl >/dev/null; then
+  echo "==> NOTHING was audited: curl, which probes for vulnerability data, is not installed." >&2
+  exit 3
+fi
+
 # Probe with the Django that the runtime lock pins: a real package and version.
 django_version=$(sed -n 's/^django==\([^ ]*\).*/\1/p' requirements.txt)
 django_version="${django_version:-6.1.3}"
