@@ -12,17 +12,18 @@ remake-venv:
 	rm -rf $(VENV)
 endif
 
-.PHONY: run test test-fast install lint worker beat web bench screenshots clean
+.PHONY: run test test-fast install lint worker beat web bench screenshots clean lock sbom audit
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" && $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
 		|| { echo "Challenge Cards needs Python 3.12 or newer (PYTHON=$(PYTHON))." >&2; exit 1; }
 	$(PYTHON) -m venv --clear $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
+# Everything comes from the hashed dev lock (runtime included, pip itself too): a package whose file
+# does not match a hash in the lock is refused. The locks are made by `make lock`, never by hand.
 $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
-	@echo "==> Installing Python packages (requirements-dev.txt)"
-	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@echo "==> Installing Python packages from the hashed lock (requirements-dev.txt)"
+	$(BIN)/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -62,6 +63,27 @@ bench: install
 ## Screenshots of the main pages into docs/screenshots/
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
+
+## Regenerate the hashed locks requirements.txt and requirements-dev.txt from requirements*.in (pip-tools).
+## Against PyPI only, with this machine's pip config (local indexes, find-links) ignored, so the locks
+## carry PyPI's hashes and install anywhere. Existing pins are kept; LOCK_ARGS=--upgrade moves them on.
+PIP_COMPILE = PIP_CONFIG_FILE=/dev/null PIP_FIND_LINKS= $(BIN)/pip-compile --quiet --generate-hashes \
+	--allow-unsafe --strip-extras --no-emit-find-links --index-url https://pypi.org/simple $(LOCK_ARGS)
+lock: install
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
+	@echo "==> Locks written: requirements.txt (runtime), requirements-dev.txt (everything); commit them with the .in files"
+
+## CycloneDX SBOM (JSON) of the runtime lock, written to var/sbom.cdx.json (SBOM=path to change)
+SBOM ?= var/sbom.cdx.json
+sbom: install
+	@bash scripts/sbom.sh $(SBOM)
+
+## pip-audit of the runtime lock where vulnerability data is reachable; exits 3 when nothing could be
+## audited (AUDIT_LOCKS="requirements.txt requirements-dev.txt" audits both). Not part of .ci/run.
+AUDIT_LOCKS ?= requirements.txt
+audit: install
+	@bash scripts/audit.sh $(AUDIT_LOCKS)
 
 clean:
 	rm -rf var .pytest_cache
