@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -88,10 +88,10 @@ class CardUpdateForm(VersionForm):
         current = {"status": card.status, "agency_rating": card.agency_rating, "metric_value": card.metric_value}
         initial = {"version": card.version, **current, **{f"loaded_{k}": v for k, v in current.items()}}
         initial.update(kwargs.pop("initial", None) or {})
-        super().__init__(*args, initial=initial, **kwargs)
+        super().__init__(*args, **{**kwargs, "initial": initial})
         self.card = card
         allowed = [card.status, *sorted(ALLOWED_TRANSITIONS[card.status], key=CardStatus.values.index)]
-        self.fields["status"].choices = [(value, CardStatus(value).label) for value in allowed]
+        cast(forms.ChoiceField, self.fields["status"]).choices = [(value, CardStatus(value).label) for value in allowed]
         if card.has_metric:
             unit = f" ({card.metric_unit})" if card.metric_unit else ""
             self.fields["metric_value"].label = f"{card.metric_name}: value now{unit}"
@@ -99,7 +99,8 @@ class CardUpdateForm(VersionForm):
             del self.fields["metric_value"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         status = data.get("status")
         if status in NOTE_REQUIRED_FOR and status != self.card.status and not (data.get("note") or "").strip():
             self.add_error("note", f"Say why the card is {CardStatus(status).label.lower()}.")
@@ -144,7 +145,7 @@ class ActionAddForm(forms.Form):
 
     def __init__(self, *args: Any, card: ChallengeCard, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _agency_people(card)
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = _agency_people(card)
 
 
 class ActionCompleteForm(VersionForm):
@@ -162,10 +163,11 @@ class ActionReassignForm(VersionForm):
 
     def __init__(self, *args: Any, card: ChallengeCard, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _agency_people(card)
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = _agency_people(card)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if not data.get("owner") and not (data.get("owner_name") or "").strip():
             self.add_error("owner_name", "Choose a person or name the owner.")
         return data
@@ -187,7 +189,8 @@ class EvidenceForm(forms.Form):
     url = forms.URLField(label="Or a link", required=False, max_length=500, assume_scheme="https")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if bool(data.get("file")) == bool(data.get("url")) and not self.errors:
             self.add_error("file", "Attach a file or give a link, not both.")
         return data
@@ -207,10 +210,16 @@ class MeetingScheduleForm(forms.Form):
         return datetime.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=EASTERN)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("date") and data.get("time") and self.starts_at() < timezone.now():
             self.add_error("date", "Choose a date and time in the future.")
         return data
+
+
+class MeetingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Meeting) -> str:
+        return obj.title
 
 
 class AgencyChoiceField(forms.ModelMultipleChoiceField):
@@ -222,7 +231,7 @@ class CardIssueFields(forms.Form):
     """Card-issue input, declared once: the issue page, the admin's add form and its "issue to the
     selected agencies" action all build on it (who receives the card is each one's own); card_issue decides."""
 
-    meeting = forms.ModelChoiceField(label="Meeting that issues the card", queryset=Meeting.objects.none())
+    meeting = MeetingChoiceField(label="Meeting that issues the card", queryset=Meeting.objects.none())
     title = forms.CharField(label="Title", max_length=200, help_text="Short, for lists: “Run a pooled hiring action”.")
     ask = forms.CharField(
         label="The ask", widget=forms.Textarea(attrs={"rows": 4}), help_text="What the deputy secretary is asked to do."
@@ -249,10 +258,9 @@ class CardIssueFields(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["meeting"].queryset = Meeting.objects.exclude(status=Meeting.Status.CANCELLED).order_by(
-            "-starts_at"
-        )
-        self.fields["meeting"].label_from_instance = lambda meeting: meeting.title
+        cast(forms.ModelChoiceField, self.fields["meeting"]).queryset = Meeting.objects.exclude(
+            status=Meeting.Status.CANCELLED
+        ).order_by("-starts_at")
         if not self.is_bound and self.initial.get("meeting") is None:
             upcoming = Meeting.objects.upcoming().first()
             if upcoming:
@@ -270,12 +278,14 @@ class CardIssueForm(CardIssueFields):
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["agencies"].queryset = Agency.objects.active().order_by("name")
+        self.active_agencies = Agency.objects.active().order_by("name")
+        cast(forms.ModelChoiceField, self.fields["agencies"]).queryset = self.active_agencies
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("all_agencies"):
-            data["agencies"] = list(self.fields["agencies"].queryset)
+            data["agencies"] = list(self.active_agencies)
         elif not data.get("agencies") and "agencies" not in self.errors:
             self.add_error("agencies", "Choose at least one agency, or issue to all.")
         return data
@@ -304,7 +314,8 @@ class ReviewForm(VersionForm):
         self.card = card
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         decision = data.get("decision")
         if decision in REASON_REQUIRED_FOR and not (data.get("reason") or "").strip():
             self.add_error("reason", "Give a reason for this disposition.")

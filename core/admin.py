@@ -33,7 +33,7 @@ def add_service_errors(form: forms.BaseForm, error: Exception) -> None:
 class ServiceForm(forms.ModelForm):
     """A ModelForm whose ``apply()`` calls a service once the form itself is valid."""
 
-    request = None  # set per request by the admin's get_form / get_formset
+    request: Any = None  # set per request by the admin's get_form / get_formset
     result: Any = None
 
     def full_clean(self) -> None:

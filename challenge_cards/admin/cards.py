@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -48,10 +50,10 @@ class CardIssueForm(ServiceForm, CardIssueFields):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if "agency" in self.fields:
-            self.fields["agency"].queryset = Agency.objects.active()
+            cast(forms.ModelChoiceField, self.fields["agency"]).queryset = Agency.objects.active()
 
     def apply(self) -> ChallengeCard:
-        data = {field: self.cleaned_data.get(field) for field in ISSUE_FIELDS if field != "agency"}
+        data: dict[str, Any] = {field: self.cleaned_data.get(field) for field in ISSUE_FIELDS if field != "agency"}
         for field in ("metric_name", "metric_unit"):
             data[field] = data[field] or ""
         cards = services.card_issue(

@@ -85,7 +85,7 @@ def action_add(
     return action
 
 
-def _change_action(action: FollowUpAction, *, actor, expected_version: int | None) -> FollowUpAction:
+def _change_action(action: FollowUpAction | int, *, actor, expected_version: int | None) -> FollowUpAction:
     action = _lock_action(action)
     if not permissions.can_edit_action(actor, action):
         raise PermissionDenied("You cannot change this follow-up action.")

@@ -148,7 +148,7 @@ def card_carry_over(
             errors["to_meeting"] = "Schedule the next meeting first; the card is carried over to it."
     elif to_meeting.status == Meeting.Status.CANCELLED or to_meeting.starts_at <= card.meeting.starts_at:
         errors["to_meeting"] = "Choose a later meeting that is not cancelled."
-    if errors:
+    if errors or to_meeting is None:
         raise ValidationError(errors)
     if ChallengeCard.objects.filter(meeting=to_meeting, agency=card.agency, title=card.title).exists():
         raise ValidationError({"to_meeting": "That meeting already has a card with this title for this agency."})

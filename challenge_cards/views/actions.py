@@ -174,6 +174,6 @@ def action_change(request: HttpRequest, pk: int, op: str) -> HttpResponse:
             messages.success(request, change.done)
             return redirect(f"{action.card.get_absolute_url()}#actions")
     if op in ("complete", "reopen"):
-        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+        messages.error(request, " ".join(str(e) for errs in form.errors.values() for e in errs))
         return redirect(f"{action.card.get_absolute_url()}#actions")
     return _action_page(request, action, status=400, bound={change.bound_key: form})

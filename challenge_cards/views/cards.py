@@ -27,7 +27,7 @@ def card_page(request: HttpRequest, card: ChallengeCard, *, status: int = 200, *
     timeline = list(selectors.card_timeline(user, card))
     actions = list(selectors.card_actions(user, card))
     roles = roles_of(user)
-    pending = [u for u in timeline if u.certification == Certification.PENDING]
+    pending: list[Any] = [u for u in timeline if u.certification == Certification.PENDING]  # each gets may_certify
     for update in pending:
         update.card = card  # the card (and its agency) is loaded already: no query per draft
         update.may_certify = permissions.can_certify(user, update)
@@ -148,7 +148,7 @@ def evidence_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     """Files are never served from MEDIA_URL: only here, to someone who may see the card."""
     evidence = get_object_or_404(Evidence.objects.visible_to(request.user).exclude(file=""), pk=pk)
     response = FileResponse(

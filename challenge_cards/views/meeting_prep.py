@@ -5,6 +5,8 @@ Thin like the other views: selectors in briefings/scorecard read, services write
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -88,7 +90,7 @@ def packet_download(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
         status=BriefingPacket.Status.READY,
     )
-    response = HttpResponse(bytes(packet.pdf), content_type="application/pdf")
+    response = HttpResponse(bytes(packet.pdf or b""), content_type="application/pdf")
     response["Content-Disposition"] = (
         f'attachment; filename="briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf"'
     )
@@ -168,8 +170,10 @@ class ScorecardFilter(forms.Form):
 
     def __init__(self, *args, meetings: list[Meeting], **kwargs):
         super().__init__(*args, **kwargs)
-        self.meetings = {meeting.pk: meeting for meeting in meetings}
-        self.fields["meeting"].choices = [("", "Latest meeting")] + [(m.pk, m.title) for m in meetings]
+        self.meetings: dict[int | None, Meeting] = {meeting.pk: meeting for meeting in meetings}
+        cast(forms.ChoiceField, self.fields["meeting"]).choices = [("", "Latest meeting")] + [
+            (m.pk, m.title) for m in meetings
+        ]
 
     def chosen_meeting(self) -> Meeting | None:
         return self.meetings.get(self.cleaned_data.get("meeting")) if self.is_valid() else None

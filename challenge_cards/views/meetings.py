@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .. import forms, permissions, selectors, services
 from ..models import Meeting
+from ..querysets import MeetingQuerySet
 from ._common import add_errors, paged
 
 
@@ -21,7 +24,7 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 
 
 def _meeting_list_page(request: HttpRequest, form: forms.MeetingScheduleForm | None = None, status: int = 200):
-    meetings = selectors.meetings_with_counts(request.user)
+    meetings = cast(MeetingQuerySet, selectors.meetings_with_counts(request.user))
     context = {
         "nav": "meetings",
         "upcoming": list(meetings.upcoming()[:12]),
