@@ -5,6 +5,8 @@ services only accept OMB admins, so a superuser without that role reads cards an
 and manages reference data. ``is_staff`` does not matter: the OMB role decides.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
@@ -58,7 +60,11 @@ admin.site.has_permission = _site_has_permission
 admin.site.login_form = OmbAdminLoginForm
 
 
-class RoleAccessMixin:
+# For the type checker only: the mixin is always mixed into a ModelAdmin or an inline (as in core.admin).
+_ModelAdmin: Any = admin.ModelAdmin if TYPE_CHECKING else object
+
+
+class RoleAccessMixin(_ModelAdmin):
     """Admin permissions from OMB roles instead of Django's model permissions."""
 
     def has_module_permission(self, request) -> bool:

@@ -137,6 +137,10 @@ class ApiToken(models.Model):
 
     objects = ApiTokenQuerySet.as_manager()
 
+    # Not a column: set by tokens.token_authenticate when this request recorded the token's use,
+    # read by the audit log (audit.middleware).
+    use_recorded = False
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = "API token"

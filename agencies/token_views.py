@@ -29,7 +29,9 @@ class TokenForm(forms.Form):
 
 
 def _page(request: HttpRequest, form: TokenForm, *, new_token: str = "", status: int = 200) -> HttpResponse:
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")
+    user = request.user
+    assert user.is_authenticated  # the pages are behind login_required
+    tokens = ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
     context = {"nav": "profile", "form": form, "tokens": tokens, "new_token": new_token, "now": timezone.now()}
     return render(request, "agencies/api_tokens.html", context, status=status)
 
