@@ -473,6 +473,7 @@ class BriefingPacket(models.Model):
     requested_at = models.DateTimeField(auto_now_add=True)
     email_admins = models.BooleanField(default=False, help_text="E-mail the PDF to the OMB admins when it is ready.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    status_since = models.DateTimeField(default=timezone.now, editable=False)  # last queued, or started building
     progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
     progress_note = models.CharField(max_length=200, blank=True)
     pdf = models.BinaryField(null=True, blank=True, editable=False)

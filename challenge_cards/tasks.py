@@ -11,3 +11,9 @@ from . import services
 def build_briefing_packet(packet_id: int) -> None:
     """Build a meeting's briefing packet PDF (and e-mail it when asked); safe to run twice."""
     services.packet_build(packet_id=packet_id)
+
+
+@shared_task
+def sweep_stuck_packets() -> list[int]:
+    """Beat: re-queue briefing packets queued or building beyond BRIEFING_PACKET_STUCK_MINUTES; safe to run twice."""
+    return services.packet_requeue_stuck()

@@ -13,6 +13,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "challenge-cards.example.gov",
     "DATABASE_URL": "postgres://cc@db.example.gov:5432/cc",
     "CELERY_BROKER_URL": "redis://redis.example.gov:6379/0",
+    "REDIS_URL": "redis://redis.example.gov:6379/1",
 }
 
 
@@ -28,12 +29,13 @@ def _import_production(
 
 
 def test_production_imports_with_every_secret_set():
-    result = _import_production(**PRODUCTION_ENV)
+    result = _import_production("print(s.SECRET_KEY, s.DEBUG, s.ALLOWED_HOSTS, s.PRODUCTION)", **PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "a-real-secret-for-this-test-only",
         "False",
         "['challenge-cards.example.gov']",
+        "True",
     ]
 
 
@@ -44,6 +46,7 @@ def test_production_imports_with_every_secret_set():
         ("DJANGO_ALLOWED_HOSTS", "DJANGO_ALLOWED_HOSTS must list this site's host names in production."),
         ("DATABASE_URL", "DATABASE_URL must be set in production."),
         ("CELERY_BROKER_URL", "CELERY_BROKER_URL must be set in production."),
+        ("REDIS_URL", "REDIS_URL must be set in production."),
     ],
 )
 def test_production_refuses_to_start_without(missing, message):
@@ -73,16 +76,18 @@ def test_production_turns_on_the_security_headers():
 
 
 def test_production_reads_sessions_from_the_cache_only_when_the_cache_is_redis():
-    script = "import config.settings.production as s; print(s.SESSION_ENGINE)"
-    for extra, engine in (
-        ({}, "django.contrib.sessions.backends.db"),
-        ({"REDIS_URL": "redis://r:6379/1"}, "core.sessions"),
+    # Production requires REDIS_URL; without it (local settings) sessions are read from the database only.
+    production = {k: v for k, v in PRODUCTION_ENV.items() if k != "REDIS_URL"}
+    for module, extra, engine in (
+        ("local", {}, "django.contrib.sessions.backends.db"),
+        ("production", {"REDIS_URL": "redis://r:6379/1"}, "core.sessions"),
     ):
+        script = f"import config.settings.{module} as s; print(s.SESSION_ENGINE)"
         clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(PROJECT_ROOT)}
         result = subprocess.run(
             [sys.executable, "-c", script],
             cwd=PROJECT_ROOT,
-            env={**clean, **PRODUCTION_ENV, **extra},
+            env={**clean, **production, **extra},
             capture_output=True,
             text=True,
             timeout=60,

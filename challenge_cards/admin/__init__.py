@@ -5,7 +5,7 @@ Who may use the admin is agencies.admin's (OMB roles); the generic service-form 
 
 from agencies.admin import ReadOnlyMixin, RoleAccessMixin, may_edit_reference_data, may_view_admin
 
-from . import actions, agencies, cards, history, meetings, pma
+from . import actions, agencies, cards, history, meetings, packets, pma
 from ._common import action_form_page, add_service_errors
 from .agencies import issue_card_to_agencies
 from .history import summarize_changes
@@ -23,6 +23,7 @@ __all__ = [
     "may_edit_reference_data",
     "may_view_admin",
     "meetings",
+    "packets",
     "pma",
     "summarize_changes",
 ]

@@ -45,7 +45,7 @@ from .meetings import (
     meeting_update,
     next_monthly_start,
 )
-from .packets import packet_build, packet_request
+from .packets import packet_build, packet_request, packet_requeue_stuck, packet_reset
 from .review import card_carry_over, card_decide, card_return, card_review
 
 __all__ = [
@@ -90,6 +90,8 @@ __all__ = [
     # packets
     "packet_build",
     "packet_request",
+    "packet_requeue_stuck",
+    "packet_reset",
     # review
     "card_carry_over",
     "card_decide",

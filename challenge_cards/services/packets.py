@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
+import datetime
+import logging
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from .. import permissions
 from ..models import Meeting
 
+logger = logging.getLogger(__name__)
+
+
+def _enqueue_build(packet_id: int) -> None:
+    """Hand the build to the broker after commit; with the broker down the packet stays queued for the sweeper."""
+    from ..tasks import build_briefing_packet
+
+    try:
+        build_briefing_packet.delay(packet_id)
+    except Exception:
+        logger.warning("Briefing packet %s not queued (broker unreachable); the sweeper will retry", packet_id)
+
+
+def _stuck_before() -> datetime.datetime:
+    return timezone.now() - datetime.timedelta(minutes=settings.BRIEFING_PACKET_STUCK_MINUTES)
+
+
+def _requeue(packet, note: str) -> None:
+    """Back to queued, handed to the broker again after commit (the caller holds the row's lock)."""
+    packet.status = type(packet).Status.QUEUED
+    packet.status_since = timezone.now()
+    packet.progress = 0
+    packet.progress_note = note
+    packet.error = ""
+    packet.save(update_fields=["status", "status_since", "progress", "progress_note", "error"])
+    packet_id = packet.pk
+    transaction.on_commit(lambda: _enqueue_build(packet_id))
+
 
 @transaction.atomic
 def packet_request(*, actor, meeting: Meeting, email_admins: bool = False):
     """Ask for a meeting's briefing packet PDF; a Celery task builds it after commit (one at a time per meeting)."""
     from ..models import BriefingPacket
-    from ..tasks import build_briefing_packet
 
     if not permissions.can_build_packets(actor):
         raise PermissionDenied("Only OMB admins build briefing packets.")
@@ -28,9 +58,47 @@ def packet_request(*, actor, meeting: Meeting, email_admins: bool = False):
         if email_admins and not running.email_admins:
             running.email_admins = True
             running.save(update_fields=["email_admins"])
+        if running.status_since < _stuck_before():
+            # Lost on the way (broker down when it was asked for, worker gone): asked again, it is queued again.
+            _requeue(running, "Queued again: the earlier request never finished")
         return running
     packet = BriefingPacket.objects.create(meeting=meeting, requested_by=actor, email_admins=email_admins)
-    transaction.on_commit(lambda: build_briefing_packet.delay(packet.pk))
+    transaction.on_commit(lambda: _enqueue_build(packet.pk))
+    return packet
+
+
+def packet_requeue_stuck() -> list[int]:
+    """Beat's sweeper: re-queue packets queued or building for longer than BRIEFING_PACKET_STUCK_MINUTES.
+
+    Safe to run twice (and from two beats): each packet is locked and its clock restarted.
+    """
+    from ..models import BriefingPacket
+
+    requeued = []
+    with transaction.atomic():
+        stuck = BriefingPacket.objects.select_for_update(skip_locked=True).filter(
+            status__in=[BriefingPacket.Status.QUEUED, BriefingPacket.Status.BUILDING],
+            status_since__lt=_stuck_before(),
+        )
+        for packet in stuck.order_by("pk"):
+            _requeue(packet, "Queued again: it had not finished in time")
+            requeued.append(packet.pk)
+    if requeued:
+        logger.warning("Re-queued stuck briefing packets: %s", requeued)
+    return requeued
+
+
+@transaction.atomic
+def packet_reset(*, actor, packet):
+    """An OMB admin re-queues a packet that is stuck or failed (the admin's action); a ready one is kept."""
+    from ..models import BriefingPacket
+
+    if not permissions.can_build_packets(actor):
+        raise PermissionDenied("Only OMB admins build briefing packets.")
+    packet = BriefingPacket.objects.select_for_update().get(pk=packet.pk)
+    if packet.status == BriefingPacket.Status.READY:
+        raise ValidationError("This packet is ready; ask for a new one from the meeting's packet page.")
+    _requeue(packet, f"Queued again by {actor.get_username()}")
     return packet
 
 
@@ -59,7 +127,8 @@ def packet_build(*, packet_id: int) -> None:
             return
         if packet.status != BriefingPacket.Status.READY:
             packet.status = BriefingPacket.Status.BUILDING
-            packet.save(update_fields=["status"])
+            packet.status_since = timezone.now()
+            packet.save(update_fields=["status", "status_since"])
     if packet.status == BriefingPacket.Status.BUILDING:
         try:
             _packet_progress(packet, 10, "Gathering the cards, their history and follow-up actions")
@@ -94,7 +163,9 @@ def packet_build(*, packet_id: int) -> None:
                 to=admins,
             )
             message.attach(
-                f"briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf", packet.pdf, "application/pdf"
+                f"briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf",
+                bytes(packet.pdf or b""),
+                "application/pdf",
             )
             message.send()
         BriefingPacket.objects.filter(pk=packet.pk).update(emailed_at=timezone.now())

@@ -25,6 +25,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 DEBUG = env_bool("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# True only under config.settings.production (demo-data commands refuse to run there unless told).
+PRODUCTION = False
 CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("http") else []
 
 INSTALLED_APPS = [
@@ -162,6 +164,9 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # Notifications: the reminder scan and the sweeper of undelivered rows (both safe to run twice).
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {"task": "notifications.tasks.scan_reminders", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep_undelivered", "schedule": 120.0}
+# Briefing packets queued or building longer than this (broker down, worker gone) are queued again.
+BRIEFING_PACKET_STUCK_MINUTES = int(os.environ.get("BRIEFING_PACKET_STUCK_MINUTES", "30"))
+CELERY_BEAT_SCHEDULE["packets-sweep"] = {"task": "challenge_cards.tasks.sweep_stuck_packets", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
     "task": "core.tasks.purge_expired_idempotency_keys",
     "schedule": 3600.0,

@@ -18,6 +18,12 @@ if not os.environ.get("DATABASE_URL"):
     raise ImproperlyConfigured("DATABASE_URL must be set in production.")
 if not os.environ.get("CELERY_BROKER_URL"):
     raise ImproperlyConfigured("CELERY_BROKER_URL must be set in production.")
+# Several web processes must share the API throttle's counters and the sessions' copies: without Redis each
+# process would count (and cache) on its own.
+if not os.environ.get("REDIS_URL"):
+    raise ImproperlyConfigured("REDIS_URL must be set in production.")
+# Commands that make demo data refuse to run here unless told (seed_demo --i-know-this-is-production).
+PRODUCTION = True
 
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

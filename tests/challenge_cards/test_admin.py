@@ -14,6 +14,7 @@ from agencies.models import Agency, Membership, Role
 from challenge_cards import services
 from challenge_cards.models import (
     ActionStatus,
+    BriefingPacket,
     CardUpdate,
     ChallengeCard,
     FollowUpAction,
@@ -63,6 +64,7 @@ def some_of_everything(card, admin_user, deputy):
     services.action_add(actor=admin_user, card=card, description="Share the certificate")
     services.card_update(actor=deputy, card=card, expected_version=None, status="in_progress")
     factories.PmaStrategyFactory(priority=card.priority)
+    BriefingPacket.objects.create(meeting=card.meeting, requested_by=admin_user)
     return card
 
 

@@ -2,7 +2,7 @@ import io
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from agencies.models import Agency, Membership, OmbRole, Role
 from agencies.roles import roles_of
@@ -108,3 +108,17 @@ def test_large_scale_with_reduced_sizes_adds_the_requested_volume_once():
     assert demo.counts() == first
     assert "already there" in output
     assert ChallengeCard.objects.exclude(title__startswith=bulk_demo.TITLE_PREFIX).count() == small_cards
+
+
+def test_seed_demo_refuses_to_run_under_production_settings(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="--i-know-this-is-production"):
+        seed()
+    assert not get_user_model().objects.filter(username=demo.ADMIN_USERNAME).exists()
+    assert not Agency.objects.exists()
+
+
+def test_seed_demo_runs_under_production_settings_when_told_so(settings):
+    settings.PRODUCTION = True
+    seed(i_know_this_is_production=True)
+    assert get_user_model().objects.filter(username=demo.ADMIN_USERNAME).exists()

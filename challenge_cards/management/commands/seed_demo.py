@@ -3,8 +3,9 @@
 import argparse
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from challenge_cards import demo
 from challenge_cards.management import bulk_demo
@@ -20,12 +21,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--password", default=demo.DEFAULT_PASSWORD, help="Password of every demo account.")
         parser.add_argument("--scale", choices=["small", "large"], default="small")
+        parser.add_argument(
+            "--i-know-this-is-production",
+            action="store_true",
+            dest="production_confirmed",
+            help="Seed even under production settings (it creates an OMB admin account with a known password).",
+        )
         # Benchmark sizes; tests shrink them.
         parser.add_argument("--agencies", type=int, default=500, help=argparse.SUPPRESS)
         parser.add_argument("--cards-per-agency", type=int, default=60, help=argparse.SUPPRESS)
         parser.add_argument("--actions-per-card", type=int, default=5, help=argparse.SUPPRESS)
 
     def handle(self, *args, **options) -> None:
+        if getattr(settings, "PRODUCTION", False) and not options["production_confirmed"]:
+            raise CommandError(
+                "These are production settings: seed_demo would create demo accounts, an OMB admin among them, "
+                "with a known password. Run it with --i-know-this-is-production if that is really meant."
+            )
         started = time.monotonic()
         counts = demo.seed(password=options["password"])
         if options["scale"] == "large":
