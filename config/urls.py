@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from core import health
 from core.health import healthz
 
 admin.site.site_header = "Challenge Cards administration"
@@ -11,6 +12,8 @@ admin.site.index_title = "OMB administration"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("healthz/live", health.live, name="healthz_live"),
+    path("healthz/ready", health.ready, name="healthz_ready"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
     path("profile/tokens/", include("agencies.token_urls")),
