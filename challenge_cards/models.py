@@ -316,8 +316,9 @@ class FollowUpAction(models.Model):
 
     @property
     def owner_display(self) -> str:
-        if self.owner_id:
-            return self.owner.get_full_name() or self.owner.username
+        owner = self.owner  # None, without a query, when there is no owner
+        if owner is not None:
+            return owner.get_full_name() or owner.username
         return self.owner_name or "Unassigned"
 
 
