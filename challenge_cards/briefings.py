@@ -14,7 +14,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -32,7 +32,7 @@ from .models import (
     Rating,
     UpdateKind,
 )
-from .querysets import card_is_overdue
+from .querysets import ChallengeCardQuerySet, card_is_overdue
 
 
 @dataclass
@@ -93,7 +93,7 @@ def _counts(cards: list[CardBrief]) -> Counter:
     return counts
 
 
-def agenda_cards(user, meeting: Meeting) -> QuerySet[ChallengeCard]:
+def agenda_cards(user, meeting: Meeting) -> ChallengeCardQuerySet:
     """The open cards this meeting looks at: issued at earlier meetings, or carried over to this one."""
     return (
         ChallengeCard.objects.visible_to(user)

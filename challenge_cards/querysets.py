@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any, cast
 
 from django.db import models
 from django.db.models import Q, Subquery
@@ -73,7 +74,8 @@ class MeetingQuerySet(models.QuerySet):
         now = now or timezone.now()
         next_id = self.upcoming(now).values("pk")[:1]
         last_id = self.past(now).values("pk")[:1]
-        found = {m.starts_at >= now: m for m in self.filter(Q(pk=Subquery(next_id)) | Q(pk=Subquery(last_id)))}
+        both: list[Any] = list(self.filter(Q(pk=Subquery(next_id)) | Q(pk=Subquery(last_id))))
+        found = {m.starts_at >= now: m for m in both}
         return found.get(True), found.get(False)
 
     def previous_to(self, meeting):
@@ -137,5 +139,5 @@ class CardUpdateQuerySet(models.QuerySet):
 class EvidenceQuerySet(models.QuerySet):
     def visible_to(self, user) -> EvidenceQuerySet:
         """Evidence of the cards the user may see."""
-        cards = self.model._meta.get_field("card").related_model.objects
+        cards = cast(Any, self.model._meta.get_field("card").related_model).objects
         return self.filter(card__in=cards.visible_to(user).values("pk"))

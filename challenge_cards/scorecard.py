@@ -10,6 +10,7 @@ the number of agencies and cards.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -102,7 +103,7 @@ def meetings_for(user) -> list[Meeting]:
 
 def default_meeting(meetings: list[Meeting]) -> Meeting | None:
     """The latest meeting held so far that has cards; else the first one with cards (a new council)."""
-    with_cards = [meeting for meeting in meetings if meeting.has_cards]
+    with_cards = [meeting for meeting in meetings if cast(Any, meeting).has_cards]  # annotated by meetings_for
     now = timezone.now()
     held = [meeting for meeting in with_cards if meeting.starts_at <= now]
     return held[0] if held else (with_cards[-1] if with_cards else None)

@@ -156,6 +156,8 @@ def trend_for(
     day = min(max(as_of, trend.plan[0].date), max(as_of, trend.plan[-1].date))
     expected = expected_on(trend.plan, day)
     trend.expected_now = expected
+    if expected is None:  # not reached: the day is clamped into the plan, which has points
+        return trend
     latest = points[-1].value
     rising = trend.plan[-1].value >= trend.plan[0].value
     trend.pace = ON_PACE if (latest >= expected if rising else latest <= expected) else BEHIND

@@ -279,7 +279,9 @@ def _story(ctx: Context, card: ChallengeCard, plan: CardPlan, rng: random.Random
 
 
 def seed_cards(ctx: Context, priorities: dict[int, PmaPriority], agencies: dict[str, Agency]) -> None:
-    strategies = {(s.priority.number, s.number): s for s in PmaStrategy.objects.select_related("priority")}
+    strategies: dict[tuple[int, int | None], PmaStrategy] = {
+        (s.priority.number, s.number): s for s in PmaStrategy.objects.select_related("priority")
+    }
     for plan in CARD_PLANS:
         meeting = ctx.meetings[plan.meeting]
         existing = ChallengeCard.objects.filter(meeting=meeting, title=plan.title)
@@ -329,14 +331,14 @@ def backdate(ctx: Context) -> None:
         # Issuing and adding the actions happen at the meeting; the rest spreads over the month.
         opening = [u for u in updates if u[1] == UpdateKind.ISSUED or u[2].get("status", [0])[0] is None]
         step = (end - issued) / (len(updates) - len(opening) + 1)
-        later = 0
+        spread = 0
         last_agency = None
         for pk, kind, changes in updates:
             if (pk, kind, changes) in opening:
                 at = issued + datetime.timedelta(minutes=opening.index((pk, kind, changes)))
             else:
-                later += 1
-                at = issued + step * later
+                spread += 1
+                at = issued + step * spread
             CardUpdate.objects.filter(pk=pk).update(created_at=at)
             if kind == UpdateKind.UPDATE:
                 last_agency = at

@@ -34,7 +34,7 @@ def uswds_widget(field: forms.BoundField):
     described_by = []
     if field.help_text:
         described_by.append(f"{field.auto_id}-hint")
-    attrs: dict[str, str] = {}
+    attrs: dict[str, str | bool] = {}
     if field.errors:
         described_by.append(f"{field.auto_id}-error")
         classes.append(_ERROR_CLASSES.get(css, ""))
@@ -62,8 +62,12 @@ def is_multiple(field: forms.BoundField) -> bool:
     return isinstance(field.field.widget, forms.CheckboxSelectMultiple)
 
 
-_RATING_CSS = {Rating.GREEN: "cc-rating--green", Rating.YELLOW: "cc-rating--yellow", Rating.RED: "cc-rating--red"}
-_STATUS_CSS = {
+_RATING_CSS: dict[str, str] = {
+    Rating.GREEN: "cc-rating--green",
+    Rating.YELLOW: "cc-rating--yellow",
+    Rating.RED: "cc-rating--red",
+}
+_STATUS_CSS: dict[str, str] = {
     CardStatus.NOT_STARTED: "cc-status--not-started",
     CardStatus.IN_PROGRESS: "cc-status--in-progress",
     CardStatus.AT_RISK: "cc-status--at-risk",
@@ -117,6 +121,7 @@ _VALUE_LABELS = {
     "omb": "OMB",
     "open": "Open",
     "dropped": "Dropped",
+    "continue": "Continue (kept open)",
 }
 
 
@@ -138,7 +143,7 @@ def change_lines(changes: dict) -> list[str]:
     """'Status: Not started → In progress' for each change of a history entry."""
     lines = []
     for field, pair in (changes or {}).items():
-        if field == "action" or not isinstance(pair, list | tuple) or len(pair) != 2:
+        if field in ("action", "meeting") or not isinstance(pair, list | tuple) or len(pair) != 2:
             continue
         old, new = pair
         label = _FIELD_LABELS.get(field, field.replace("_", " ").capitalize())

@@ -39,9 +39,8 @@ class Command(BaseCommand):
             raise CommandError(f"The packet was not built: {packet.error}")
         output = Path(options["output"])
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_bytes(bytes(packet.pdf))
+        pdf = bytes(packet.pdf or b"")
+        output.write_bytes(pdf)
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Wrote {output} ({len(packet.pdf):,} bytes, {packet.card_count} cards, {meeting.title})."
-            )
+            self.style.SUCCESS(f"Wrote {output} ({len(pdf):,} bytes, {packet.card_count} cards, {meeting.title}).")
         )
