@@ -40,12 +40,22 @@ EVIDENCE_TYPES: dict[str, str] = {
 }
 
 # OMB's review decisions on a card (services.card_decide): value and the label the board shows.
+# "continue" keeps the card open and counts as the close-out's decision; "keep" only changes the rating.
 REVIEW_DECISIONS = [
-    ("keep", "Keep open"),
+    ("keep", "No decision yet (rating only)"),
+    ("continue", "Continue: keep open"),
     ("accept", "Accept"),
     ("carry_over", "Carry over"),
     ("drop", "Drop"),
     ("return", "Return (done card)"),
 ]
+# The decisions the close-out page offers (every one counts as the close-out's decision).
+CLOSEOUT_DECISIONS = ("continue", "accept", "carry_over", "drop")
 # Decisions that close or reopen a card need OMB's reason.
 REASON_REQUIRED_FOR = frozenset({"carry_over", "drop", "return"})
+
+# Close-out: why a card is listed (services.meeting_closeout). A card due after the meeting being
+# closed, on a year horizon, needs no decision: it stays open until its due date comes.
+CLOSEOUT_DUE = "due"
+CLOSEOUT_MONTH = "month"
+CLOSEOUT_STAYS_OPEN = "stays_open"

@@ -13,6 +13,7 @@ from agencies.models import Agency, Membership
 
 from .domain import (
     ALLOWED_TRANSITIONS,
+    CLOSEOUT_DECISIONS,
     EVIDENCE_MAX_BYTES,
     EVIDENCE_TYPES,
     NOTE_REQUIRED_FOR,
@@ -298,13 +299,13 @@ class ReviewForm(VersionForm):
         label="New due date (carry over)",
         required=False,
         widget=DateInput,
-        help_text="Leave empty for the meeting after the one the card moves to (or a month on).",
+        help_text="Leave empty to keep the card's due date while it is still ahead; a past one needs a new date.",
     )
     reason = forms.CharField(
-        label="Reason",
+        label="Reason or note",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Required to carry over, drop or return a card.",
+        help_text="Required to carry over, drop or return a card; an optional note to continue one.",
     )
 
     def __init__(self, *args: Any, card: ChallengeCard, **kwargs: Any):
@@ -322,3 +323,16 @@ class ReviewForm(VersionForm):
         if decision == "keep" and data.get("omb_rating", "") == self.card.omb_rating:
             self.add_error("omb_rating", "Set OMB's rating or choose a disposition.")
         return data
+
+
+class CloseOutForm(ReviewForm):
+    """One card's decision on the close-out page: continue, accept, carry over or drop (no rating-only choice)."""
+
+    def __init__(self, *args: Any, card: ChallengeCard, **kwargs: Any):
+        kwargs.setdefault("initial", {"version": card.version, "decision": "continue"})
+        kwargs.setdefault("prefix", f"close-{card.pk}")
+        super().__init__(*args, card=card, **kwargs)
+        del self.fields["omb_rating"]
+        decision = cast(forms.ChoiceField, self.fields["decision"])
+        decision.label = "Decision"
+        decision.choices = [(value, label) for value, label in REVIEW_DECISIONS if value in CLOSEOUT_DECISIONS]

@@ -9,6 +9,8 @@ from django.dispatch import Signal
 
 # cards: list[ChallengeCard]; actor: User
 cards_issued = Signal()
+# card: ChallengeCard (the successor); predecessor: ChallengeCard (now carried over); actor: User
+card_carried_over = Signal()
 # update: CardUpdate (kind UPDATE, certified or not needing certification); actor: User
 card_updated = Signal()
 # update: CardUpdate (OMB review, return, carry-over); card: ChallengeCard; actor: User

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import actions, cards, home, meeting_prep, meetings, review
+from .views import actions, cards, closeout, home, meeting_prep, meetings, review
 
 app_name = "challenge_cards"
 
@@ -32,7 +32,8 @@ urlpatterns = [
     path(
         "meetings/<int:pk>/agencies/<int:agency_pk>/brief.pdf", meeting_prep.agency_brief_pdf, name="agency_brief_pdf"
     ),
-    path("meetings/<int:pk>/close/", meeting_prep.meeting_close, name="meeting_close"),
+    path("meetings/<int:pk>/close/", closeout.meeting_close, name="meeting_close"),
+    path("meetings/<int:pk>/close/cards/<int:card_pk>/", closeout.closeout_decide, name="closeout_decide"),
     path("scorecard/", meeting_prep.scorecard, name="scorecard"),
     path("scorecard.csv", meeting_prep.scorecard_export, {"file_format": "csv"}, name="scorecard_csv"),
     path("scorecard.xlsx", meeting_prep.scorecard_export, {"file_format": "xlsx"}, name="scorecard_xlsx"),

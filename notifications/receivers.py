@@ -17,6 +17,11 @@ def on_cards_issued(sender, cards, actor=None, **kwargs) -> None:
     services.cards_issued_notify(cards=list(cards))
 
 
+@receiver(signals.card_carried_over, dispatch_uid="notifications.card_carried_over")
+def on_card_carried_over(sender, card, predecessor, actor=None, **kwargs) -> None:
+    services.card_carried_over_notify(card=card, predecessor=predecessor)
+
+
 @receiver(signals.card_updated, dispatch_uid="notifications.card_updated")
 def on_card_updated(sender, update, actor=None, **kwargs) -> None:
     services.card_updated_notify(update=update, actor=actor)

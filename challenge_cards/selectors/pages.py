@@ -214,10 +214,21 @@ def awaiting_my_certification(user) -> QuerySet[CardUpdate]:
     )
 
 
+def card_lineage(card: ChallengeCard) -> list[int]:
+    """The card's id and those of the cards it continues (carried over from), newest first: one query per step."""
+    ids = [card.pk]
+    previous = card.carried_over_from_id
+    while previous and previous not in ids:
+        ids.append(previous)
+        previous = ChallengeCard.objects.filter(pk=previous).values_list("carried_over_from_id", flat=True).first()
+    return ids
+
+
 def card_timeline(user, card: ChallengeCard) -> QuerySet[CardUpdate]:
+    """The card's history and, for a carried-over card, its predecessors' (each row's card_id says whose)."""
     return (
         CardUpdate.objects.visible_to(user)
-        .filter(card=card)
+        .filter(card_id__in=card_lineage(card))
         .select_related("author", "on_behalf_of", "certified_by")
         .order_by("-created_at", "-id")
     )

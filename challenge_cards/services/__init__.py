@@ -33,15 +33,22 @@ from .cards import (
     card_update_certify,
     interim_target_add,
 )
+from .closeout import (
+    CloseOut,
+    CloseOutItem,
+    card_continue,
+    closeout_meeting_for,
+    meeting_close,
+    meeting_closeout,
+    meeting_undecided_cards,
+)
 from .evidence import evidence_add
 from .meetings import (
     default_due_date,
     meeting_cancel,
-    meeting_close,
     meeting_mark_held,
     meeting_schedule,
     meeting_schedule_next,
-    meeting_undecided_cards,
     meeting_update,
     next_monthly_start,
 )
@@ -75,6 +82,12 @@ __all__ = [
     "card_update",
     "card_update_certify",
     "interim_target_add",
+    # close-out
+    "CloseOut",
+    "CloseOutItem",
+    "card_continue",
+    "closeout_meeting_for",
+    "meeting_closeout",
     # evidence
     "evidence_add",
     # meetings

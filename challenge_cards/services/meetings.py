@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .. import permissions, signals
 from ..domain import MEETING_YEARS, MEETING_YEARS_MESSAGE
-from ..models import EASTERN, ChallengeCard, Disposition, Meeting
+from ..models import EASTERN, Meeting
 from ._common import StaleWrite
 
 
@@ -165,41 +165,3 @@ def meeting_mark_held(*, actor, meeting: Meeting) -> Meeting:
         status=Meeting.Status.HELD,
         refusal="Only a scheduled meeting can be marked as held.",
     )
-
-
-def meeting_undecided_cards(meeting: Meeting):
-    """Cards issued at the meeting that still have no disposition (accept, carry over, drop)."""
-    return (
-        ChallengeCard.objects.filter(meeting=meeting, disposition=Disposition.OPEN)
-        .select_related("agency")
-        .order_by("agency__name", "title", "id")
-    )
-
-
-@transaction.atomic
-def meeting_close(*, actor, meeting: Meeting | int) -> Meeting:
-    """Close a meeting: refused until every card issued there has a disposition, listing those that lack one."""
-    _require_meeting_admin(actor)
-    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk if isinstance(meeting, Meeting) else meeting)
-    if meeting.status == Meeting.Status.CANCELLED:
-        raise ValidationError({"meeting": "A cancelled meeting cannot be closed."})
-    if meeting.closed_at is not None:
-        raise ValidationError({"meeting": "This meeting is already closed."})
-    if meeting.starts_at > timezone.now():
-        raise ValidationError({"meeting": "A meeting can be closed only once it has started."})
-    undecided = list(meeting_undecided_cards(meeting))
-    if undecided:
-        raise ValidationError(
-            {
-                "cards": [
-                    f"{card.agency.abbreviation}: {card.title} (card {card.pk}) has no decision yet: "
-                    "accept it, carry it over with a new due date and a reason, or drop it with a reason."
-                    for card in undecided
-                ]
-            },
-            code="undecided_cards",
-        )
-    meeting.closed_at = timezone.now()
-    meeting.status = Meeting.Status.HELD
-    meeting.save(update_fields=["closed_at", "status", "updated_at"])
-    return meeting

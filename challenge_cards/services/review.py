@@ -23,7 +23,7 @@ from ..models import (
     UpdateKind,
 )
 from ._common import _check_version, _lock_card, _record
-from .meetings import default_due_date
+from .closeout import card_continue
 
 
 def _disposition_problem(card: ChallengeCard, disposition: str, reason: str) -> tuple[str, str] | None:
@@ -118,26 +118,13 @@ def card_return(*, actor, card: ChallengeCard | int, expected_version: int | Non
     return update
 
 
-@transaction.atomic
-def card_carry_over(
-    *,
-    actor,
-    card: ChallengeCard | int,
-    expected_version: int | None,
-    reason: str,
-    to_meeting: Meeting | None = None,
-    due_date: datetime.date | None = None,
-) -> ChallengeCard:
-    """Carry an open card to a later meeting: a new card continues it, open actions move along."""
-    if not permissions.can_review_card(actor):
-        raise PermissionDenied("Only OMB admins carry cards over.")
-    card = _lock_card(card)
-    _check_version(card.version, expected_version)
-    errors: dict[str, str] = {}
-    if not card.is_open:
-        errors["disposition"] = f"This card is already {card.get_disposition_display().lower()}."
-    if not reason.strip():
-        errors["reason"] = "Say why the card is carried over."
+def _kept_due_date(card: ChallengeCard) -> datetime.date | None:
+    """A carry-over without a new due date keeps the old one while it is still ahead; never an earlier one."""
+    return card.due_date if card.due_date > timezone.localdate() else None
+
+
+def _carry_target(card: ChallengeCard, to_meeting: Meeting | None, errors: dict[str, str]) -> Meeting | None:
+    """The meeting a card is carried over to (default: the next scheduled one), or None with the error noted."""
     if to_meeting is None:
         to_meeting = (
             Meeting.objects.filter(status=Meeting.Status.SCHEDULED, starts_at__gt=card.meeting.starts_at)
@@ -148,7 +135,40 @@ def card_carry_over(
             errors["to_meeting"] = "Schedule the next meeting first; the card is carried over to it."
     elif to_meeting.status == Meeting.Status.CANCELLED or to_meeting.starts_at <= card.meeting.starts_at:
         errors["to_meeting"] = "Choose a later meeting that is not cancelled."
-    if errors or to_meeting is None:
+    return to_meeting
+
+
+@transaction.atomic
+def card_carry_over(
+    *,
+    actor,
+    card: ChallengeCard | int,
+    expected_version: int | None,
+    reason: str,
+    to_meeting: Meeting | None = None,
+    due_date: datetime.date | None = None,
+) -> ChallengeCard:
+    """Carry an open card to a later meeting: a new card continues it, open actions move along.
+
+    ``due_date`` is the successor's; without one it keeps the old due date if that is still ahead,
+    and is refused otherwise (a carry-over never moves a card's due date earlier by itself).
+    """
+    if not permissions.can_review_card(actor):
+        raise PermissionDenied("Only OMB admins carry cards over.")
+    card = _lock_card(card)
+    _check_version(card.version, expected_version)
+    errors: dict[str, str] = {}
+    if not card.is_open:
+        errors["disposition"] = f"This card is already {card.get_disposition_display().lower()}."
+    if not reason.strip():
+        errors["reason"] = "Say why the card is carried over."
+    to_meeting = _carry_target(card, to_meeting, errors)
+    due_date = due_date or _kept_due_date(card)
+    if due_date is None:
+        errors["due_date"] = (
+            f"Give the new due date: the card was due {card.due_date:%B} {card.due_date.day}, {card.due_date.year}."
+        )
+    if errors or to_meeting is None or due_date is None:
         raise ValidationError(errors)
     if ChallengeCard.objects.filter(meeting=to_meeting, agency=card.agency, title=card.title).exists():
         raise ValidationError({"to_meeting": "That meeting already has a card with this title for this agency."})
@@ -164,7 +184,7 @@ def card_carry_over(
         priority=card.priority,
         strategy=card.strategy,
         horizon=card.horizon,
-        due_date=due_date or default_due_date(to_meeting),
+        due_date=due_date,
         status=CardStatus.IN_PROGRESS if card.status != CardStatus.NOT_STARTED else CardStatus.NOT_STARTED,
         agency_rating=card.agency_rating,
         metric_name=card.metric_name,
@@ -174,6 +194,8 @@ def card_carry_over(
         metric_value=card.metric_value,
         carried_over_from=card,
         carry_count=card.carry_count + 1,
+        # The predecessor's updates are the successor's history: "not updated since" reads the same.
+        last_agency_update_at=card.last_agency_update_at,
     )
     # Open actions move along: locked, moved and versioned in one update, one history row each (constant queries).
     moving = list(card.actions.select_for_update().filter(status=ActionStatus.OPEN).values_list("pk", "description"))
@@ -215,7 +237,7 @@ def card_carry_over(
         at=now,
     )
     signals.card_reviewed.send(sender=CardUpdate, update=carried, card=card, actor=actor)
-    signals.cards_issued.send(sender=ChallengeCard, cards=[successor], actor=actor)
+    signals.card_carried_over.send(sender=ChallengeCard, card=successor, predecessor=card, actor=actor)
     return successor
 
 
@@ -229,11 +251,14 @@ def card_decide(
     omb_rating: str | None = None,
     reason: str = "",
     due_date: datetime.date | None = None,
+    meeting: Meeting | None = None,
 ) -> CardUpdate | ChallengeCard:
     """OMB's review decision on one card, as the review board takes it: rating and disposition, all or nothing.
 
-    ``decision`` is one of domain.REVIEW_DECISIONS. Keep, accept and drop are one card_review;
+    ``decision`` is one of domain.REVIEW_DECISIONS. Keep (rating only), accept and drop are one card_review;
+    continue is one card_continue (a decision at the close-out, with the rating in the same row);
     carry-over and return first record a changed rating (its own history row), then move the card.
+    ``meeting`` is the close-out a "continue" counts for (default: the card's next close-out).
     ``card`` is the card the reviewer saw: its rating says whether the rating changed, and
     ``expected_version`` refuses the whole decision if anyone changed the card since.
     """
@@ -245,6 +270,15 @@ def card_decide(
             omb_rating=omb_rating,
             disposition={"accept": Disposition.ACCEPTED, "drop": Disposition.DROPPED}.get(decision),
             reason=reason,
+        )
+    if decision == "continue":
+        return card_continue(
+            actor=actor,
+            card=card.pk,
+            expected_version=expected_version,
+            omb_rating=omb_rating,
+            note=reason,
+            meeting=meeting,
         )
     if decision not in ("carry_over", "return"):
         raise ValidationError({"decision": "Choose a disposition from the list."})

@@ -40,9 +40,10 @@ def meeting_agenda(context, meeting):
     request = context.get("request")
     user = getattr(request, "user", None)
     roles = roles_of(user)
+    # Listed on the one meeting each card was carried over to (later agendas list it with the other open cards).
     carried = list(
         briefings.agenda_cards(user, meeting)
-        .filter(carried_over_from__isnull=False)
+        .filter(meeting=meeting, carried_over_from__isnull=False)
         .select_related("agency", "carried_over_from__meeting")
         .order_by("agency__name", "title")
     )

@@ -27,7 +27,8 @@ def card_page(request: HttpRequest, card: ChallengeCard, *, status: int = 200, *
     timeline = list(selectors.card_timeline(user, card))
     actions = list(selectors.card_actions(user, card))
     roles = roles_of(user)
-    pending: list[Any] = [u for u in timeline if u.certification == Certification.PENDING]  # each gets may_certify
+    # Drafts of this card (not of the cards it continues); each gets may_certify.
+    pending: list[Any] = [u for u in timeline if u.certification == Certification.PENDING and u.card_id == card.pk]
     for update in pending:
         update.card = card  # the card (and its agency) is loaded already: no query per draft
         update.may_certify = permissions.can_certify(user, update)

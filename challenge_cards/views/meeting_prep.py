@@ -1,4 +1,4 @@
-"""Pages that prepare and close a PMC meeting: briefing packet, agency brief, scorecard, close-out, exports.
+"""Pages that prepare a PMC meeting: briefing packet, agency brief, scorecard, exports (close-out: closeout.py).
 
 Thin like the other views: selectors in briefings/scorecard read, services write, exports lay out files.
 """
@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from agencies.models import Agency
 from agencies.roles import roles_of
@@ -130,34 +130,6 @@ def agency_brief_pdf(request: HttpRequest, pk: int, agency_pk: int) -> HttpRespo
         f'attachment; filename="{agency.slug}-brief-{meeting.starts_at_eastern:%Y-%m-%d}.pdf"'
     )
     return response
-
-
-# --- close-out ------------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "POST"])
-@login_required
-def meeting_close(request: HttpRequest, pk: int) -> HttpResponse:
-    """Close a meeting once every card issued there has a decision; otherwise list the cards that lack one."""
-    if not permissions.can_manage_meetings(request.user):
-        raise PermissionDenied("Only OMB admins close meetings.")
-    meeting = _meeting(request, pk)
-    status, errors = 200, []
-    if request.method == "POST":
-        try:
-            services.meeting_close(actor=request.user, meeting=meeting)
-        except ValidationError as error:
-            status, errors = 400, error.messages
-        else:
-            messages.success(request, f"The {meeting.title} is closed.")
-            return redirect(meeting)
-    context = {
-        "nav": "meetings",
-        "meeting": meeting,
-        "undecided": list(services.meeting_undecided_cards(meeting)),
-        "errors": errors,
-    }
-    return render(request, "challenge_cards/meeting_prep/meeting_close.html", context, status=status)
 
 
 # --- scorecard ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from .delivery import (
 )
 from .events import (
     action_changed_notify,
+    card_carried_over_notify,
     card_reviewed_notify,
     card_updated_notify,
     cards_issued_notify,
@@ -53,6 +54,7 @@ __all__ = [
     "calendar_feed_of",
     "calendar_feed_replace",
     "calendar_feed_revoke",
+    "card_carried_over_notify",
     "card_payload",
     "card_reviewed_notify",
     "card_updated_notify",

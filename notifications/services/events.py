@@ -69,6 +69,46 @@ def cards_issued_notify(*, cards: list[ChallengeCard]) -> list[Notification]:
     return notifications_create(planned)
 
 
+def _carried_over_for(card: ChallengeCard, predecessor: ChallengeCard) -> Callable[[int, int], Planned]:
+    def make(agency_id: int, user_id: int) -> Planned:
+        return Planned(
+            rule=Rule.CARD_ISSUED,
+            subject=f"card:{card.pk}",
+            recipient_id=user_id,
+            occurrence="carried_over",
+            title=(
+                f"Card carried over for {card.agency.abbreviation}: {card.title}, "
+                f"now due {card.due_date:%B} {card.due_date.day}, {card.due_date.year}"
+            ),
+            url=card.get_absolute_url(),
+            card_id=card.pk,
+            agency_id=card.agency_id,
+            meeting_id=card.meeting_id,
+        )
+
+    return make
+
+
+def card_carried_over_notify(*, card: ChallengeCard, predecessor: ChallengeCard) -> list[Notification]:
+    """A carried-over card is the same ask continuing: the agency hears "carried over", never "new card".
+
+    Agency tools still get the card.issued webhook (a new card id to sync), with carried_over_from set.
+    """
+    webhook_events_create(
+        event_type=EventType.CARD_ISSUED,
+        event_id=f"card.issued:{card.pk}",
+        payload=card_payload(card),
+        agency_ids={card.agency_id},
+    )
+    if not NotificationSettings.load().card_issued_enabled:
+        return []
+    people = rules.agency_people([card.agency_id])
+    planned = people_planned(
+        Rule.CARD_ISSUED, {card.agency_id: people.get(card.agency_id, [])}, _carried_over_for(card, predecessor)
+    )
+    return notifications_create(planned)
+
+
 def card_updated_notify(*, update: CardUpdate, actor) -> list[Notification]:
     """The OMB admin who issued the card hears that the agency posted an update."""
     card = update.card

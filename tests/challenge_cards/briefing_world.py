@@ -42,7 +42,12 @@ def build(*, agency, other_agency, deputy, other_deputy, admin_user, priority) -
         )
     with time_machine.travel(at(11, 10, 11), tick=False):
         carried = services.card_carry_over(
-            actor=admin_user, card=old, expected_version=None, reason="Still hiring", to_meeting=november
+            actor=admin_user,
+            card=old,
+            expected_version=None,
+            reason="Still hiring",
+            to_meeting=november,
+            due_date=datetime.date(2026, 12, 8),
         )
         [phones] = services.card_issue(
             actor=admin_user,

@@ -83,8 +83,8 @@ def test_the_close_out_page_lists_the_cards_and_refuses(held, admin_user, deputy
     assert client.get(url).status_code == 403
     client.force_login(admin_user)
     page = client.get(url).content.decode()
-    for card in held["cards"]:
-        assert reverse("challenge_cards:card_review", args=[card.pk]) in page
+    for card in held["cards"]:  # was: a link to each card's review page; now a decision form in place
+        assert reverse("challenge_cards:closeout_decide", args=[held["meeting"].pk, card.pk]) in page
     response = client.post(url)
     assert response.status_code == 400
     assert "The meeting is not closed" in response.content.decode()

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,6 +23,13 @@ from tests import factories
 
 def _at(year, month, day):
     return datetime.datetime(year, month, day, 10, tzinfo=EASTERN)
+
+
+@pytest.fixture(autouse=True)
+def now():
+    """A week after the January meeting: the January cards' due date (February 10) is still ahead."""
+    with time_machine.travel(datetime.datetime(2026, 1, 20, 12, tzinfo=EASTERN), tick=False):
+        yield
 
 
 @pytest.fixture
@@ -120,9 +128,31 @@ def test_carry_count_keeps_counting(admin_user, old_card, february):
     assert third.carried_over_from == second
 
 
-def test_default_due_date_of_the_new_card_is_the_meeting_after_it(admin_user, old_card, february):
+def test_without_a_due_date_the_new_card_keeps_the_old_one_while_it_is_ahead(admin_user, old_card, february):
+    """Was: defaulted to the meeting after the one it moves to (which could move a year-long card earlier)."""
     factories.MeetingFactory(starts_at=_at(2026, 3, 10))
+    assert old_card.due_date == datetime.date(2026, 2, 10)
     new_card = services.card_carry_over(actor=admin_user, card=old_card, expected_version=1, reason="Not yet.")
+    assert new_card.due_date == datetime.date(2026, 2, 10)
+
+
+def test_a_year_long_card_is_never_moved_earlier(admin_user, agency, priority, january, february):
+    card = factories.ChallengeCardFactory(
+        agency=agency, meeting=january, priority=priority, horizon="year", due_date=datetime.date(2027, 1, 12)
+    )
+    new_card = services.card_carry_over(actor=admin_user, card=card, expected_version=1, reason="Next quarter.")
+    assert new_card.due_date == datetime.date(2027, 1, 12)
+
+
+def test_without_a_due_date_a_card_whose_due_date_passed_is_refused(admin_user, old_card, february):
+    with time_machine.travel(datetime.datetime(2026, 2, 11, 12, tzinfo=EASTERN), tick=False):
+        with pytest.raises(ValidationError) as error:
+            services.card_carry_over(actor=admin_user, card=old_card, expected_version=1, reason="Not yet.")
+        assert error.value.message_dict["due_date"] == ["Give the new due date: the card was due February 10, 2026."]
+        _assert_not_carried(old_card)
+        new_card = services.card_carry_over(
+            actor=admin_user, card=old_card, expected_version=1, reason="Not yet.", due_date=datetime.date(2026, 3, 10)
+        )
     assert new_card.due_date == datetime.date(2026, 3, 10)
 
 

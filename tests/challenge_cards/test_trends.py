@@ -159,7 +159,12 @@ def test_a_carried_over_card_starts_where_its_predecessor_was(agency, deputy, ad
         services.card_update(actor=deputy, card=card, expected_version=None, metric_value=D("4"))
     with time_machine.travel(at(11, 10, 11), tick=False):
         successor = services.card_carry_over(
-            actor=admin_user, card=card, expected_version=None, reason="Slow", to_meeting=second
+            actor=admin_user,
+            card=card,
+            expected_version=None,
+            reason="Slow",
+            to_meeting=second,
+            due_date=datetime.date(2026, 12, 8),
         )
     with time_machine.travel(at(11, 20), tick=False):
         services.card_update(actor=deputy, card=successor, expected_version=None, metric_value=D("7"))

@@ -115,15 +115,31 @@ def test_review_carry_over_with_a_new_due_date(client_for, admin_user, card):
     assert str(card.carried_over_to.due_date) == "2031-05-01"
 
 
-def test_review_carry_over_without_a_due_date_takes_the_same_default_as_the_api(client_for, admin_user, card):
+def test_review_carry_over_without_a_due_date_keeps_the_old_one_while_it_is_ahead(client_for, admin_user, card):
+    """Was: defaulted to the meeting after the one it moves to; now the old due date, never an earlier one."""
     card.meeting.starts_at = timezone.now() - datetime.timedelta(days=20)
     card.meeting.save()
+    card.due_date = timezone.localdate() + datetime.timedelta(days=200)
+    card.save()
     to_meeting = factories.MeetingFactory(starts_at=timezone.now() + datetime.timedelta(days=9))
     response = review(client_for(admin_user), card, decision="carry_over", reason="Needs another month.")
     assert response.status_code == 302
     card.refresh_from_db()
     assert card.carried_over_to.meeting == to_meeting
-    assert card.carried_over_to.due_date == services.default_due_date(to_meeting)
+    assert card.carried_over_to.due_date == card.due_date
+
+
+def test_review_carry_over_of_a_card_past_its_due_date_needs_a_new_one(client_for, admin_user, card):
+    card.meeting.starts_at = timezone.now() - datetime.timedelta(days=40)
+    card.meeting.save()
+    card.due_date = timezone.localdate() - datetime.timedelta(days=3)
+    card.save()
+    factories.MeetingFactory(starts_at=timezone.now() + datetime.timedelta(days=9))
+    response = review(client_for(admin_user), card, decision="carry_over", reason="Needs another month.")
+    assert response.status_code == 400
+    assert "Give the new due date" in response.content.decode()
+    card.refresh_from_db()
+    assert card.disposition == Disposition.OPEN
 
 
 def test_stale_review_is_refused(client_for, admin_user, card):
