@@ -5,6 +5,7 @@ Content is rendered when the e-mail is sent, so it shows the cards as they are t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from email.message import MIMEPart
 from email.utils import formataddr
@@ -215,7 +216,12 @@ def _connection() -> tuple[str, BaseEmailBackend]:
             connection = None
     if connection is None:
         connection = mailer
-        connection.open()
+        try:
+            connection.open()
+        except Exception:  # refused (STARTTLS, AUTH): close what opened, or the relay keeps waiting on it
+            with contextlib.suppress(Exception):
+                connection.close()
+            raise
         _shared[key] = connection
     return key, connection
 

@@ -114,8 +114,47 @@ def test_production_mail_goes_to_the_smtp_relay_and_gives_up_after_30_seconds():
     assert result.stdout.strip() == str(
         {
             "default": {
-                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "BACKEND": "core.mail.SMTPBackend",
                 "OPTIONS": {"host": "relay.example.gov", "port": 587, "timeout": 30},
             }
         }
     )
+
+
+def test_production_mail_through_a_relay_that_wants_starttls_a_password_and_its_own_authority():
+    env = {
+        **PRODUCTION_ENV,
+        "EMAIL_HOST": "relay.example.gov",
+        "EMAIL_USE_TLS": "true",
+        "EMAIL_HOST_USER": "cc-mailer",
+        "EMAIL_HOST_PASSWORD": "relay-secret",
+        "EMAIL_SSL_CAFILE": "/etc/ssl/agency-ca.pem",
+        "EMAIL_SSL_CERTFILE": "/etc/ssl/cc-client.pem",
+        "EMAIL_SSL_KEYFILE": "/etc/ssl/cc-client.key",
+    }
+    result = _import_production("print(sorted(s.MAILERS['default']['OPTIONS'].items()))", **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(
+        sorted(
+            {
+                "host": "relay.example.gov",
+                "port": 587,  # STARTTLS's port unless EMAIL_PORT says otherwise
+                "timeout": 30,
+                "username": "cc-mailer",
+                "password": "relay-secret",
+                "use_tls": True,
+                "use_ssl": False,
+                "ssl_cafile": "/etc/ssl/agency-ca.pem",
+                "ssl_certfile": "/etc/ssl/cc-client.pem",
+                "ssl_keyfile": "/etc/ssl/cc-client.key",
+            }.items()
+        )
+    )
+    tls = _import_production("print(s.MAILERS['default']['OPTIONS']['port'])", **PRODUCTION_ENV, EMAIL_USE_SSL="1")
+    assert tls.stdout.strip() == "465"
+
+
+def test_starttls_and_tls_from_the_start_are_not_both_asked_for():
+    result = _import_production(**PRODUCTION_ENV, EMAIL_USE_TLS="true", EMAIL_USE_SSL="true")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL" in result.stderr

@@ -142,16 +142,30 @@ STORAGES = {
 }
 
 # E-mail through Django's mailers: the SMTP relay in production, files locally, memory in tests.
-MAILERS = {
-    "default": {
-        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "OPTIONS": {
-            "host": os.environ.get("EMAIL_HOST", "localhost"),
-            "port": int(os.environ.get("EMAIL_PORT", "25")),
-            "timeout": 30,
-        },
-    }
+# A real relay: STARTTLS (EMAIL_USE_TLS) or TLS from the start (EMAIL_USE_SSL), a user and password, and
+# optionally a client certificate and the authority that signed the relay's (core.mail.SMTPBackend).
+_smtp_tls, _smtp_ssl = env_bool("EMAIL_USE_TLS"), env_bool("EMAIL_USE_SSL")
+if _smtp_tls and _smtp_ssl:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL (TLS from the start), not both.")
+_smtp_options: dict[str, object] = {
+    "host": os.environ.get("EMAIL_HOST", "localhost"),
+    "port": int(os.environ.get("EMAIL_PORT") or (465 if _smtp_ssl else 587 if _smtp_tls else 25)),
+    "timeout": 30,
 }
+if os.environ.get("EMAIL_HOST_USER"):
+    _smtp_options.update(username=os.environ["EMAIL_HOST_USER"], password=os.environ.get("EMAIL_HOST_PASSWORD", ""))
+if _smtp_tls or _smtp_ssl:
+    _smtp_options.update(use_tls=_smtp_tls, use_ssl=_smtp_ssl)
+for _option, _variable in (
+    ("ssl_certfile", "EMAIL_SSL_CERTFILE"),
+    ("ssl_keyfile", "EMAIL_SSL_KEYFILE"),
+    ("ssl_cafile", "EMAIL_SSL_CAFILE"),
+):
+    if os.environ.get(_variable):
+        _smtp_options[_option] = os.environ[_variable]
+MAILERS = {"default": {"BACKEND": "core.mail.SMTPBackend", "OPTIONS": _smtp_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Challenge Cards <no-reply@challenge-cards.localhost>")
 
 # Celery: Redis in production; a broker that needs no server when unset (local).
