@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("oidc/", include("core.oidc_urls")),
     path("", include("challenge_cards.urls")),
+    path("", include("council.urls")),
     path("", include("agencies.urls")),
     path("", include("notifications.urls")),
 ]

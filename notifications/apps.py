@@ -7,4 +7,5 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         # Connect to the domain signals that challenge_cards.services send inside their transactions.
-        from . import receivers  # noqa: F401
+        # receivers_council after receivers: see its docstring.
+        from . import receivers, receivers_council  # noqa: F401

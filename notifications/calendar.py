@@ -5,15 +5,20 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from agencies.roles import roles_of
 from challenge_cards.models import ActionStatus, ChallengeCard, FollowUpAction, Meeting
 
+from . import rules
+
 PRODID = "-//OMB//Challenge Cards//EN"
 UID_DOMAIN = "challenge-cards.omb.gov"
+ORGANIZER_NAME = "OMB, Deputy Director for Management"
+ALARM_MINUTES = 30
 
 
 def _calendar(name: str, method: str | None = None) -> Calendar:
@@ -27,16 +32,53 @@ def _calendar(name: str, method: str | None = None) -> Calendar:
     return cal
 
 
-def meeting_event(meeting: Meeting) -> Event:
+def sequence_of(meeting: Meeting) -> int:
+    """The invitation's SEQUENCE: 0 when scheduled, raised by every change and by the cancellation."""
+    from .models import MeetingInvitation
+
+    return MeetingInvitation.objects.filter(meeting=meeting).values_list("sequence", flat=True).first() or 0
+
+
+def organizer() -> vCalAddress:
+    address = vCalAddress(f"mailto:{getattr(settings, 'MEETING_ORGANIZER_EMAIL', '') or settings.DEFAULT_FROM_EMAIL}")
+    address.params["cn"] = vText(ORGANIZER_NAME)
+    return address
+
+
+def attendee(email: str, name: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    if name:
+        address.params["cn"] = vText(name)
+    address.params["role"] = vText("REQ-PARTICIPANT")
+    address.params["partstat"] = vText("NEEDS-ACTION")
+    address.params["rsvp"] = vText("TRUE")
+    return address
+
+
+def _alarm(meeting: Meeting) -> Alarm:
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", f"{meeting.title} starts in {ALARM_MINUTES} minutes")
+    alarm.add("trigger", datetime.timedelta(minutes=-ALARM_MINUTES))
+    return alarm
+
+
+def meeting_event(
+    meeting: Meeting, *, sequence: int | None = None, attendees: list[tuple[str, str]] | None = None
+) -> Event:
+    """The meeting as an event: the same UID in every e-mail and in the feed, its SEQUENCE, and a reminder alarm.
+
+    With ``attendees`` ((e-mail, name) pairs) it is an invitation: ORGANIZER and one ATTENDEE each.
+    """
     event = Event()
-    event.add("uid", f"meeting-{meeting.pk}@{UID_DOMAIN}")
+    event.add("uid", meeting_uid(meeting))
     event.add("dtstamp", timezone.now())
     event.add("dtstart", meeting.starts_at.astimezone(datetime.UTC))
     event.add(
         "dtend", (meeting.starts_at + datetime.timedelta(minutes=meeting.duration_minutes)).astimezone(datetime.UTC)
     )
     # The sequence grows with each change so calendars replace the old time.
-    event.add("sequence", int(meeting.updated_at.timestamp()) if meeting.updated_at else 0)
+    event.add("sequence", sequence_of(meeting) if sequence is None else sequence)
     event.add("summary", meeting.title)
     event.add("status", "CANCELLED" if meeting.status == Meeting.Status.CANCELLED else "CONFIRMED")
     if meeting.location:
@@ -47,14 +89,32 @@ def meeting_event(meeting: Meeting) -> Event:
     if meeting.video_url:
         description.append(f"Video: {meeting.video_url}")
     event.add("description", "\n".join(description))
+    if attendees is not None:
+        event.add("organizer", organizer())
+        for email, name in attendees:
+            event.add("attendee", attendee(email, name))
+    if meeting.status != Meeting.Status.CANCELLED:
+        event.add_component(_alarm(meeting))
     return event
 
 
-def meeting_ics(meeting: Meeting) -> bytes:
-    """One meeting as a calendar file to attach to an e-mail."""
-    cal = _calendar("PMC meeting", method="PUBLISH")
-    cal.add_component(meeting_event(meeting))
+def meeting_uid(meeting: Meeting) -> str:
+    return f"meeting-{meeting.pk}@{UID_DOMAIN}"
+
+
+def meeting_ics(meeting: Meeting, *, attendees: list[tuple[str, str]] | None = None) -> bytes:
+    """One meeting as an invitation to attach to an e-mail: METHOD:REQUEST, or METHOD:CANCEL once cancelled."""
+    method = "CANCEL" if meeting.status == Meeting.Status.CANCELLED else "REQUEST"
+    cal = _calendar("PMC meeting", method=method)
+    cal.add_component(meeting_event(meeting, attendees=attendees if attendees is not None else invitees_of(meeting)))
     return cal.to_ical()
+
+
+def invitees_of(meeting: Meeting) -> list[tuple[str, str]]:
+    """(e-mail, name) of everyone invited: OMB admins and the agencies' deputy secretaries and delegates."""
+    ids = rules.meeting_invitee_ids()
+    users = get_user_model().objects.filter(pk__in=ids).exclude(email="").order_by("last_name", "first_name", "pk")
+    return [(user.email, user.get_full_name()) for user in users]
 
 
 def _due_event(uid: str, day: datetime.date, summary: str, url: str, description: str) -> Event:
@@ -79,8 +139,11 @@ def feed_ics(user) -> bytes:
     roles = roles_of(user)
     cal = _calendar("PMC challenge cards")
     since = timezone.now() - datetime.timedelta(days=120)
-    for meeting in Meeting.objects.visible_to(user).filter(starts_at__gte=since).exclude(status="cancelled"):
-        cal.add_component(meeting_event(meeting))
+    meetings = Meeting.objects.visible_to(user).filter(starts_at__gte=since).exclude(status="cancelled")
+    sequences = dict(meetings.filter(invitation__isnull=False).values_list("pk", "invitation__sequence"))
+    for meeting in meetings:
+        # The same UID and SEQUENCE as the invitations, so a calendar holds the meeting once.
+        cal.add_component(meeting_event(meeting, sequence=sequences.get(meeting.pk, 0)))
     cards = ChallengeCard.objects.visible_to(user).open()
     actions = FollowUpAction.objects.visible_to(user)
     if roles.agency_ids:

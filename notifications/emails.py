@@ -28,12 +28,15 @@ from challenge_cards.models import (
     Meeting,
     UpdateKind,
 )
+from council.models import Comment, RecordVersion
 
 from . import calendar, rules
 from .models import Notification, Rule
 
 logger = logging.getLogger(__name__)
 NOTIFICATION_HEADER = "X-Challenge-Cards-Notification"
+# The e-mails that carry the meeting as a calendar invitation (METHOD:REQUEST, or CANCEL once cancelled).
+CALENDAR_RULES = (Rule.MEETING_REMINDER, Rule.STALE_CARDS, Rule.MEETING_INVITATION)
 
 
 class NothingToSend(Exception):
@@ -85,8 +88,19 @@ def reason_not_to_send(notification: Notification) -> str:
             return "The action was completed or dropped."
         if f"due:{action.due_date}" != notification.occurrence:
             return "The action's due date changed."
-    if notification.rule in (Rule.CARD_ISSUED, Rule.CARD_UPDATED) and notification.card is None:
+    if notification.rule in (Rule.CARD_ISSUED, Rule.CARD_UPDATED, Rule.MENTION) and notification.card is None:
         return "The card no longer exists."
+    if notification.rule == Rule.MEETING_INVITATION:
+        return _invitation_outdated(notification)
+    return ""
+
+
+def _invitation_outdated(notification: Notification) -> str:
+    meeting = notification.meeting
+    if meeting is None:
+        return "The meeting no longer exists."
+    if notification.occurrence != f"seq:{calendar.sequence_of(meeting)}":
+        return "A newer invitation to this meeting replaced this one."
     return ""
 
 
@@ -161,7 +175,18 @@ def _context(notification: Notification) -> dict:
         context.update(_stale_cards_context(notification, site))
     elif notification.card is not None:
         context.update(_card_context(notification, notification.card, site))
-    return context
+    return context | _council_context(notification)
+
+
+def _council_context(notification: Notification) -> dict:
+    """A mention's comment; a record's published version."""
+    kind, _, pk = notification.subject.partition(":")
+    if notification.rule == Rule.MENTION and kind == "comment":
+        return {"comment": Comment.objects.select_related("author").filter(pk=int(pk)).first()}
+    if notification.rule == Rule.MEETING_RECORD and kind == "record":
+        number = int(notification.occurrence.removeprefix("v"))
+        return {"version": RecordVersion.objects.filter(record_id=int(pk), number=number).first()}
+    return {}
 
 
 def build(notification: Notification) -> EmailMultiAlternatives:
@@ -180,12 +205,13 @@ def build(notification: Notification) -> EmailMultiAlternatives:
         headers={"Message-ID": message_id(notification), NOTIFICATION_HEADER: str(notification.pk)},
     )
     message.attach_alternative(html, "text/html")
-    if notification.meeting is not None and notification.rule in (Rule.MEETING_REMINDER, Rule.STALE_CARDS):
+    if notification.meeting is not None and notification.rule in CALENDAR_RULES:
+        cancelled = notification.meeting.status == Meeting.Status.CANCELLED
         part = MIMEPart()
         part.set_content(
             calendar.meeting_ics(notification.meeting).decode(),
             subtype="calendar",
-            params={"method": "PUBLISH"},
+            params={"method": "CANCEL" if cancelled else "REQUEST"},
             disposition="attachment",
             filename="pmc-meeting.ics",
         )

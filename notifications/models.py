@@ -24,6 +24,9 @@ class Rule(models.TextChoices):
     CARD_ISSUED = "card_issued", "A challenge card issued to your agency"
     ACTION_OVERDUE = "action_overdue", "A follow-up action overdue"
     CARD_UPDATED = "card_updated", "An agency update on a card you issued"
+    MENTION = "mention", "You are mentioned in a comment on a card"
+    MEETING_RECORD = "meeting_record", "The record of a meeting you attended"
+    MEETING_INVITATION = "meeting_invitation", "Calendar invitations to PMC meetings"
 
 
 SCAN_RULES = (Rule.MEETING_REMINDER, Rule.STALE_CARDS)
@@ -213,6 +216,17 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"Calendar feed of {self.user}"
+
+
+class MeetingInvitation(models.Model):
+    """The calendar invitation of a meeting: its SEQUENCE, raised on every change so calendars replace the old one."""
+
+    meeting = models.OneToOneField("challenge_cards.Meeting", on_delete=models.CASCADE, related_name="invitation")
+    sequence = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Invitation to the {self.meeting}, sequence {self.sequence}"
 
 
 class EventType(models.TextChoices):

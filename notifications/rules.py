@@ -125,6 +125,12 @@ def omb_admin_ids() -> list[int]:
     )
 
 
+def meeting_invitee_ids() -> list[int]:
+    """Who a meeting invites: the OMB admins, and every agency's deputy secretary and delegates (active accounts)."""
+    members = Membership.objects.current().filter(role__in=(Role.DEPUTY_SECRETARY, Role.DELEGATE), user__is_active=True)
+    return sorted(set(omb_admin_ids()) | set(members.values_list("user_id", flat=True)))
+
+
 def is_essential(rule: str, role: str | None) -> bool:
     """Reminders before a meeting cannot be switched off by deputy secretaries."""
     return rule == Rule.MEETING_REMINDER and role == Role.DEPUTY_SECRETARY

@@ -24,6 +24,9 @@ HELP = {
     Rule.CARD_ISSUED: "When the chair issues your agency a new card.",
     Rule.ACTION_OVERDUE: "When a follow-up action you own, or on your agency's cards, is past due.",
     Rule.CARD_UPDATED: "OMB admins: when an agency posts an update on a card you issued.",
+    Rule.MENTION: "When someone mentions you in a comment on a card you can see.",
+    Rule.MEETING_RECORD: "When the record of a meeting you attended is published or corrected.",
+    Rule.MEETING_INVITATION: "Calendar invitations to each PMC meeting, and their updates and cancellations.",
 }
 
 

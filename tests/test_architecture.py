@@ -6,6 +6,8 @@ module level or inside a function).
 - agencies is the ground floor: it imports no other app;
 - challenge_cards (the domain) imports agencies and core only: notifications and audit listen to its
   signals and are imported by no domain module;
+- council (initiatives, the conversation on a card, the meeting's record) stands on challenge_cards, which
+  never imports it (its pages show council's panels through council's template tags);
 - no module of an app is longer than 500 lines (migrations aside).
 """
 
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("agencies", "challenge_cards", "notifications", "audit")
+APPS = ("agencies", "challenge_cards", "council", "notifications", "audit")
 PACKAGES = ("core", "config", *APPS)
 MAX_LINES = 500
 
@@ -81,7 +83,12 @@ def test_agencies_is_the_ground_floor():
 
 
 def test_the_domain_does_not_import_its_listeners():
-    assert _violations("challenge_cards", {"notifications", "audit"}) == []
+    assert _violations("challenge_cards", {"notifications", "audit", "council"}) == []
+
+
+def test_the_council_does_not_import_its_listeners():
+    """council (initiatives, comments, records) stands on challenge_cards; notifications and audit listen to it."""
+    assert _violations("council", {"notifications", "audit"}) == []
 
 
 def test_config_holds_wiring_only():

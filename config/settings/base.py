@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "agencies",
     "challenge_cards",
+    "council",
     "notifications",
     "axes",
     "core",

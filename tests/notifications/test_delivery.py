@@ -56,7 +56,7 @@ def test_the_reminder_email_lists_each_card_with_its_status_update_actions_and_l
     assert '<html lang="en">' in html and f'href="{link}"' in html and '<th scope="col"' in html
     raw = message_from_bytes(message.message().as_bytes(), policy=default_policy)
     [ics_part] = [part for part in raw.walk() if part.get_content_type() == "text/calendar"]
-    assert ics_part.get_param("method") == "PUBLISH"
+    assert ics_part.get_param("method") == "REQUEST"  # an invitation calendars treat as a meeting
     assert ics_part.get_content_disposition() == "attachment"
     assert ics_part.get_filename() == "pmc-meeting.ics"
     event = Calendar.from_ical(ics_part.get_content()).walk("VEVENT")[0]

@@ -1,0 +1,188 @@
+"""Initiative pages: the list, one initiative (total, pace, trend, agency table), making one, its cards, export."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from challenge_cards.views._common import add_errors
+
+from .. import forms, permissions, selectors, services
+from ..models import Initiative, InitiativeChange
+
+
+@require_GET
+@login_required
+def initiative_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "council/initiative_list.html",
+        {
+            "nav": "initiatives",
+            "rollups": selectors.initiative_rollups(request.user),
+            "can_manage": permissions.can_manage_initiatives(request.user),
+        },
+    )
+
+
+def _detail_page(request: HttpRequest, pk: int, *, status: int = 200, add_form=None) -> HttpResponse:
+    rollup = selectors.initiative_rollup(request.user, pk)
+    can_manage = permissions.can_manage_initiatives(request.user)
+    changes = InitiativeChange.objects.filter(initiative_id=pk).select_related("actor", "card__agency")[:20]
+    return render(
+        request,
+        "council/initiative_detail.html",
+        {
+            "nav": "initiatives",
+            "rollup": rollup,
+            "initiative": rollup.initiative,
+            "can_manage": can_manage,
+            "add_form": add_form or (forms.AddCardsForm() if can_manage else None),
+            "changes": changes if can_manage else [],
+        },
+        status=status,
+    )
+
+
+@require_GET
+@login_required
+def initiative_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail_page(request, pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def initiative_new(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_manage_initiatives(request.user):
+        raise PermissionDenied("Only OMB admins make initiatives.")
+    form = forms.InitiativeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            initiative = services.initiative_create(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"Initiative made: {initiative.title}.")
+            return redirect(initiative)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "council/initiative_form.html", {"nav": "initiatives", "form": form}, status=status)
+
+
+def _manager(request: HttpRequest, pk: int) -> Initiative:
+    if not permissions.can_manage_initiatives(request.user):
+        raise PermissionDenied("Only OMB admins change initiatives.")
+    return get_object_or_404(Initiative.objects.visible_to(request.user), pk=pk)
+
+
+@require_POST
+@login_required
+def initiative_cards_add(request: HttpRequest, pk: int) -> HttpResponse:
+    initiative = _manager(request, pk)
+    form = forms.AddCardsForm(request.POST)
+    if form.is_valid():
+        try:
+            added = services.initiative_cards_add(
+                actor=request.user, initiative=initiative, cards=form.cleaned_data["cards"]
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, f"{len(added)} card{'s' if len(added) != 1 else ''} added to the initiative.")
+            return redirect(initiative)
+    return _detail_page(request, pk, status=400, add_form=form)
+
+
+@require_POST
+@login_required
+def initiative_card_remove(request: HttpRequest, pk: int, card_pk: int) -> HttpResponse:
+    initiative = _manager(request, pk)
+    try:
+        services.initiative_card_remove(actor=request.user, initiative=initiative, card=card_pk)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "The card no longer counts in the initiative.")
+    return redirect(initiative)
+
+
+@require_POST
+@login_required
+def initiative_share(request: HttpRequest, pk: int) -> HttpResponse:
+    initiative = _manager(request, pk)
+    shared = request.POST.get("shared") == "1"
+    services.initiative_share(actor=request.user, initiative=initiative, shared=shared, expected_version=None)
+    messages.success(
+        request, "Agencies now see each other's cards." if shared else "Agencies now see only their own cards."
+    )
+    return redirect(initiative)
+
+
+EXPORT_HEADER = [
+    "Initiative",
+    "PMA priority",
+    "Rollup",
+    "Target",
+    "Unit",
+    "Target date",
+    "Total now",
+    "Percent of target",
+    "Expected on pace",
+    "Pace",
+    "Agency",
+    "Agency value",
+    "Agency target",
+    "Share of total (%)",
+    "Agency done",
+]
+
+
+@require_GET
+@login_required
+def initiative_export(request: HttpRequest) -> HttpResponse:
+    """Every visible initiative as CSV: a government-wide row, then a row per agency this user may see."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="initiatives.csv"'
+    writer = csv.writer(response)
+    writer.writerow(EXPORT_HEADER)
+    for rollup in selectors.initiative_rollups(request.user):
+        initiative = rollup.initiative
+        head = [
+            initiative.title,
+            str(initiative.priority),
+            initiative.get_rollup_display(),
+            initiative.target_value,
+            initiative.target_unit,
+            initiative.target_date.isoformat(),
+            rollup.total if rollup.total is not None else "",
+            rollup.percent_of_target if rollup.percent_of_target is not None else "",
+            rollup.expected_now if rollup.expected_now is not None else "",
+            rollup.pace_label,
+        ]
+        writer.writerow(
+            [
+                *head,
+                "Government-wide",
+                rollup.total if rollup.total is not None else "",
+                initiative.target_value,
+                "",
+                "",
+            ]
+        )
+        for row in rollup.visible_rows:
+            writer.writerow(
+                [
+                    *head,
+                    row.agency.abbreviation,
+                    row.value if row.value is not None else "",
+                    row.target or "",
+                    row.share or "",
+                    "yes" if row.done else "no",
+                ]
+            )
+    return response

@@ -1,0 +1,69 @@
+"""Calendar invitations that calendars treat as meetings, parsed with icalendar as a mail client reads them."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from icalendar import Calendar
+
+from challenge_cards import services
+from notifications import calendar, emails
+from notifications.models import Notification, Rule
+
+
+def _invitation(meeting, recipient) -> Calendar:
+    notification = Notification.objects.filter(rule=Rule.MEETING_INVITATION, meeting=meeting, recipient=recipient).latest(
+        "pk"
+    )
+    message = emails.build(notification)
+    (part,) = [p for p in message.attachments if getattr(p, "get_content_type", lambda: "")() == "text/calendar"]
+    assert part.get_param("method") == Calendar.from_ical(part.get_content())["METHOD"]
+    return Calendar.from_ical(part.get_content())
+
+
+def _event(cal: Calendar):
+    (event,) = cal.walk("VEVENT")
+    return event
+
+
+@pytest.fixture
+def scheduled(admin_user, deputy, delegate):
+    starts = (timezone.now() + datetime.timedelta(days=30)).replace(hour=15, minute=0, second=0, microsecond=0)
+    return services.meeting_schedule(actor=admin_user, starts_at=starts, location="EEOB, Room 430")
+
+
+def test_schedule_sends_a_request_with_uid_organizer_attendees_sequence_and_alarm(scheduled, deputy, delegate, admin_user):
+    cal = _invitation(scheduled, deputy)
+    event = _event(cal)
+    assert cal["METHOD"] == "REQUEST"
+    assert str(event["UID"]) == f"meeting-{scheduled.pk}@challenge-cards.omb.gov"
+    assert str(event["ORGANIZER"]).startswith("mailto:")
+    attendees = {str(value).removeprefix("mailto:") for value in event.get("ATTENDEE")}
+    assert attendees == {deputy.email, delegate.email, admin_user.email}
+    assert event["SEQUENCE"] == 0
+    (alarm,) = event.walk("VALARM")
+    assert alarm["ACTION"] == "DISPLAY" and alarm["TRIGGER"].dt == datetime.timedelta(minutes=-30)
+    assert Notification.objects.filter(rule=Rule.MEETING_INVITATION, meeting=scheduled).count() == 3
+
+
+def test_a_change_raises_the_sequence_with_the_same_uid_and_the_feed_agrees(scheduled, deputy, admin_user):
+    first = _event(_invitation(scheduled, deputy))
+    services.meeting_update(actor=admin_user, meeting=scheduled, location="Room 350")
+    changed = _event(_invitation(scheduled, deputy))
+    assert str(changed["UID"]) == str(first["UID"])
+    assert changed["SEQUENCE"] == 1 and str(changed["LOCATION"]) == "Room 350"
+    old = Notification.objects.filter(rule=Rule.MEETING_INVITATION, recipient=deputy, occurrence="seq:0").get()
+    assert emails.reason_not_to_send(old) == "A newer invitation to this meeting replaced this one."
+    (feed_event,) = Calendar.from_ical(calendar.feed_ics(deputy)).walk("VEVENT")[:1]
+    assert (str(feed_event["UID"]), feed_event["SEQUENCE"]) == (str(first["UID"]), 1)
+
+
+def test_cancellation_sends_method_cancel_with_a_higher_sequence(scheduled, deputy, admin_user):
+    services.meeting_cancel(actor=admin_user, meeting=scheduled)
+    cal = _invitation(scheduled, deputy)
+    event = _event(cal)
+    assert cal["METHOD"] == "CANCEL"
+    assert event["STATUS"] == "CANCELLED" and event["SEQUENCE"] == 1
+    assert str(event["UID"]) == f"meeting-{scheduled.pk}@challenge-cards.omb.gov"
+    assert not mail.outbox  # rows only until the worker delivers them
