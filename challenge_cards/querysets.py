@@ -29,6 +29,21 @@ def overdue_action_q(today: datetime.date, prefix: str = "") -> Q:
     return Q(**{f"{prefix}status": "open", f"{prefix}due_date__lt": today})
 
 
+def due_card_q(today: datetime.date, until: datetime.date) -> Q:
+    """The one rule for a card due soon (by ``until``, the next meeting): open, not done, due from today to then."""
+    return Q(disposition="open", due_date__gte=today, due_date__lte=until) & ~Q(status="done")
+
+
+def due_action_q(today: datetime.date, until: datetime.date) -> Q:
+    """The one rule for a follow-up action due soon: open, on an open card, due from today to ``until``."""
+    return Q(status="open", card__disposition="open", due_date__gte=today, due_date__lte=until)
+
+
+def is_card_due(card, today: datetime.date, until: datetime.date) -> bool:
+    """due_card_q for a card instance."""
+    return card.disposition == "open" and card.status != "done" and today <= card.due_date <= until
+
+
 def is_card_overdue(*, disposition: str, status: str, due_date: datetime.date, today: datetime.date) -> bool:
     """overdue_card_q for values already read (a row, an instance): the same rule in Python."""
     return disposition == "open" and status != "done" and due_date < today

@@ -4,6 +4,7 @@ Callers use one style: `from challenge_cards import selectors; selectors.card_de
 """
 
 from .cards import RowPage, card_list_page
+from .due import DueItem, as_items, due_before_next_meeting, due_by, home_actions
 from .pages import (
     HOME_ORDER,
     agencies_with_counts,
@@ -15,6 +16,7 @@ from .pages import (
     card_list,
     card_timeline,
     home_cards,
+    home_reads,
     home_sections,
     meeting_cards,
     meeting_context,
@@ -28,9 +30,11 @@ from .pages import (
 
 __all__ = [
     "HOME_ORDER",
+    "DueItem",
     "RowPage",
     "agencies_with_counts",
     "agency_prefetch_deputies",
+    "as_items",
     "awaiting_my_certification",
     "card_actions",
     "card_detail",
@@ -38,7 +42,11 @@ __all__ = [
     "card_list",
     "card_list_page",
     "card_timeline",
+    "due_before_next_meeting",
+    "due_by",
+    "home_actions",
     "home_cards",
+    "home_reads",
     "home_sections",
     "meeting_cards",
     "meeting_context",

@@ -29,7 +29,7 @@ from agencies.roles import roles_of
 from core.pagination import TotalOf, page_number_to_read
 
 from ..models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
-from ..querysets import overdue_action_q, overdue_card_q
+from ..querysets import due_card_q, is_card_due, overdue_action_q, overdue_card_q
 
 # Cards annotated with flags and counts (is_overdue, ...): rows of ChallengeCard with extra attributes.
 Flagged = QuerySet[Any, Any]
@@ -101,11 +101,27 @@ def home_cards(user, last_meeting: Meeting | None) -> Flagged:
 def home_sections(
     user, last_meeting: Meeting | None, page_number: str | None, *, per_page: int = 50, overdue_shown: int = 20
 ) -> tuple[Page, list[ChallengeCard]]:
-    """The home page's page of open cards (with their total) and its first overdue cards, in one query.
+    """The home page's page of open cards (with their total) and its first overdue cards, in one query."""
+    page, overdue, _due = home_reads(user, last_meeting, page_number, per_page=per_page, overdue_shown=overdue_shown)
+    return page, overdue
 
-    Overdue cards are open cards too, so one read serves both lists: the rows whose id is among the
-    page's ids or the first overdue ids (two LIMIT sub-selects, each a top-N of narrow rows), each row
-    flagged `in_page`, with the total as a sub-select.
+
+def home_reads(
+    user,
+    last_meeting: Meeting | None,
+    page_number: str | None,
+    *,
+    per_page: int = 50,
+    overdue_shown: int = 20,
+    due_until: datetime.date | None = None,
+    due_shown: int = 30,
+) -> tuple[Page, list[ChallengeCard], list[ChallengeCard]]:
+    """The home page's page of open cards (with their total), its first overdue cards and, with ``due_until``,
+    the first cards due from today to then (selectors.due's rule), in one query.
+
+    Overdue and due cards are open cards too, so one read serves the three lists: the rows whose id is among
+    the page's ids, the first overdue ids or the first due ids (LIMIT sub-selects, each a top-N of narrow
+    rows), each row flagged `in_page`, with the total as a sub-select.
     """
     today = timezone.localdate()
     cards = home_cards(user, last_meeting)
@@ -114,19 +130,27 @@ def home_sections(
     bottom = (number - 1) * per_page
     page_ids = cards.values("pk")[bottom : bottom + per_page]
     overdue_ids = cards.filter(overdue_card_q(today)).order_by("due_date", "id").values("pk")[:overdue_shown]
+    wanted_rows = Q(pk__in=page_ids) | Q(pk__in=overdue_ids)
+    if due_until is not None:
+        due_ids = cards.filter(due_card_q(today, due_until)).order_by("due_date", "id").values("pk")[:due_shown]
+        wanted_rows |= Q(pk__in=due_ids)
     rows = list(
-        cards.filter(Q(pk__in=page_ids) | Q(pk__in=overdue_ids)).annotate(
+        cards.filter(wanted_rows).annotate(
             in_page=ExpressionWrapper(Q(pk__in=page_ids), output_field=BooleanField()), total=TotalOf(cards)
         )
     )
     # Every overdue row here ranks after the first `overdue_shown` in the overdue order, or is one of them.
     overdue = sorted((card for card in rows if card.is_overdue), key=lambda card: (card.due_date, card.pk))
+    due = sorted(
+        (card for card in rows if due_until is not None and is_card_due(card, today, due_until)),
+        key=lambda card: (card.due_date, card.pk),
+    )[:due_shown]
     in_page = [card for card in rows if card.in_page]  # in HOME_ORDER, as the query returns them
     paginator = Paginator(cards, per_page)
     if wanted is None or (not in_page and number > 1):
-        return paginator.get_page(page_number), overdue[:overdue_shown]  # past the end: Django picks the last page
+        return paginator.get_page(page_number), overdue[:overdue_shown], due  # past the end: the last page
     paginator.__dict__["count"] = rows[0].total if rows else 0
-    return Page(in_page, number, paginator), overdue[:overdue_shown]
+    return Page(in_page, number, paginator), overdue[:overdue_shown], due
 
 
 def overdue_actions(user) -> QuerySet[FollowUpAction]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from agencies.roles import roles_of
@@ -18,6 +19,31 @@ from ._common import paged, require_omb
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
+    roles = roles_of(user)
+    if roles.is_omb:
+        return _omb_home(request)
+    context = selectors.meeting_context(user)
+    next_meeting = context["next_meeting"]
+    until = next_meeting.starts_at_eastern.date() if next_meeting else None
+    cards, overdue_cards, due_cards = selectors.home_reads(
+        user, context["last_meeting"], request.GET.get("page"), due_until=until
+    )
+    overdue_actions, due_actions = selectors.home_actions(user, until)
+    context.update(
+        nav="home",
+        roles=roles,
+        cards=cards,
+        overdue_cards=overdue_cards,
+        overdue_actions=overdue_actions,
+        due_soon=selectors.as_items(due_cards, due_actions, timezone.localdate()),
+        to_certify=list(selectors.awaiting_my_certification(user)[:20]),
+    )
+    return render(request, "challenge_cards/home.html", context)
+
+
+def _omb_home(request: HttpRequest) -> HttpResponse:
+    """OMB's home: the open cards by meeting and what is overdue (a summary with counts comes with the board)."""
+    user = request.user
     context = selectors.meeting_context(user)
     cards, overdue_cards = selectors.home_sections(user, context["last_meeting"], request.GET.get("page"))
     context.update(
@@ -26,7 +52,6 @@ def home(request: HttpRequest) -> HttpResponse:
         cards=cards,
         overdue_cards=overdue_cards,
         overdue_actions=list(selectors.overdue_actions(user)[:20]),
-        to_certify=list(selectors.awaiting_my_certification(user)[:20]),
     )
     return render(request, "challenge_cards/home.html", context)
 
