@@ -27,6 +27,13 @@ def on_card_saved(sender, instance: ChallengeCard, created: bool = False, **kwar
         services.initiative_follow_carry_over(card=instance)
 
 
+@receiver(card_signals.demo_seeded, dispatch_uid="council.demo_seeded")
+def on_demo_seeded(sender, admin, meetings, **kwargs) -> None:
+    from . import demo
+
+    demo.seed(admin=admin, meetings=list(meetings))
+
+
 @receiver(post_save, sender=Meeting, dispatch_uid="council.meeting_closed")
 def on_meeting_saved(sender, instance: Meeting, created: bool = False, update_fields=None, **kwargs) -> None:
     if instance.closed_at is not None and update_fields is not None and "closed_at" in update_fields:

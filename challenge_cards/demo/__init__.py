@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, Membership, OmbRole, Role
 
-from .. import services
+from .. import services, signals
 from ..models import (
     EASTERN,
     ActionOwnerSide,
@@ -359,6 +359,8 @@ def seed(*, password: str = DEFAULT_PASSWORD) -> dict[str, int]:
     seed_cards(ctx, priorities, agencies)
     with transaction.atomic():
         backdate(ctx)
+    # Apps above the domain add their demo rows (council: the "Pooled hiring: 400 hires" initiative).
+    signals.demo_seeded.send(sender=Meeting, admin=admin, meetings=meetings)
     return counts()
 
 

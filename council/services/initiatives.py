@@ -186,10 +186,10 @@ def initiative_issue(*, actor, initiative: Initiative | int, **card: object) -> 
 
 def _new_from(cards: list[ChallengeCard], actor) -> Initiative:
     first = cards[0]
-    if first.has_metric and all(card.metric_target is not None for card in cards):
-        target = sum((card.metric_target or Decimal(0) for card in cards), Decimal(0))
+    target = sum((card.metric_target or Decimal(0) for card in cards), Decimal(0))
+    if first.has_metric and all(card.metric_target is not None for card in cards) and target > 0:
         rollup, name, unit = Rollup.SUM, first.metric_name, first.metric_unit
-    else:
+    else:  # no measurable target to add up (or one that falls to zero): count the agencies done
         target, rollup, name, unit = Decimal(len(cards)), Rollup.COUNT_DONE, "Agencies done", "agencies"
     return initiative_create(
         actor=None,

@@ -47,14 +47,16 @@ def test_the_author_edits_within_15_minutes_and_every_version_is_kept(card, depu
     with time_machine.travel(start + datetime.timedelta(minutes=14), tick=False):
         with pytest.raises(PermissionDenied):
             services.comment_edit(actor=delegate, comment=comment, body="Not mine", expected_version=1)
-        services.comment_edit(actor=deputy, comment=comment, body="We hired 32 people. @delegate.treas", expected_version=1)
+        services.comment_edit(
+            actor=deputy, comment=comment, body="We hired 32 people. @delegate.treas", expected_version=1
+        )
     comment.refresh_from_db()
     assert (comment.body, comment.version) == ("We hired 32 people. @delegate.treas", 2)
     assert list(CommentRevision.objects.values_list("body", flat=True)) == ["We hired 30 people."]
     assert Notification.objects.filter(rule=Rule.MENTION, recipient=delegate).count() == 1
-    with time_machine.travel(start + datetime.timedelta(minutes=16), tick=False):
-        with pytest.raises(ValidationError, match="15 minutes"):
-            services.comment_edit(actor=deputy, comment=comment, body="Too late", expected_version=2)
+    late = start + datetime.timedelta(minutes=16)
+    with time_machine.travel(late, tick=False), pytest.raises(ValidationError, match="15 minutes"):
+        services.comment_edit(actor=deputy, comment=comment, body="Too late", expected_version=2)
     with pytest.raises(ValueError, match="never deleted"):
         comment.delete()
 
@@ -62,11 +64,15 @@ def test_the_author_edits_within_15_minutes_and_every_version_is_kept(card, depu
 def test_the_card_page_shows_the_conversation_and_the_api_posts(client, card, deputy, delegate):
     client.force_login(deputy)
     response = client.post(
-        "/api/v1/comments/", {"card": card.pk, "body": "Update: @delegate.treas has the numbers"}, content_type="application/json"
+        "/api/v1/comments/",
+        {"card": card.pk, "body": "Update: @delegate.treas has the numbers"},
+        content_type="application/json",
     )
     assert response.status_code == 201, response.content
     assert response.json()["mentions"] == ["delegate.treas"]
-    refused = client.post("/api/v1/comments/", {"card": card.pk, "body": "@omb.nobody"}, content_type="application/json")
+    refused = client.post(
+        "/api/v1/comments/", {"card": card.pk, "body": "@omb.nobody"}, content_type="application/json"
+    )
     assert refused.status_code == 400 and refused["Content-Type"].startswith("application/problem+json")
     page = client.get(card.get_absolute_url())
     assert b"has the numbers" in page.content and b'id="conversation"' in page.content

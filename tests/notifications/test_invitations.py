@@ -13,9 +13,8 @@ from notifications.models import Notification, Rule
 
 
 def _invitation(meeting, recipient) -> Calendar:
-    notification = Notification.objects.filter(rule=Rule.MEETING_INVITATION, meeting=meeting, recipient=recipient).latest(
-        "pk"
-    )
+    invitations = Notification.objects.filter(rule=Rule.MEETING_INVITATION, meeting=meeting, recipient=recipient)
+    notification = invitations.latest("pk")
     message = emails.build(notification)
     (part,) = [p for p in message.attachments if getattr(p, "get_content_type", lambda: "")() == "text/calendar"]
     assert part.get_param("method") == Calendar.from_ical(part.get_content())["METHOD"]
@@ -33,7 +32,7 @@ def scheduled(admin_user, deputy, delegate):
     return services.meeting_schedule(actor=admin_user, starts_at=starts, location="EEOB, Room 430")
 
 
-def test_schedule_sends_a_request_with_uid_organizer_attendees_sequence_and_alarm(scheduled, deputy, delegate, admin_user):
+def test_schedule_sends_a_request_with_uid_organizer_attendees_sequence_alarm(scheduled, deputy, delegate, admin_user):
     cal = _invitation(scheduled, deputy)
     event = _event(cal)
     assert cal["METHOD"] == "REQUEST"
