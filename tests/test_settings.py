@@ -1,5 +1,6 @@
 """Production settings fail fast on a missing secret; they never fall back to a development default."""
 
+import json
 import os
 import subprocess
 import sys
@@ -158,3 +159,49 @@ def test_starttls_and_tls_from_the_start_are_not_both_asked_for():
     result = _import_production(**PRODUCTION_ENV, EMAIL_USE_TLS="true", EMAIL_USE_SSL="true")
     assert result.returncode != 0
     assert "ImproperlyConfigured: Set EMAIL_USE_TLS (STARTTLS) or EMAIL_USE_SSL" in result.stderr
+
+
+def test_evidence_goes_to_object_storage_when_a_bucket_is_named():
+    script = "import json; print(json.dumps(s.STORAGES['default']))"
+    local = _import_production(script, **PRODUCTION_ENV)
+    assert local.returncode == 0, local.stderr
+    assert json.loads(local.stdout) == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+    expected_options = {
+        "bucket_name": "cc-evidence",
+        "endpoint_url": "http://minio.internal:9000",
+        "region_name": "us-east-1",
+        "access_key": "cc-access",
+        "secret_key": "cc/secret",
+        "addressing_style": "path",
+        "signature_version": "s3v4",
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 60,
+        "file_overwrite": False,
+    }
+    from_variables = _import_production(
+        script,
+        **PRODUCTION_ENV,
+        AWS_STORAGE_BUCKET_NAME="cc-evidence",
+        AWS_S3_ENDPOINT_URL="http://minio.internal:9000",
+        AWS_ACCESS_KEY_ID="cc-access",
+        AWS_SECRET_ACCESS_KEY="cc/secret",
+        AWS_S3_REGION_NAME="us-east-1",
+    )
+    assert from_variables.returncode == 0, from_variables.stderr
+    assert json.loads(from_variables.stdout) == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": expected_options,
+    }
+    from_url = _import_production(
+        script,
+        **PRODUCTION_ENV,
+        STORAGE_URL="s3+http://cc-access:cc%2Fsecret@minio.internal:9000/cc-evidence?region=us-east-1",
+    )
+    assert from_url.returncode == 0, from_url.stderr
+    assert json.loads(from_url.stdout) == {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": expected_options}
+    # On Amazon S3 itself with the pod's role: only the bucket, the rest boto3 finds.
+    aws = _import_production(script, **PRODUCTION_ENV, AWS_STORAGE_BUCKET_NAME="cc-evidence")
+    options = json.loads(aws.stdout)["OPTIONS"]
+    assert (options["endpoint_url"], options["access_key"], options["addressing_style"]) == (None, None, None)

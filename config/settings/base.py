@@ -2,6 +2,7 @@
 
 import datetime
 import os
+import urllib.parse
 from pathlib import Path
 
 import dj_database_url
@@ -137,10 +138,45 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Uploaded evidence in S3-compatible object storage when a bucket is named (django-storages), so every web host
+# sees every file; the local file system (MEDIA_ROOT) otherwise. STORAGE_URL gives it all in one value:
+# s3://ACCESS_KEY:SECRET_KEY@host:port/bucket?region=us-east-1 (https; s3+http:// for plain HTTP), and the
+# AWS_* variables override its parts. Files are private and leave only through the checked download view.
+_storage_url = urllib.parse.urlsplit(os.environ.get("STORAGE_URL", ""))
+_storage_query = dict(urllib.parse.parse_qsl(_storage_url.query))
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME") or _storage_url.path.strip("/")
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL") or (
+    f"{'http' if _storage_url.scheme == 's3+http' else 'https'}://{_storage_url.hostname}"
+    + (f":{_storage_url.port}" if _storage_url.port else "")
+    if _storage_url.hostname
+    else ""
+)
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME") or _storage_query.get("region", "")
+# Unset: boto3 finds credentials itself (an instance or pod role).
+_access_key = os.environ.get("AWS_ACCESS_KEY_ID") or urllib.parse.unquote(_storage_url.username or "")
+_secret_key = os.environ.get("AWS_SECRET_ACCESS_KEY") or urllib.parse.unquote(_storage_url.password or "")
+if AWS_STORAGE_BUCKET_NAME:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": AWS_S3_ENDPOINT_URL or None,  # None: Amazon S3 itself
+            "region_name": AWS_S3_REGION_NAME or None,
+            "access_key": _access_key or None,
+            "secret_key": _secret_key or None,
+            "addressing_style": "path" if AWS_S3_ENDPOINT_URL else None,  # MinIO, Ceph, moto: bucket in the path
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own (private); no public-read ACL is ever asked for
+            "querystring_auth": True,  # any URL the storage makes is signed ...
+            "querystring_expire": 60,  # ... and short-lived (the download view streams; it makes none)
+            "file_overwrite": False,
+        },
+    }
 
 # E-mail through Django's mailers: the SMTP relay in production, files locally, memory in tests.
 # A real relay: STARTTLS (EMAIL_USE_TLS) or TLS from the start (EMAIL_USE_SSL), a user and password, and
