@@ -316,8 +316,7 @@ class FollowUpAction(models.Model):
 
     @property
     def owner_display(self) -> str:
-        owner = self.owner  # None, without a query, when there is no owner
-        if owner is not None:
+        if (owner := self.owner) is not None:  # None, without a query, when there is no owner
             return owner.get_full_name() or owner.username
         return self.owner_name or "Unassigned"
 
