@@ -6,6 +6,7 @@ import ipaddress
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 
@@ -21,6 +22,8 @@ class RequestAudit:
     events: list[str] = field(default_factory=list)
     # Set when a sign-in or sign-out row already tells the story of this request.
     recorded: bool = False
+    # The request itself, for rows written deeper down (before and after values of a change).
+    request: Any = field(default=None, repr=False)
 
 
 def current() -> RequestAudit | None:

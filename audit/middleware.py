@@ -44,7 +44,7 @@ class AuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        audit = RequestAudit(request_id=request_id_for(request))
+        audit = RequestAudit(request_id=request_id_for(request), request=request)
         request.audit = audit
         token = _current.set(audit)
         try:

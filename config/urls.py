@@ -19,6 +19,7 @@ urlpatterns = [
     path("profile/tokens/", include("agencies.token_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("oidc/", include("core.oidc_urls")),
+    path("audit/", include("audit.urls")),
     path("", include("challenge_cards.urls")),
     path("", include("council.urls")),
     path("", include("agencies.urls")),
