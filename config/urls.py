@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import TemplateView
 
 from core import health
 from core.health import healthz
@@ -18,6 +19,13 @@ urlpatterns = [
     path("api/v1/", include("config.api")),
     path("profile/tokens/", include("agencies.token_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("accessibility/", TemplateView.as_view(template_name="pages/accessibility.html"), name="accessibility"),
+    path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),
+    path(
+        "vulnerability-disclosure/",
+        TemplateView.as_view(template_name="pages/vulnerability_disclosure.html"),
+        name="vulnerability_disclosure",
+    ),
     path("oidc/", include("core.oidc_urls")),
     path("audit/", include("audit.urls")),
     path("", include("challenge_cards.urls")),
