@@ -1,6 +1,8 @@
-"""The lockout check that runs before the password check."""
+"""The lockout and slowdown checks that run before the password check."""
 
 from axes.backends import AxesStandaloneBackend
+
+from .lockout import slowdown_check
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -12,4 +14,6 @@ class LockoutBackend(AxesStandaloneBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None or username is None:
             return None  # no request: not over HTTP; no username: single sign-on, where the provider counts
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        super().authenticate(request, username=username, password=password, **kwargs)  # locked from here?
+        slowdown_check(request, str(username)[:150])  # tried too often from everywhere?
+        return None

@@ -134,3 +134,89 @@ def test_the_admin_sign_in_is_locked_too(client, admin_user):
     response = client.post("/admin/login/", {"username": "omb.admin", "password": factories.PASSWORD})
     assert response.status_code == 429
     assert "This account is locked" in response.content.decode()
+
+
+# --- issue 16: a stranger who knows a user name cannot lock its owner out -----------------------------
+
+STRANGER, OWNER = "203.0.113.9", "198.51.100.7"
+
+
+def _sign_in_from(client, address, username, password):
+    return client.post(LOGIN, {"username": username, "password": password}, REMOTE_ADDR=address)
+
+
+def test_a_stranger_s_failures_lock_only_the_stranger_s_address(client, person):
+    """The attacker's three failures lock pio.treas *from the attacker's address*; the owner signs in."""
+    for _ in range(3):
+        _sign_in_from(client, STRANGER, "pio.treas", "wrong password")
+    # FedRAMP AC-7: the single source that failed three times in a row is locked, even with the right password.
+    locked = _sign_in_from(client, STRANGER, "pio.treas", factories.PASSWORD)
+    assert locked.status_code == 429 and "This account is locked" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+    owner = type(client)()
+    response = _sign_in_from(owner, OWNER, "pio.treas", factories.PASSWORD)
+    assert response.status_code == 302
+    assert owner.session["_auth_user_id"] == str(person.pk)
+
+
+def test_the_owner_s_own_failures_from_one_place_still_lock_that_place(client, person):
+    for _ in range(2):
+        assert _sign_in_from(client, OWNER, "pio.treas", "wrong password").status_code == 200
+    assert _sign_in_from(client, OWNER, "pio.treas", "wrong password").status_code == 429
+    assert _sign_in_from(client, OWNER, "pio.treas", factories.PASSWORD).status_code == 429
+
+
+@pytest.fixture
+def many_places_failed(client, person, admin_user, settings):
+    """AUTH_SLOWDOWN_FAILURES failures for pio.treas, two from each of five addresses (none of them locked)."""
+    settings.AUTH_SLOWDOWN_FAILURES, settings.AUTH_SLOWDOWN_SECONDS = 10, 30
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        for index in range(10):
+            _sign_in_from(client, f"192.0.2.{index // 2 + 1}", "pio.treas", "wrong password")
+    return start
+
+
+def test_many_failures_from_many_places_slow_the_account_and_alert_its_owner_and_omb_admins(
+    client, person, admin_user, many_places_failed, mailoutbox
+):
+    start = many_places_failed
+    with time_machine.travel(start + datetime.timedelta(seconds=5), tick=False):
+        response = _sign_in_from(client, "192.0.2.99", "pio.treas", "another guess")
+    assert response.status_code == 429
+    assert response["Retry-After"] == "25"
+    page = response.content.decode()
+    assert "Wait 25 seconds and try again" in page and "This account is locked" not in page
+    # The refused try was not counted (it reached no password check), and nobody was locked.
+    assert sum(AccessAttempt.objects.values_list("failures_since_start", flat=True)) == 10
+    assert not AccessAttempt.objects.filter(ip_address="192.0.2.99").exists()
+    # The owner and the OMB admins are told, once.
+    assert sorted(address for message in mailoutbox for address in message.to + message.bcc) == [
+        "omb.admin@example.gov",
+        "pio.treas@example.gov",
+    ]
+    assert "10 failed sign-ins for pio.treas" in mailoutbox[0].subject
+    alert = AuditEvent.objects.get(action="auth.slowdown_alert")
+    assert alert.actor_username == "pio.treas" and alert.details["failures"] == 10
+    assert AuditEvent.objects.filter(action="auth.sign_in_slowed", actor_username="pio.treas").exists()
+    with time_machine.travel(start + datetime.timedelta(seconds=10), tick=False):
+        assert _sign_in_from(client, "192.0.2.98", "pio.treas", "again").status_code == 429
+    assert len(mailoutbox) == 2  # no second alert within the period
+
+
+def test_a_slowed_account_s_owner_signs_in_after_the_wait(client, person, admin_user, many_places_failed):
+    """Slowed, not blocked: once the wait is over, the owner's right password works from their own place."""
+    start = many_places_failed
+    owner = type(client)()
+    with time_machine.travel(start + datetime.timedelta(seconds=31), tick=False):
+        response = _sign_in_from(owner, OWNER, "pio.treas", factories.PASSWORD)
+    assert response.status_code == 302
+    assert owner.session["_auth_user_id"] == str(person.pk)
+
+
+def test_the_slowdown_is_off_below_its_threshold(client, person, settings, mailoutbox):
+    settings.AUTH_SLOWDOWN_FAILURES = 10
+    for index in range(9):
+        _sign_in_from(client, f"192.0.2.{index + 1}", "pio.treas", "wrong password")
+    assert _sign_in_from(client, OWNER, "pio.treas", factories.PASSWORD).status_code == 302
+    assert mailoutbox == []
