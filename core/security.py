@@ -16,14 +16,36 @@ SEEN_AT = "cc_seen_at"
 SEEN_RESOLUTION_SECONDS = 60
 
 
+NO_STORE = "no-store, private"
+
+
+def must_not_be_stored(request) -> bool:
+    """A response for a signed-in user, or any API response: no browser or proxy may keep a copy.
+
+    Static files (STATIC_URL, served by WhiteNoise with their long caching) are left alone.
+    """
+    path = request.path
+    if settings.STATIC_URL and path.startswith(settings.STATIC_URL):
+        return False
+    if any(path.startswith(prefix) for prefix in getattr(settings, "NO_STORE_PATH_PREFIXES", ("/api/",))):
+        return True
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
 class SecurityHeadersMiddleware:
-    """Adds the CSP and Permissions-Policy headers unless the view set its own."""
+    """Adds the CSP and Permissions-Policy headers unless the view set its own, and
+    `Cache-Control: no-store, private` on every response for a signed-in user and every API response
+    (a shared computer's browser must not keep an agency's cards)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
+        if must_not_be_stored(request):
+            response["Cache-Control"] = NO_STORE
+            response.headers.pop("Expires", None)
         if settings.CONTENT_SECURITY_POLICY and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY
         if settings.PERMISSIONS_POLICY:
