@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from accounts.signals import second_factor_changed, second_factor_failed, second_factor_verified
 from challenge_cards import signals as domain
 
 from .context import current
@@ -102,3 +103,30 @@ def meeting_changed(sender, meeting, **kwargs) -> None:
         signal, "meeting_changed"
     )
     _annotate(event=event, object_type="challenge_cards.meeting", object_id=meeting.pk)
+
+
+@receiver(second_factor_verified, dispatch_uid="audit_second_factor_verified")
+def second_factor_used(sender, user, request, kind, **kwargs) -> None:
+    audit_record(
+        action="auth.second_factor", outcome=Outcome.SUCCESS, request=request, actor=user, details={"kind": kind}
+    )
+    _mark_recorded(request)
+
+
+@receiver(second_factor_failed, dispatch_uid="audit_second_factor_failed")
+def second_factor_refused(sender, user, request, **kwargs) -> None:
+    audit_record(action="auth.second_factor_failed", outcome=Outcome.FAILURE, request=request, actor=user)
+    _mark_recorded(request)
+
+
+@receiver(second_factor_changed, dispatch_uid="audit_second_factor_changed")
+def second_factor_changed_(sender, user, request, kind, change, **kwargs) -> None:
+    audit_record(
+        action="auth.second_factor_changed",
+        outcome=Outcome.SUCCESS,
+        request=request,
+        actor=user,
+        object_type="auth.user",
+        object_id=user.pk,
+        details={"kind": kind, "change": change},
+    )

@@ -18,6 +18,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
     path("profile/tokens/", include("agencies.token_urls")),
+    # The system-use notice and second factors; security keys' endpoints (django-otp-webauthn's, as a second factor).
+    path("accounts/", include("accounts.urls")),
+    path("accounts/mfa/webauthn/", include("accounts.webauthn")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accessibility/", TemplateView.as_view(template_name="pages/accessibility.html"), name="accessibility"),
     path("privacy/", TemplateView.as_view(template_name="pages/privacy.html"), name="privacy"),

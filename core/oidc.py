@@ -1,7 +1,8 @@
 """Optional single sign-on through OpenID Connect (Login.gov style), on when OIDC_RP_CLIENT_ID is set.
 
 Only existing, active accounts sign in this way, matched by the provider's verified e-mail address;
-OMB admins still create accounts and grant roles. Password sign-in keeps working beside it.
+OMB admins still create accounts and grant roles. Password sign-in keeps working beside it unless
+PASSWORD_SIGN_IN is off (the accounts app's policy).
 """
 
 from __future__ import annotations
@@ -50,5 +51,12 @@ class SignInCallbackView(OIDCAuthenticationCallbackView):
 
 
 def sso(request) -> dict:
-    """Template context: whether the sign-in page offers single sign-on, and under what name."""
-    return {"sso_enabled": settings.SSO_ENABLED, "sso_provider_name": settings.SSO_PROVIDER_NAME}
+    """Template context: what the sign-in page offers: single sign-on (under what name), the password form, and
+    (with password sign-in off) the break-glass form for the OMB admins named in BREAK_GLASS_USERNAMES."""
+    password = settings.PASSWORD_SIGN_IN or not settings.SSO_ENABLED
+    return {
+        "sso_enabled": settings.SSO_ENABLED,
+        "sso_provider_name": settings.SSO_PROVIDER_NAME,
+        "password_sign_in": password,
+        "break_glass_offered": not password and bool(settings.BREAK_GLASS_USERNAMES),
+    }

@@ -8,6 +8,8 @@ module level or inside a function).
   signals and are imported by no domain module;
 - council (initiatives, the conversation on a card, the meeting's record) stands on challenge_cards, which
   never imports it (its pages show council's panels through council's template tags);
+- accounts (sign-in policy: the system-use notice, password sign-in, second factors) imports agencies and
+  core only; audit listens to its signals;
 - no module of an app is longer than 500 lines (migrations aside).
 """
 
@@ -19,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("agencies", "challenge_cards", "council", "notifications", "audit")
+APPS = ("agencies", "challenge_cards", "council", "notifications", "audit", "accounts")
 PACKAGES = ("core", "config", *APPS)
 MAX_LINES = 500
 
@@ -79,7 +81,12 @@ def test_apps_do_not_import_config(app):
 
 
 def test_agencies_is_the_ground_floor():
-    assert _violations("agencies", {"challenge_cards", "notifications", "audit"}) == []
+    assert _violations("agencies", {"challenge_cards", "notifications", "audit", "accounts"}) == []
+
+
+def test_sign_in_stands_on_agencies_only():
+    """accounts (the notice, password policy, second factors) asks agencies who is an OMB admin; audit listens."""
+    assert _violations("accounts", {"challenge_cards", "notifications", "audit", "council"}) == []
 
 
 def test_the_domain_does_not_import_its_listeners():

@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "axes",
     "core",
     "audit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "audit.middleware.AuditMiddleware",
     "core.security.SessionTimeoutMiddleware",
+    "accounts.middleware.SignInPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -361,9 +367,12 @@ OIDC_RP_SIGN_ALGO = os.environ.get("OIDC_RP_SIGN_ALGO", "RS256")
 OIDC_RP_SCOPES = os.environ.get("OIDC_RP_SCOPES", "openid email")
 OIDC_USE_PKCE = env_bool("OIDC_USE_PKCE", True)
 OIDC_CREATE_USER = False  # OMB admins create accounts; single sign-on only proves who someone is
-OIDC_AUTH_REQUEST_EXTRA_PARAMS = (
-    {"acr_values": os.environ["OIDC_ACR_VALUES"]} if os.environ.get("OIDC_ACR_VALUES") else {}
-)
+# Login.gov: identity-only service level at AAL2 with a phishing-resistant factor (PIV/CAC, security key, passkey),
+# as OMB M-22-09 asks. Set it empty for a provider that does not take acr_values.
+OIDC_ACR_VALUES = os.environ.get(
+    "OIDC_ACR_VALUES", "urn:acr.login.gov:auth-only http://idmanagement.gov/ns/assurance/aal/2?phishing_resistant=true"
+).strip()
+OIDC_AUTH_REQUEST_EXTRA_PARAMS = {"acr_values": OIDC_ACR_VALUES} if OIDC_ACR_VALUES else {}
 OIDC_TIMEOUT = 10
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
 if SSO_ENABLED:
@@ -382,3 +391,36 @@ if SSO_ENABLED:
 
         raise ImproperlyConfigured(f"OIDC_RP_CLIENT_ID is set, so these must be too: {', '.join(_missing)}.")
     AUTHENTICATION_BACKENDS.append("core.oidc.AccountOIDCBackend")
+
+# --- Sign-in policy: the system-use notice, password sign-in, second factors (accounts app, docs/operations.md) ---
+# The system-use notice (NIST 800-53 AC-8), shown before every sign-in form and accepted once per session.
+# Blank paragraphs separate paragraphs. An empty value keeps this text: the environment cannot turn the notice off.
+SYSTEM_USE_NOTICE = os.environ.get("SYSTEM_USE_NOTICE", "").strip() or (
+    "You are accessing a U.S. Government information system, which includes this computer, this network, all "
+    "computers connected to this network, and all devices and storage media attached to this network or to a "
+    "computer on this network. This information system is provided for U.S. Government-authorized use only."
+    "\n\nUnauthorized or improper use of this system may result in disciplinary action, as well as civil and "
+    "criminal penalties."
+    "\n\nBy using this information system, you understand and consent to the following: you have no reasonable "
+    "expectation of privacy regarding any communication or data transiting or stored on this information system. "
+    "At any time, and for any lawful Government purpose, the Government may monitor, intercept, record, and search "
+    "and seize any communication or data transiting or stored on this information system. Any communication or "
+    "data transiting or stored on this information system may be disclosed or used for any lawful Government purpose."
+)
+# With single sign-on on, PASSWORD_SIGN_IN=false turns password sign-in off, except for the OMB admins named in
+# BREAK_GLASS_USERNAMES (for when the provider is down). Without single sign-on, passwords stay on.
+PASSWORD_SIGN_IN = env_bool("PASSWORD_SIGN_IN", True)
+BREAK_GLASS_USERNAMES = env_list("BREAK_GLASS_USERNAMES")
+AUTHENTICATION_BACKENDS.insert(1, "accounts.backends.PasswordPolicyBackend")  # after the lockout check
+# OMB admins and superusers who sign in with a password must add and use a second factor (OMB M-22-09); other
+# people may. Always on: only the test settings turn it off, for tests that are not about sign-in.
+MFA_REQUIRED_FOR_OMB_ADMINS = True
+OTP_TOTP_ISSUER = "Challenge Cards"
+OTP_WEBAUTHN_RP_NAME = "Challenge Cards"
+# Passkeys and security keys are bound to the site's host name (an IP address cannot be one: 127.0.0.1 is localhost).
+_site = urllib.parse.urlsplit(SITE_URL)
+_site_host = "localhost" if _site.hostname in {None, "127.0.0.1", "::1"} else _site.hostname
+OTP_WEBAUTHN_RP_ID = _site_host
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{_site.scheme or 'https'}://{_site_host}" + (f":{_site.port}" if _site.port else "")]
+# A passkey is a second factor here, never a way around the password, the notice or PASSWORD_SIGN_IN.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False

@@ -15,3 +15,8 @@ SESSION_COOKIE_AGE = 1209600
 # The tests run in one process (the browser tests' server is a thread), where the in-process cache is as
 # shared as Redis: sessions are read from the cache as in production with Redis.
 SESSION_ENGINE = "core.sessions"
+
+# Sign-in policy: tests that are not about sign-in neither accept the system-use notice nor add a second factor;
+# tests/security/test_sign_in_policy.py and the MFA tests put both back.
+SYSTEM_USE_NOTICE = ""
+MFA_REQUIRED_FOR_OMB_ADMINS = False
