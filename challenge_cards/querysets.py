@@ -6,7 +6,8 @@ import datetime
 from typing import Any, cast
 
 from django.db import models
-from django.db.models import Q, Subquery
+from django.db.models import F, Q, Subquery, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from agencies.roles import roles_of
@@ -42,6 +43,25 @@ def due_action_q(today: datetime.date, until: datetime.date) -> Q:
 def is_card_due(card, today: datetime.date, until: datetime.date) -> bool:
     """due_card_q for a card instance."""
     return card.disposition == "open" and card.status != "done" and today <= card.due_date <= until
+
+
+def needs_update_q(since: datetime.datetime | None) -> Q:
+    """The one rule for a card that needs the agency's update before a meeting: open, not done, and no agency
+    update (or certified draft) since it was issued or since ``since`` (the last meeting), whichever is later."""
+    stale_since = Greatest(F("issued_at"), Value(since)) if since is not None else F("issued_at")
+    return (
+        Q(disposition="open")
+        & ~Q(status="done")
+        & (Q(last_agency_update_at__isnull=True) | Q(last_agency_update_at__lt=stale_since))
+    )
+
+
+def update_needed_since(card, since: datetime.datetime | None) -> tuple[str, datetime.datetime]:
+    """needs_update_q's "since when", in words, for a card read already: ("the last meeting" | "it was
+    issued" | "it was carried over", the moment)."""
+    if since is not None and since >= card.issued_at:
+        return "the last meeting", since
+    return ("it was carried over" if card.carried_over_from_id else "it was issued"), card.issued_at
 
 
 def is_card_overdue(*, disposition: str, status: str, due_date: datetime.date, today: datetime.date) -> bool:
@@ -116,6 +136,10 @@ class ChallengeCardQuerySet(models.QuerySet):
 
     def overdue(self, today: datetime.date | None = None) -> ChallengeCardQuerySet:
         return self.filter(overdue_card_q(today or _today()))
+
+    def needs_update(self, since: datetime.datetime | None) -> ChallengeCardQuerySet:
+        """needs_update_q: open, not done, not updated since issued or since ``since``, whichever is later."""
+        return self.filter(needs_update_q(since))
 
     def not_updated_since(self, when: datetime.datetime) -> ChallengeCardQuerySet:
         return self.filter(Q(last_agency_update_at__isnull=True) | Q(last_agency_update_at__lt=when))

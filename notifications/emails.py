@@ -18,7 +18,9 @@ from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
+from challenge_cards import selectors
 from challenge_cards.models import (
     ActionStatus,
     CardUpdate,
@@ -28,6 +30,7 @@ from challenge_cards.models import (
     Meeting,
     UpdateKind,
 )
+from challenge_cards.querysets import update_needed_since
 from council.models import Comment, RecordVersion
 
 from . import calendar, rules
@@ -57,23 +60,41 @@ def _meeting_still_on(notification: Notification) -> str:
     return ""
 
 
-def _reminder_cards(agency_id: int):
+def _reminder_cards(agency_id: int, since):
+    """The agency's cards that need an update (rules.cards_to_update_of), with their open actions and the
+    agency's last update, read from the card and the card it continues (a carried-over card keeps its history)."""
     actions = FollowUpAction.objects.filter(status=ActionStatus.OPEN).select_related("owner").order_by("due_date", "pk")
     # The agency's own updates (not the issue record or OMB's reviews), drafts awaiting certification left out.
     history = (
         CardUpdate.objects.filter(kind=UpdateKind.UPDATE)
         .exclude(certification=Certification.PENDING)
         .select_related("author", "on_behalf_of")
+        .order_by("-created_at", "-pk")
     )
     return list(
-        rules.open_cards_of(agency_id)
-        .select_related("agency")
+        rules.cards_to_update_of(agency_id, since)
+        .select_related("agency", "carried_over_from")
         .prefetch_related(
             Prefetch("actions", queryset=actions, to_attr="open_actions"),
-            Prefetch("updates", queryset=history.order_by("-created_at", "-pk"), to_attr="history"),
+            Prefetch("updates", queryset=history, to_attr="history"),
+            Prefetch("carried_over_from__updates", queryset=history, to_attr="history"),
         )
         .order_by("agency__name", "due_date", "pk")
     )
+
+
+def _why_listed(card, since, today) -> list[str]:
+    """Why a reminder lists this card: no update since when, and overdue if it is."""
+    what, when = update_needed_since(card, since)
+    reasons = [f"No update since {what} ({timezone.localtime(when):%B} {timezone.localtime(when).day})"]
+    if card.due_date < today:
+        reasons.append(f"Overdue: was due {card.due_date:%B} {card.due_date.day}")
+    return reasons
+
+
+def _last_update(card):
+    earlier = card.carried_over_from.history if card.carried_over_from_id else []
+    return next(iter(card.history or earlier), None)
 
 
 def reason_not_to_send(notification: Notification) -> str:
@@ -121,15 +142,24 @@ def _meeting_reminder_context(notification: Notification, site: str) -> dict:
     agency_id = notification.agency_id
     # Made by the scan for one agency, and deleted with it (CASCADE).
     assert agency_id is not None, "a meeting reminder without its agency"
-    day = rules.meeting_date(_meeting_of(notification))
-    cards = _reminder_cards(agency_id)
-    if not cards:
+    meeting = _meeting_of(notification)
+    day = rules.meeting_date(meeting)
+    today = timezone.localdate()
+    last = Meeting.objects.previous_to(meeting)
+    since = last.starts_at if last else None
+    if not rules.open_cards_of(agency_id).exists():
         raise NothingToSend("Every card of this agency was closed before the reminder went out.")
+    cards = _reminder_cards(agency_id, since)
     for card in cards:
         _linked(card, site)
-        card.last_update = card.history[0] if card.history else None
+        card.last_update = _last_update(card)
+        card.why_listed = _why_listed(card, since, today)
         card.actions_due = [a for a in card.open_actions if a.due_date and a.due_date <= day]
-    return {"cards": cards, "agency": notification.agency}
+        for action in card.actions_due:
+            action.days_late = max((today - action.due_date).days, 0)
+    agency_cards = rules.open_cards_of(agency_id)
+    due = selectors.due_by(agency_cards, FollowUpAction.objects.filter(card__in=agency_cards.values("pk")), day)
+    return {"cards": cards, "agency": notification.agency, "due_soon": due, "last_meeting": last}
 
 
 def _stale_cards_context(notification: Notification, site: str) -> dict:
@@ -139,13 +169,19 @@ def _stale_cards_context(notification: Notification, site: str) -> dict:
     cards = list(stale.select_related("agency").order_by("agency__name", "pk"))
     if not cards:
         raise NothingToSend("Every card was updated after the last meeting before this went out.")
+    since = last.starts_at if last else None
+    today = timezone.localdate()
     for card in cards:
         _linked(card, site)
+        card.why_listed = _why_listed(card, since, today)
     return {"cards": cards, "last_meeting": last}
 
 
 def _card_context(notification: Notification, card: ChallengeCard, site: str) -> dict:
-    context = {"card": _linked(card, site), "action": notification.action}
+    action: Any = notification.action  # with days_late, which the templates read
+    if action is not None and action.due_date is not None:
+        action.days_late = max((timezone.localdate() - action.due_date).days, 0)
+    context = {"card": _linked(card, site), "action": action}
     if notification.rule == Rule.CARD_UPDATED:
         update_id = int(notification.subject.split(":", 1)[1])
         context["update"] = CardUpdate.objects.select_related("author", "on_behalf_of").filter(pk=update_id).first()
@@ -166,8 +202,11 @@ def _context(notification: Notification) -> dict:
     if meeting is not None:
         context["meeting"] = meeting
         context["meeting_url"] = site + meeting.get_absolute_url()
+        # The true count on the day it goes out: a reminder planned for 7 business days and sent a day late says 6.
         context["business_days"] = (
-            int(notification.occurrence.split("bd:", 1)[0]) if "bd:" in notification.occurrence else None
+            rules.business_days_left(timezone.localdate(), rules.meeting_date(meeting))
+            if "bd:" in notification.occurrence
+            else None
         )
     if notification.rule == Rule.MEETING_REMINDER:
         context.update(_meeting_reminder_context(notification, site))

@@ -88,19 +88,32 @@ def due_reminders(now: datetime.datetime, send_time: datetime.time) -> list[DueR
     return due
 
 
+def business_days_left(today: datetime.date, day: datetime.date) -> int:
+    """Business days from today up to the meeting day (today counted, the meeting day not): what a reminder
+    sent today says, so one sent late says the true number (business_days_before's inverse)."""
+    count = 0
+    current = today
+    while current < day:
+        count += is_business_day(current)
+        current += datetime.timedelta(days=1)
+    return count
+
+
+def cards_to_update_of(agency_id: int, since: datetime.datetime | None):
+    """The agency's (and its sub-agencies') cards that need an update before the meeting (the queryset's rule)."""
+    return open_cards_of(agency_id).needs_update(since)
+
+
 def open_cards_of(agency_id: int):
     """The agency's open cards and those of its sub-agencies (IRS under Treasury)."""
     return ChallengeCard.objects.open().filter(Q(agency_id=agency_id) | Q(agency__parent_id=agency_id))
 
 
 def stale_cards_for(meeting: Meeting, *, last: Meeting | None | Literal[False] = False):
-    """Open cards the agency has not updated since the meeting before this one (`last`, when the caller
-    has looked it up already)."""
-    cards = ChallengeCard.objects.open()
+    """Open cards the agency has not updated since they were issued or since the meeting before this one
+    (`last`, when the caller has looked it up already), whichever is later: the queryset's needs_update rule."""
     previous: Meeting | None = Meeting.objects.previous_to(meeting) if last is False else last
-    if previous is not None:
-        return cards.not_updated_since(previous.starts_at)
-    return cards.filter(last_agency_update_at__isnull=True)
+    return ChallengeCard.objects.needs_update(previous.starts_at if previous is not None else None)
 
 
 def agency_people(agency_ids, roles=(Role.DEPUTY_SECRETARY, Role.DELEGATE)) -> dict[int, list[tuple[int, str]]]:

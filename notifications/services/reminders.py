@@ -12,12 +12,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import BooleanField, ExpressionWrapper
 from django.utils import timezone
 
 from agencies.models import Agency, Role
 from agencies.roles import prime_roles
 from challenge_cards import permissions
 from challenge_cards.models import ActionOwnerSide, ChallengeCard, FollowUpAction, Meeting
+from challenge_cards.querysets import needs_update_q
 
 from .. import rules
 from ..models import EventType, NotificationSettings, Rule, WebhookSubscription
@@ -40,25 +42,34 @@ class ScanResult:
 
 def _plan_meeting_reminders(due: rules.DueReminder) -> list[Planned]:
     meeting = due.meeting
-    counts: Counter = Counter()
-    for agency_id, parent_id in ChallengeCard.objects.open().values_list("agency_id", "agency__parent_id"):
-        counts[agency_id] += 1
-        if parent_id:
-            counts[parent_id] += 1
+    last = Meeting.objects.previous_to(meeting)
+    needs = needs_update_q(last.starts_at if last else None)
+    counts: Counter = Counter()  # open cards: who gets a reminder
+    to_update: Counter = Counter()  # of those, the cards that need an update (what the reminder asks)
+    rows = ChallengeCard.objects.open().annotate(needs=ExpressionWrapper(needs, output_field=BooleanField()))
+    for agency_id, parent_id, needed in rows.values_list("agency_id", "agency__parent_id", "needs"):
+        for counted in (agency_id, parent_id) if parent_id else (agency_id,):
+            counts[counted] += 1
+            to_update[counted] += needed
     if not counts:
         return []
     agencies = Agency.objects.in_bulk(list(counts))
     people = rules.agency_people(list(counts))
 
     def make(agency_id: int, user_id: int) -> Planned:
-        count = counts[agency_id]
-        noun = "open card" if count == 1 else "open cards"
+        count = to_update[agency_id]
+        abbreviation = agencies[agency_id].abbreviation
+        title = (
+            f"{meeting.title}: {count} card{'' if count == 1 else 's'} for {abbreviation} to update"
+            if count
+            else f"{meeting.title}: {abbreviation}'s cards are up to date"
+        )
         return Planned(
             rule=Rule.MEETING_REMINDER,
             subject=f"meeting:{meeting.pk}/agency:{agency_id}",
             recipient_id=user_id,
             occurrence=due.occurrence,
-            title=f"{meeting.title}: {count} {noun} for {agencies[agency_id].abbreviation} to update",
+            title=title,
             url=meeting.get_absolute_url(),
             meeting_id=meeting.pk,
             agency_id=agency_id,
@@ -81,7 +92,7 @@ def _plan_stale_cards(due: rules.DueReminder) -> list[Planned]:
             subject=f"meeting:{meeting.pk}",
             recipient_id=user_id,
             occurrence=due.occurrence,
-            title=f"{meeting.title}: {count} {noun} not updated since the last meeting",
+            title=f"{meeting.title}: {count} {noun} not updated since the last meeting or since issued",
             url=meeting.get_absolute_url(),
             meeting_id=meeting.pk,
         )

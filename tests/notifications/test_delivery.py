@@ -45,7 +45,7 @@ def test_the_reminder_email_lists_each_card_with_its_status_update_actions_and_l
     assert outcome.status == Notification.Status.SENT
     [message] = mailoutbox
     assert message.to == [f"{reminder.recipient.get_full_name()} <deputy.treas@example.gov>"]
-    assert message.subject == "PMC meeting, December 1, 2026: 1 open card for TREAS to update"
+    assert message.subject == "PMC meeting, December 1, 2026: 1 card for TREAS to update"
     link = f"http://127.0.0.1:8000/cards/{card.pk}/"
     assert link in message.body
     assert "Status: Not started" in message.body

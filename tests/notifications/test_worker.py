@@ -109,7 +109,7 @@ def test_a_real_worker_delivers_reminders_by_smtp_and_retries_a_refusal_then_mar
         assert refused.attempts == 3 and "Mailbox unavailable" in refused.last_error
         [message] = sink.messages
     card = council["card"]
-    assert message["Subject"] == "PMC meeting, December 1, 2026: 1 open card for TREAS to update"
+    assert message["Subject"] == "PMC meeting, December 1, 2026: 1 card for TREAS to update"
     assert "deputy.treas@example.gov" in message["To"]
     deputy_reminder = Notification.objects.get(recipient__username="deputy.treas")
     assert message["Message-ID"] == f"<notification-{deputy_reminder.pk}.meeting_reminder@challenge-cards.omb.gov>"
