@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from accounts.signals import second_factor_changed, second_factor_failed, second_factor_verified
 from challenge_cards import signals as domain
@@ -97,8 +97,7 @@ def action_changed(sender, action, update=None, **kwargs) -> None:
 @receiver(domain.meeting_scheduled, dispatch_uid="audit_meeting_scheduled")
 @receiver(domain.meeting_changed, dispatch_uid="audit_meeting_changed")
 @receiver(domain.meeting_cancelled, dispatch_uid="audit_meeting_cancelled")
-def meeting_changed(sender, meeting, **kwargs) -> None:
-    signal = kwargs.get("signal")
+def meeting_changed(sender, meeting, signal: Signal, **kwargs) -> None:
     event = {domain.meeting_scheduled: "meeting_scheduled", domain.meeting_cancelled: "meeting_cancelled"}.get(
         signal, "meeting_changed"
     )
