@@ -146,3 +146,32 @@ def test_the_policy_pages_are_linked_from_every_footer(page, live_server, transa
         page.get_by_role("contentinfo").get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         assert_no_violations(page, heading)
+
+
+def test_single_sign_on_only_and_the_emergency_form(page, live_server, transactional_db, settings):
+    settings.SSO_ENABLED = True
+    settings.PASSWORD_SIGN_IN = False
+    settings.BREAK_GLASS_USERNAMES = ["omb.admin"]
+    page.goto(live_server.url + "/accounts/login/")
+    expect(page.get_by_role("link", name="Sign in with Login.gov")).to_be_visible()
+    expect(page.get_by_label("Password")).to_have_count(0)
+    assert_no_violations(page, "sign-in, single sign-on only")
+    page.get_by_role("link", name="emergency sign-in").click()
+    expect(page.get_by_role("heading", name="Emergency sign-in for OMB administrators")).to_be_visible()
+    expect(page.get_by_label("Password")).to_be_visible()
+    assert_no_violations(page, "emergency sign-in")
+
+
+def test_the_audit_export_page(page, live_server, transactional_db, sign_in):
+    sign_in(factories.omb_admin(user__username="omb.admin"))
+    page.goto(live_server.url + "/audit/export/")
+    assert_no_violations(page, "audit export")
+    page.get_by_label("From (UTC date)").fill("2026-11-30")
+    page.get_by_label("To (UTC date, included)").fill("2026-11-01")
+    page.get_by_role("button", name="Download JSON lines").click()
+    expect(page.get_by_role("alert")).to_contain_text("must not be after")
+    assert_no_violations(page, "audit export with an error")
+    page.get_by_label("To (UTC date, included)").fill("2026-12-01")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download JSON lines").click()
+    assert download.value.suggested_filename == "audit-2026-11-30-to-2026-12-01.jsonl"
