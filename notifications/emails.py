@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +34,7 @@ from challenge_cards.querysets import update_needed_since
 from council.models import Comment, RecordVersion
 
 from . import calendar, rules
-from .models import Notification, Rule
+from .models import DIGEST_WINDOW, Notification, Rule
 
 logger = logging.getLogger(__name__)
 NOTIFICATION_HEADER = "X-Challenge-Cards-Notification"
@@ -177,6 +177,25 @@ def _stale_cards_context(notification: Notification, site: str) -> dict:
     return {"cards": cards, "last_meeting": last}
 
 
+def _digest_context(notification: Notification, site: str) -> dict:
+    """The notifications left for this daily digest (the day before it was made), grouped by meeting."""
+    items = list(
+        Notification.objects.filter(
+            recipient_id=notification.recipient_id,
+            status=Notification.Status.IN_DIGEST,
+            created_at__gte=notification.created_at - DIGEST_WINDOW,
+            created_at__lt=notification.created_at,
+        )
+        .select_related("meeting")
+        .order_by(F("meeting__starts_at").desc(nulls_last=True), "-created_at", "-pk")
+    )
+    if not items:
+        raise NothingToSend("Nothing was left for this digest.")
+    for item in items:
+        item.link = site + (item.url or "/")
+    return {"items": items}
+
+
 def _card_context(notification: Notification, card: ChallengeCard, site: str) -> dict:
     action: Any = notification.action  # with days_late, which the templates read
     if action is not None and action.due_date is not None:
@@ -212,6 +231,8 @@ def _context(notification: Notification) -> dict:
         context.update(_meeting_reminder_context(notification, site))
     elif notification.rule == Rule.STALE_CARDS:
         context.update(_stale_cards_context(notification, site))
+    elif notification.rule == Rule.DAILY_DIGEST:
+        context.update(_digest_context(notification, site))
     elif notification.card is not None:
         context.update(_card_context(notification, notification.card, site))
     return context | _council_context(notification)

@@ -27,9 +27,22 @@ class Rule(models.TextChoices):
     MENTION = "mention", "You are mentioned in a comment on a card"
     MEETING_RECORD = "meeting_record", "The record of a meeting you attended"
     MEETING_INVITATION = "meeting_invitation", "Calendar invitations to PMC meetings"
+    # Not an event: the preference to get one e-mail a day instead of one per event (on by default for OMB admins),
+    # and the daily e-mail itself.
+    DAILY_DIGEST = "daily_digest", "One daily digest instead of an e-mail per event"
 
 
 SCAN_RULES = (Rule.MEETING_REMINDER, Rule.STALE_CARDS)
+# A daily digest covers the notifications left for it in the day before it is made.
+DIGEST_WINDOW = datetime.timedelta(hours=24)
+# What a daily digest gathers (for those who chose it): one e-mail per event otherwise. Meeting reminders,
+# invitations and the stale-cards list (a digest already) keep their own e-mails.
+DIGEST_RULES = frozenset(Rule.values) - {
+    Rule.MEETING_REMINDER,
+    Rule.MEETING_INVITATION,
+    Rule.STALE_CARDS,
+    Rule.DAILY_DIGEST,
+}
 
 
 class NotificationSettings(models.Model):
@@ -134,6 +147,7 @@ class Notification(models.Model):
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
         NO_EMAIL = "no_email", "In the inbox only (no e-mail address)"
+        IN_DIGEST = "in_digest", "Sent in the daily digest"
 
     rule = models.CharField(max_length=20, choices=Rule.choices)
     subject = models.CharField(max_length=100, help_text='What it is about, e.g. "meeting:4/agency:7" or "card:12".')

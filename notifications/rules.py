@@ -156,3 +156,20 @@ def switched_off(rule: str, user_ids) -> set[int]:
             "user_id", flat=True
         )
     )
+
+
+def digest_user_ids(user_ids) -> set[int]:
+    """Of these users, those who get a daily digest instead of one e-mail per event: those who chose it, and
+    OMB admins who did not choose otherwise (the default for them)."""
+    user_ids = set(user_ids)
+    if not user_ids:
+        return set()
+    chosen = dict(
+        Preference.objects.filter(rule=Rule.DAILY_DIGEST, user_id__in=user_ids).values_list("user_id", "enabled")
+    )
+    admins = set(
+        OmbRole.objects.filter(kind=OmbRole.Kind.ADMIN, user_id__in=user_ids - set(chosen)).values_list(
+            "user_id", flat=True
+        )
+    )
+    return {user_id for user_id, on in chosen.items() if on} | admins

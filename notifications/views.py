@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -27,14 +28,20 @@ HELP = {
     Rule.MENTION: "When someone mentions you in a comment on a card you can see.",
     Rule.MEETING_RECORD: "When the record of a meeting you attended is published or corrected.",
     Rule.MEETING_INVITATION: "Calendar invitations to each PMC meeting, and their updates and cancellations.",
+    Rule.DAILY_DIGEST: "One e-mail a day listing the other notifications, instead of one e-mail each"
+    " (reminders before meetings still come on their own). On by default for OMB admins.",
 }
 
 
 @require_GET
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    notifications = Notification.objects.visible_to(request.user).only(
-        "pk", "title", "url", "created_at", "read_at", "rule", "recipient_id", "status"
+    # Grouped by meeting (the latest first), then newest first: a busy cycle reads as one list per meeting.
+    notifications = (
+        Notification.objects.visible_to(request.user)
+        .select_related("meeting")
+        .only("pk", "title", "url", "created_at", "read_at", "rule", "recipient_id", "status", "meeting__starts_at")
+        .order_by(F("meeting__starts_at").desc(nulls_last=True), "-created_at", "-pk")
     )
     page = page_of(notifications, request.GET.get("page"), 25)
     context: dict[str, Any] = {"nav": "notifications", "page_obj": page}

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import rules
-from ..models import Notification
+from ..models import DIGEST_RULES, Notification
 from . import enqueue
 
 
@@ -55,6 +55,15 @@ def people_planned(
     return planned
 
 
+def _status(planned: Planned, emails_of: dict, digest: set[int]) -> str:
+    """Pending (e-mailed now), in the inbox only (no address), or left for the recipient's daily digest."""
+    if not emails_of.get(planned.recipient_id):
+        return Notification.Status.NO_EMAIL
+    if planned.rule in DIGEST_RULES and planned.recipient_id in digest:
+        return Notification.Status.IN_DIGEST
+    return Notification.Status.PENDING
+
+
 def notifications_create(planned: list[Planned], *, now: datetime.datetime | None = None) -> list[Notification]:
     """Insert the planned notifications, skipping keys that exist; queue e-mail after commit.
 
@@ -68,6 +77,7 @@ def notifications_create(planned: list[Planned], *, now: datetime.datetime | Non
     emails_of = dict(
         get_user_model().objects.filter(pk__in={p.recipient_id for p in planned}).values_list("pk", "email")
     )
+    digest = rules.digest_user_ids({p.recipient_id for p in planned if p.rule in DIGEST_RULES})
     rows = [
         Notification(
             rule=p.rule,
@@ -82,7 +92,7 @@ def notifications_create(planned: list[Planned], *, now: datetime.datetime | Non
             action_id=p.action_id,
             created_at=now,
             batch=batch,
-            status=Notification.Status.PENDING if emails_of.get(p.recipient_id) else Notification.Status.NO_EMAIL,
+            status=_status(p, emails_of, digest),
             enqueued_at=now,
         )
         for p in planned

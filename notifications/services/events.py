@@ -134,6 +134,7 @@ def card_updated_notify(*, update: CardUpdate, actor) -> list[Notification]:
                 url=card.get_absolute_url(),
                 card_id=card.pk,
                 agency_id=card.agency_id,
+                meeting_id=card.meeting_id,  # the inbox and the daily digest group by meeting
             )
         ]
     )

@@ -13,16 +13,17 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import BooleanField, ExpressionWrapper
+from django.urls import reverse
 from django.utils import timezone
 
 from agencies.models import Agency, Role
 from agencies.roles import prime_roles
 from challenge_cards import permissions
-from challenge_cards.models import ActionOwnerSide, ChallengeCard, FollowUpAction, Meeting
+from challenge_cards.models import EASTERN, ActionOwnerSide, ChallengeCard, FollowUpAction, Meeting
 from challenge_cards.querysets import needs_update_q
 
 from .. import rules
-from ..models import EventType, NotificationSettings, Rule, WebhookSubscription
+from ..models import DIGEST_WINDOW, EventType, Notification, NotificationSettings, Rule, WebhookSubscription
 from .create import Planned, notifications_create, people_planned
 from .webhooks import WebhookEvent, action_payload, webhook_events_create_many
 
@@ -143,6 +144,7 @@ def _plan_overdue_actions(actions: list[FollowUpAction]) -> list[Planned]:
                     title=f"Follow-up action overdue ({action.card.agency.abbreviation}): {action.description[:150]}",
                     url=action.card.get_absolute_url(),
                     card_id=action.card_id,
+                    meeting_id=action.card.meeting_id,
                     agency_id=action.card.agency_id,
                     action_id=action.pk,
                 )
@@ -173,6 +175,30 @@ def _overdue_webhooks(actions: list[FollowUpAction]) -> None:
     )
 
 
+def _plan_digests(now: datetime.datetime, send_time: datetime.time) -> list[Planned]:
+    """Once a day, from the send time on: one digest for each person with notifications left for it in the
+    last 24 hours (its key, one per person and day, makes it once)."""
+    local = now.astimezone(EASTERN)
+    if local.time() < send_time:
+        return []
+    waiting = Counter(
+        Notification.objects.filter(
+            status=Notification.Status.IN_DIGEST, created_at__gte=now - DIGEST_WINDOW, created_at__lt=now
+        ).values_list("recipient_id", flat=True)
+    )
+    return [
+        Planned(
+            rule=Rule.DAILY_DIGEST,
+            subject=f"user:{user_id}",
+            recipient_id=user_id,
+            occurrence=f"day:{local.date().isoformat()}",
+            title=f"Your daily digest: {count} notification{'' if count == 1 else 's'}",
+            url=reverse("notifications:inbox"),
+        )
+        for user_id, count in sorted(waiting.items())
+    ]
+
+
 def reminders_scan(*, now: datetime.datetime | None = None, meeting: Meeting | None = None) -> ScanResult:
     """Create every notification due now and queue it. Safe to run twice, or twice at once.
 
@@ -195,6 +221,8 @@ def reminders_scan(*, now: datetime.datetime | None = None, meeting: Meeting | N
             planned += _plan_overdue_actions(overdue)
             _overdue_webhooks(overdue)
         created = notifications_create(planned, now=now)
+        if meeting is None:
+            created += notifications_create(_plan_digests(now, conf.send_time), now=now)
     result.created = [n.pk for n in created]
     result.by_rule.update(n.rule for n in created)
     return result
