@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 
 from core import health
 from core.health import healthz
+from core.metrics import metrics_view
 
 admin.site.site_header = "Challenge Cards administration"
 admin.site.site_title = "Challenge Cards admin"
@@ -15,6 +16,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/live", health.live, name="healthz_live"),
     path("healthz/ready", health.ready, name="healthz_ready"),
+    path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api")),
     path("profile/tokens/", include("agencies.token_urls")),

@@ -103,7 +103,8 @@ PROBES = {"/healthz/live": live, "/healthz/ready": ready}
 class ProbeMiddleware:
     """Answers the probes before anything else runs: no ALLOWED_HOSTS check, no HTTPS redirect, no session.
 
-    Place first in MIDDLEWARE. Only these exact paths are exempt; every other request goes on as usual.
+    Place first in MIDDLEWARE. Only these exact paths (and /metrics, guarded by its own token or network
+    check) are exempt; every other request goes on as usual.
     """
 
     def __init__(self, get_response):
@@ -111,6 +112,9 @@ class ProbeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         probe = PROBES.get(request.path_info)
+        if probe is None and request.path_info == "/metrics":
+            # Prometheus scrapes each instance by its address too; the view asks for its token or network.
+            from core.metrics import metrics_view as probe
         if probe is not None:
             return probe(request)
         return self.get_response(request)

@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Platform probes first: answered whatever the Host header and without the HTTPS redirect (core/health.py).
     "core.health.ProbeMiddleware",
+    # The request id, one access line per request and the request metrics (core/logs.py, core/metrics.py).
+    "core.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -281,12 +283,42 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+
+def logging_config(log_format: str, level: str) -> dict:
+    """Every line to standard error with its request id (core.logs): one JSON object (``json``) or text."""
+    if log_format not in ("json", "text"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"LOG_FORMAT is json or text, not {log_format!r}.")
+    text = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"request_context": {"()": "core.logs.RequestContextFilter"}},
+        "formatters": {"default": {"()": "core.logs.JsonFormatter"} if log_format == "json" else {"format": text}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "default", "filters": ["request_context"]}
+        },
+        "root": {"handlers": ["console"], "level": level},
+        # core.logs writes one access line per request: runserver's own would be a second.
+        "loggers": {"django.server": {"level": "WARNING"}},
+    }
+
+
+LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # json in production
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
+
+# Prometheus metrics at /metrics for a scrape with this bearer token or from these networks (comma-separated
+# CIDRs); with neither, /metrics answers 404. The apps' collectors (core.metrics reads them at each scrape):
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS")
+METRICS_COLLECTORS = ["notifications.metrics.OutboxCollector"]
+
+# Optional error reporting (core/sentry.py): nothing is sent while SENTRY_DSN is unset.
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "")
+SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0"))
 
 # Redis for the cache (API throttling) when REDIS_URL is set; in-process memory otherwise.
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -5,7 +5,7 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool, env_list
+from .base import LOG_LEVEL, env_bool, env_list, logging_config
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
@@ -24,6 +24,9 @@ if not os.environ.get("REDIS_URL"):
     raise ImproperlyConfigured("REDIS_URL must be set in production.")
 # Commands that make demo data refuse to run here unless told (seed_demo --i-know-this-is-production).
 PRODUCTION = True
+# One JSON object per log line unless LOG_FORMAT=text.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
