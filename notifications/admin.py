@@ -67,11 +67,25 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
     list_display = ["agency", "event_type", "url", "active", "created_at"]
     list_filter = ["event_type", "active", "agency"]
     search_fields = ["url", "agency__name", "agency__abbreviation"]
+    readonly_fields = ["standard_webhooks_secret"]
+
+    @admin.display(description="Secret for Standard Webhooks libraries")
+    def standard_webhooks_secret(self, subscription: WebhookSubscription) -> str:
+        return subscription.standard_webhooks_secret if subscription.pk else "(after saving)"
 
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "event_type", "event_id", "subscription", "status", "attempts", "response_status"]
+    list_display = [
+        "created_at",
+        "event_type",
+        "event_id",
+        "subscription",
+        "status",
+        "attempts",
+        "response_status",
+        "last_error",
+    ]
     list_filter = ["status", "event_type", "subscription__agency"]
     search_fields = ["event_id", "subscription__url"]
     list_select_related = ["subscription__agency"]

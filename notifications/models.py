@@ -11,11 +11,14 @@ import datetime
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from .webhooks import standard_secret, url_problem
 
 
 class Rule(models.TextChoices):
@@ -282,6 +285,17 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency.abbreviation} {self.event_type} → {self.url}"
+
+    def clean(self) -> None:
+        """Only public https addresses (notifications.webhooks.url_problem); checked again when sending."""
+        problem = url_problem(self.url or "")
+        if problem:
+            raise ValidationError({"url": problem})
+
+    @property
+    def standard_webhooks_secret(self) -> str:
+        """The secret as a Standard Webhooks key (whsec_...), for the receiver's off-the-shelf library."""
+        return standard_secret(self.secret)
 
 
 class WebhookDelivery(models.Model):

@@ -238,6 +238,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
 }
 # When set, overrides the admin-editable first retry delay (tests use a fraction of a second).
 NOTIFICATIONS_RETRY_BASE_SECONDS = os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS") or None
+# Webhooks go only to public https addresses (notifications/webhooks.py). For local testing only: http://
+# URLs (WEBHOOK_ALLOW_HTTP) and loopback or private addresses such as 127.0.0.1 (WEBHOOK_ALLOW_PRIVATE_ADDRESSES).
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
 
 # Per API token (or per signed-in user), shared through the cache (Redis when REDIS_URL is set).
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1000/hour")

@@ -123,7 +123,7 @@ def webhook_deliver(*, delivery_id: int, now: datetime.datetime | None = None) -
             delivery.save()
             return Outcome(WebhookDelivery.Status.DELIVERED)
         delivery.last_error = response.error[:2000]
-        if delivery.attempts >= conf.webhook_max_attempts:
+        if response.permanent or delivery.attempts >= conf.webhook_max_attempts:  # a refused address: no retry
             delivery.status = WebhookDelivery.Status.FAILED
             delivery.failed_at = now
             delivery.save()

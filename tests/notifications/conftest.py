@@ -20,6 +20,15 @@ def at(day: datetime.date | str, hour: int = 9, minute: int = 0) -> datetime.dat
     return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=EASTERN)
 
 
+@pytest.fixture(autouse=True)
+def local_webhook_receivers(settings):
+    """The delivery tests' receivers listen on http://127.0.0.1: the settings made for local testing.
+
+    tests/notifications/test_webhook_addresses.py turns both off again to test production's rules.
+    """
+    settings.WEBHOOK_ALLOW_HTTP = settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+
+
 @pytest.fixture
 def default_rules(db):
     """The defaults the data migration makes (a transactional test's flush removes them)."""
