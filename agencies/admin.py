@@ -1,4 +1,4 @@
-"""Admin for agencies, memberships and OMB roles, and who may use the admin at all: the OMB role decides.
+"""Admin for agencies, memberships and OMB roles. Who may use the admin at all is sites.py's: the OMB role decides.
 
 OMB admins use the admin; OMB viewers may read it; superusers may too, but the workflow
 services only accept OMB admins, so a superuser without that role reads cards and meetings
@@ -8,57 +8,13 @@ and manages reference data. ``is_staff`` does not matter: the OMB role decides.
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import ValidationError
 
 from .models import Agency, Membership, OmbRole
-from .roles import roles_of
+from .sites import may_edit_reference_data, may_view_admin
 
 User = get_user_model()
-
-# --- who may use the admin ----------------------------------------------------------
-
-
-def may_view_admin(user) -> bool:
-    """Active OMB admins and viewers, and superusers, may open the admin."""
-    if not getattr(user, "is_active", False):
-        return False
-    return user.is_superuser or roles_of(user).is_omb
-
-
-def may_edit_reference_data(user) -> bool:
-    """Agencies, memberships, roles and the PMA: OMB admins and superusers."""
-    return getattr(user, "is_active", False) and (user.is_superuser or roles_of(user).omb_admin)
-
-
-def _site_has_permission(request) -> bool:
-    return may_view_admin(request.user)
-
-
-class OmbAdminLoginForm(AdminAuthenticationForm):
-    """Signs in OMB admins and viewers whatever their is_staff flag."""
-
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": "Enter the username and password of an OMB admin or viewer account. Both are case-sensitive.",
-    }
-
-    def confirm_login_allowed(self, user) -> None:
-        AuthenticationForm.confirm_login_allowed(self, user)
-        if not may_view_admin(user):
-            raise ValidationError(
-                self.error_messages["invalid_login"],
-                code="invalid_login",
-                params={"username": self.username_field.verbose_name},
-            )
-
-
-admin.site.has_permission = _site_has_permission
-admin.site.login_form = OmbAdminLoginForm
-
 
 # For the type checker only: the mixin is always mixed into a ModelAdmin or an inline (as in core.admin).
 _ModelAdmin: Any = admin.ModelAdmin if TYPE_CHECKING else object

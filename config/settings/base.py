@@ -31,7 +31,7 @@ PRODUCTION = False
 CSRF_TRUSTED_ORIGINS = [SITE_URL] if SITE_URL.startswith("http") else []
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "agencies.apps.OmbAdminConfig",  # django.contrib.admin, with the OMB roles deciding who may use it
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
