@@ -179,7 +179,8 @@ def _stale_cards_context(notification: Notification, site: str) -> dict:
 
 def _digest_context(notification: Notification, site: str) -> dict:
     """The notifications left for this daily digest (the day before it was made), grouped by meeting."""
-    items = list(
+    # Each item gets `link`, its full address, which the digest templates read (not a field).
+    items: list[Any] = list(
         Notification.objects.filter(
             recipient_id=notification.recipient_id,
             status=Notification.Status.IN_DIGEST,

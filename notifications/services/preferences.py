@@ -19,7 +19,8 @@ def preferences_of(user) -> dict[str, bool]:
     """Every rule, on or off for this person: on unless switched off, and always on when locked."""
     stored = dict(Preference.objects.filter(user=user).values_list("rule", "enabled"))
     locked = locked_rules(user)
-    defaults = {Rule.DAILY_DIGEST: roles_of(user).omb_admin}  # the digest: on by default for OMB admins only
+    # The digest: on by default for OMB admins only.
+    defaults: dict[str, bool] = {Rule.DAILY_DIGEST: roles_of(user).omb_admin}
     return {rule: (rule in locked) or stored.get(rule, defaults.get(rule, True)) for rule in Rule.values}
 
 
