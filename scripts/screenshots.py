@@ -69,6 +69,56 @@ def shoot(page: Page, name: str, *, full_page: bool = True) -> None:
     print(f"  docs/screenshots/{name}.png — {page.title()}")
 
 
+def _treasury_card(page: Page, base: str) -> None:
+    page.goto(f"{base}/initiatives/")
+    page.get_by_role("link", name="Pooled hiring: 400 hires").click()
+    page.wait_for_load_state()
+    page.locator("[data-testid=initiative-agencies] tr", has_text="(TREASURY)").locator(
+        "a[href^='/cards/']"
+    ).first.click()
+    page.wait_for_load_state()
+
+
+def _comment(page: Page, text: str) -> None:
+    page.get_by_label("Comment").fill(text)
+    page.get_by_role("button", name="Post the comment").click()
+    page.wait_for_load_state()
+
+
+def council_pages(page: Page, base: str) -> None:
+    """The demo's initiative (as Treasury's deputy), a conversation on its card, and a meeting's record."""
+    sign_in(page, base, "deputy.treasury")
+    page.goto(f"{base}/initiatives/")
+    page.get_by_role("link", name="Pooled hiring: 400 hires").click()
+    page.wait_for_load_state()
+    shoot(page, "12-initiative")
+    _treasury_card(page, base)
+    _comment(page, "@delegate.treasury please add this month's hires from the VA certificate.")
+    sign_in(page, base, "omb.admin")
+    _treasury_card(page, base)
+    _comment(page, "Thank you. OPM will share the next pooled certificate on Monday.")
+    page.locator("#conversation").screenshot(path=str(OUT / "13-conversation.png"))
+    page.goto(f"{base}/meetings/")
+    page.locator("main a[href^='/meetings/']").last.click()
+    page.wait_for_load_state()
+    page.get_by_role("link", name=re.compile("meeting’s record")).click()
+    page.wait_for_load_state()
+    attended = (
+        ("Department of the Treasury (TREASURY)", "Wally Adeyemo", "In person"),
+        ("Office of Personnel Management (OPM)", "Rob Shriver", "By video"),
+    )
+    for agency, name, mode in attended:
+        page.locator("#id_agency").select_option(label=agency)
+        page.locator("#id_name").fill(name)
+        page.locator("label.usa-radio__label", has_text=mode).click()
+        page.get_by_role("button", name="Record attendance").click()
+        page.wait_for_load_state()
+    page.locator("#id_minutes").fill("The council reviewed pooled hiring: 265 of 400 hires so far, on pace.")
+    page.get_by_role("button", name="Save the minutes").click()
+    page.wait_for_load_state()
+    shoot(page, "14-meeting-record")
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cc-screenshots-") as var_dir:
@@ -142,6 +192,7 @@ def main() -> None:
                 page.get_by_role("button", name="Preview recipients").click()
                 page.wait_for_load_state()
                 shoot(page, "10-issue-card-preview")
+                council_pages(page, base)
                 browser.close()
         finally:
             server.terminate()

@@ -60,6 +60,7 @@ def _draft_content(record: MeetingRecord | None) -> dict[str, Any]:
                 "agency_name": row.agency.name,
                 "name": row.name,
                 "mode": row.mode,
+                "mode_label": row.get_mode_display(),
                 "substitute": row.substitute,
             }
             for row in record.attendance.select_related("agency")

@@ -167,3 +167,40 @@ def test_only_omb_admins_make_initiatives(deputy, priority, meeting):
             starts_on=meeting.starts_at.date(),
             target_date=meeting.starts_at.date(),
         )
+
+
+def test_the_briefing_packet_has_a_page_per_initiative(issued, deputy, admin_user, meeting):
+    from challenge_cards import briefings
+
+    _post(deputy, issued["TREAS"], Decimal(30))
+    later = factories.MeetingFactory()
+    html = briefings.render_packet_html(briefings.packet_data(admin_user, later))
+    assert html.count('class="cc-initiative-page"') == 1
+    page = html[html.index('class="cc-initiative-page"') :]
+    assert "Initiative: Hire through pooled hiring" in page
+    assert '<span data-testid="initiative-total">30</span> of 300 people' in page
+    assert briefings.render_pdf(html).startswith(b"%PDF")
+
+
+def test_the_initiative_list_costs_the_same_for_more_initiatives(
+    client, issued, admin_user, meeting, priority, django_assert_num_queries
+):
+    client.force_login(admin_user)
+    client.get("/api/v1/initiatives/")  # the session and roles, read once
+    with django_assert_num_queries(7) as one:
+        client.get("/api/v1/initiatives/")
+    for name in ("Second", "Third"):
+        cards = [factories.ChallengeCardFactory(meeting=meeting, priority=priority, title=name) for _ in range(2)]
+        services.initiative_create(
+            actor=admin_user,
+            title=name,
+            priority=priority,
+            target_name="Things",
+            target_value=Decimal(5),
+            starts_on=meeting.starts_at.date(),
+            target_date=meeting.starts_at.date(),
+            cards=cards,
+        )
+    with django_assert_num_queries(len(one.captured_queries)):
+        body = client.get("/api/v1/initiatives/").json()
+    assert body["count"] == 3

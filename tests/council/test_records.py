@@ -19,7 +19,9 @@ from tests import factories
 @pytest.fixture
 def held(meeting, card, other_agency, priority, admin_user, deputy, other_deputy):
     other = factories.ChallengeCardFactory(agency=other_agency, meeting=meeting, priority=priority, title="Other card")
-    services.record_attendance_set(actor=admin_user, meeting=meeting, agency=card.agency, name="Pat Deputy", person=deputy)
+    services.record_attendance_set(
+        actor=admin_user, meeting=meeting, agency=card.agency, name="Pat Deputy", person=deputy
+    )
     services.record_attendance_set(
         actor=admin_user, meeting=meeting, agency=other_agency, name="Sam Stand-in", mode="video", substitute=True
     )
@@ -48,8 +50,13 @@ def test_closing_the_meeting_publishes_the_record_and_sends_it_to_attendees(meet
     (version,) = RecordVersion.objects.filter(record=record)
     decisions = {row["title"]: (row["decision"], row["reason"]) for row in version.content["decisions"]}
     assert decisions == {card.title: ("accepted", "Hires made."), "Other card": ("dropped", "Overtaken by events.")}
-    assert [(row["agency"], row["substitute"]) for row in version.content["attendance"]] == [("DOL", True), ("TREAS", False)]
-    assert list(Notification.objects.filter(rule=Rule.MEETING_RECORD).values_list("recipient", flat=True)) == [deputy.pk]
+    assert [(row["agency"], row["substitute"]) for row in version.content["attendance"]] == [
+        ("DOL", True),
+        ("TREAS", False),
+    ]
+    assert list(Notification.objects.filter(rule=Rule.MEETING_RECORD).values_list("recipient", flat=True)) == [
+        deputy.pk
+    ]
     # An agency reads the decisions on its own cards only.
     seen = selectors.record_detail(deputy, meeting.pk)
     assert [row["title"] for row in seen.content["decisions"]] == [card.title]
@@ -81,3 +88,13 @@ def test_agencies_do_not_read_a_draft_record(client, meeting, held, deputy):
     client.force_login(deputy)
     assert client.get(f"/meetings/{meeting.pk}/record/").status_code == 404
     assert client.get("/api/v1/meeting-records/").json()["results"] == []
+
+
+def test_the_record_page_and_pdf_show_the_published_version(client, meeting, held, deputy):
+    _close(meeting)
+    client.force_login(deputy)
+    page = client.get(f"/meetings/{meeting.pk}/record/")
+    assert page.status_code == 200
+    assert b"Published version 1" in page.content and b"Sam Stand-in" in page.content and b"By video" in page.content
+    pdf = client.get(f"/meetings/{meeting.pk}/record.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
