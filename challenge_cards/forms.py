@@ -55,7 +55,59 @@ class IdField(forms.IntegerField):
 
 
 class ReviewBoardFilterForm(forms.Form):
-    agency = IdField()
+    """The review board's filters, kept in the URL; the agency and priority choices are given (read once)."""
+
+    # Ids checked as ids (an id of no agency filters to nothing), offered as a list.
+    agency = IdField(label="Agency", widget=forms.Select)
+    priority = IdField(label="PMA priority", widget=forms.Select)
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *CardStatus.choices])
+    rating = forms.ChoiceField(label="Rating (either)", required=False, choices=[("", "Any rating"), *Rating.choices])
+    disagree = forms.BooleanField(label="Ratings disagree", required=False)
+    stale = forms.BooleanField(label="Not updated since the last meeting", required=False)
+    overdue = forms.BooleanField(label="Overdue", required=False)
+
+    def __init__(self, *args: Any, agencies: list[Agency], priorities: list[PmaPriority], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.Select, self.fields["agency"].widget).choices = [("", "All agencies")] + [
+            (a.pk, a.name) for a in agencies
+        ]
+        cast(forms.Select, self.fields["priority"].widget).choices = [("", "All priorities")] + [
+            (p.pk, str(p)) for p in priorities
+        ]
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters (an invalid value is ignored rather than refused: a URL typed by hand still works)."""
+        self.is_valid()
+        return {name: self.cleaned_data.get(name) for name in self.fields if name not in self.errors}
+
+
+class ReviewBulkForm(forms.Form):
+    """One decision with one reason for the cards selected on the board."""
+
+    cards = forms.TypedMultipleChoiceField(label="Cards", coerce=int)
+    decision = forms.ChoiceField(
+        label="Decision for the selected cards",
+        choices=[(value, label) for value, label in REVIEW_DECISIONS if value in CLOSEOUT_DECISIONS],
+    )
+    due_date = forms.DateField(
+        label="New due date (carry over)",
+        required=False,
+        widget=DateInput,
+        help_text="Leave empty to keep each card's due date while it is still ahead.",
+    )
+    reason = forms.CharField(
+        label="Reason or note", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+    def __init__(self, *args: Any, card_ids: list[int], **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["cards"]).choices = [(pk, pk) for pk in card_ids]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        if self.cleaned_data.get("decision") in REASON_REQUIRED_FOR and not self.cleaned_data.get("reason", "").strip():
+            self.add_error("reason", "Give a reason for this disposition.")
+        return self.cleaned_data
 
 
 class CardIssueStartForm(forms.Form):

@@ -23,6 +23,7 @@ urlpatterns = [
     path("meetings/schedule-next/", meetings.meeting_schedule_next, name="meeting_schedule_next"),
     path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),
     path("review/", review.review_board, name="review_board"),
+    path("review/bulk/", review.review_bulk, name="review_bulk"),
     path("agencies/", home.agency_list, name="agency_list"),
     # meeting preparation and close-out
     path("meetings/<int:pk>/packet/", meeting_prep.meeting_packet, name="meeting_packet"),

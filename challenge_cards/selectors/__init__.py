@@ -27,8 +27,10 @@ from .pages import (
     with_action_counts,
     with_flags,
 )
+from .review import BoardFilters, omb_summary, review_board_filtered
 
 __all__ = [
+    "BoardFilters",
     "HOME_ORDER",
     "DueItem",
     "RowPage",
@@ -51,8 +53,10 @@ __all__ = [
     "meeting_cards",
     "meeting_context",
     "meetings_with_counts",
+    "omb_summary",
     "overdue_actions",
     "review_board",
+    "review_board_filtered",
     "review_row",
     "with_action_counts",
     "with_flags",

@@ -53,7 +53,7 @@ from .meetings import (
     next_monthly_start,
 )
 from .packets import packet_build, packet_request, packet_requeue_stuck, packet_reset
-from .review import card_carry_over, card_decide, card_return, card_review
+from .review import card_carry_over, card_decide, card_return, card_review, cards_decide
 
 __all__ = [
     # rule tables, read from domain (kept here for callers that still name them through services)
@@ -110,4 +110,5 @@ __all__ = [
     "card_decide",
     "card_return",
     "card_review",
+    "cards_decide",
 ]

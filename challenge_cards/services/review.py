@@ -289,3 +289,38 @@ def card_decide(
     if decision == "carry_over":
         return card_carry_over(actor=actor, card=card.pk, expected_version=version, reason=reason, due_date=due_date)
     return card_return(actor=actor, card=card.pk, expected_version=version, reason=reason)
+
+
+@transaction.atomic
+def cards_decide(
+    *,
+    actor,
+    cards: list[int],
+    decision: str,
+    reason: str = "",
+    due_date: datetime.date | None = None,
+) -> list[CardUpdate | ChallengeCard]:
+    """One decision with one reason for several cards (the board's bulk decision): card_decide for each,
+    all or nothing. A refusal names the card it is about; none of the cards changes."""
+    if not permissions.can_review_card(actor):
+        raise PermissionDenied("Only OMB admins review cards.")
+    if not cards:
+        raise ValidationError({"cards": "Select at least one card."})
+    chosen = list(
+        ChallengeCard.objects.filter(pk__in=cards).select_related("agency").order_by("agency__name", "title", "id")
+    )
+    if len(chosen) != len(set(cards)):
+        raise ValidationError({"cards": "Some of the selected cards no longer exist."})
+    done: list[CardUpdate | ChallengeCard] = []
+    for card in chosen:
+        try:
+            done.append(
+                card_decide(
+                    actor=actor, card=card, expected_version=None, decision=decision, reason=reason, due_date=due_date
+                )
+            )
+        except ValidationError as error:
+            raise ValidationError(
+                {"cards": [f"{card.agency.abbreviation}: {card.title}: {message}" for message in error.messages]}
+            ) from error
+    return done

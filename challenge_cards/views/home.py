@@ -42,18 +42,15 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def _omb_home(request: HttpRequest) -> HttpResponse:
-    """OMB's home: the open cards by meeting and what is overdue (a summary with counts comes with the board)."""
+    """OMB's home: a summary, each count a link to the review board filtered to those cards (one query)."""
     user = request.user
     context = selectors.meeting_context(user)
-    cards, overdue_cards = selectors.home_sections(user, context["last_meeting"], request.GET.get("page"))
     context.update(
         nav="home",
         roles=roles_of(user),
-        cards=cards,
-        overdue_cards=overdue_cards,
-        overdue_actions=list(selectors.overdue_actions(user)[:20]),
+        summary=selectors.omb_summary(user, context["last_meeting"], context["next_meeting"]),
     )
-    return render(request, "challenge_cards/home.html", context)
+    return render(request, "challenge_cards/home_omb.html", context)
 
 
 @require_GET

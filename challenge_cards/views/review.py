@@ -2,43 +2,86 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.models import Agency
 
 from .. import forms, permissions, selectors, services
+from ..domain import REVIEW_DECISIONS
+from ..models import PmaPriority
 from ._common import STALE_MESSAGE, add_errors, paged, require_omb
+
+# Sixty cards, the council's size, fit on the board's first page.
+BOARD_PAGE_SIZE = 60
 
 
 @require_GET
 @login_required
 def review_board(request: HttpRequest) -> HttpResponse:
+    """Every open card as a compact table, filtered by the URL (agency, priority, status, rating, flags)."""
     require_omb(request)
     context = selectors.meeting_context(request.user)
-    cards = selectors.review_board(request.user, context["last_meeting"])
-    board_filter = forms.ReviewBoardFilterForm(request.GET)
-    agency_id = board_filter.cleaned_data["agency"] if board_filter.is_valid() else None
-    if agency_id:
-        cards = cards.filter(agency_id=agency_id)
-    page = paged(request, cards)
+    agencies = list(Agency.objects.active().order_by("name"))
+    priorities = list(PmaPriority.objects.order_by("number"))
+    board_filter = forms.ReviewBoardFilterForm(request.GET, agencies=agencies, priorities=priorities)
+    filters = selectors.BoardFilters(**{k: v for k, v in board_filter.filters().items() if v not in (None, "")})
+    cards = selectors.review_board_filtered(request.user, context["last_meeting"], filters)
+    page = paged(request, cards, BOARD_PAGE_SIZE)
     can_review = permissions.can_review_card(request.user)
     rows = [(card, forms.ReviewForm(card=card) if can_review else None) for card in page]
+    query = urlencode({k: ("on" if v is True else v) for k, v in asdict(filters).items() if v not in (None, "", False)})
     context.update(
         nav="review",
         page=page,
         rows=rows,
-        agencies=Agency.objects.active().order_by("name"),
-        agency_id=agency_id,
+        filter_form=board_filter,
+        filters=filters,
+        filtered=filters != selectors.BoardFilters(),
         can_review=can_review,
-        query=f"agency={agency_id}" if agency_id else "",
+        bulk_form=forms.ReviewBulkForm(card_ids=[]) if can_review else None,
+        query=query,
     )
     return render(request, "challenge_cards/review_board.html", context)
+
+
+@require_POST
+@login_required
+def review_bulk(request: HttpRequest) -> HttpResponse:
+    """One decision with one reason for the selected cards (services.cards_decide: all or nothing)."""
+    if not permissions.can_review_card(request.user):
+        raise PermissionDenied("Only OMB admins review cards.")
+    card_ids = [int(pk) for pk in request.POST.getlist("cards") if pk.isdigit()]
+    form = forms.ReviewBulkForm(request.POST, card_ids=card_ids)
+    back = reverse("challenge_cards:review_board") + (f"?{request.POST['query']}" if request.POST.get("query") else "")
+    if not form.is_valid():
+        labels = {name: field.label for name, field in form.fields.items()}
+        problems = [f"{labels.get(name, 'Form')}: {' '.join(map(str, errors))}" for name, errors in form.errors.items()]
+        messages.error(request, "Nothing was saved. " + " ".join(problems))
+        return redirect(back)
+    data = form.cleaned_data
+    try:
+        done = services.cards_decide(
+            actor=request.user,
+            cards=data["cards"],
+            decision=data["decision"],
+            reason=data["reason"],
+            due_date=data["due_date"],
+        )
+    except ValidationError as error:
+        messages.error(request, "Nothing was saved. " + " ".join(error.messages))
+    else:
+        label = dict(REVIEW_DECISIONS)[data["decision"]]
+        messages.success(request, f"{label}: saved for {len(done)} card{'' if len(done) == 1 else 's'}.")
+    return redirect(back)
 
 
 @require_http_methods(["GET", "POST"])
@@ -100,5 +143,12 @@ def _review_row(request: HttpRequest, pk: int, *, form, saved: str = "", stale_e
         form = forms.ReviewForm(card=card)
     else:
         form.card = card
-    context = {"card": card, "form": form, "saved": saved, "stale_error": stale_error, "on_board": True}
-    return render(request, "challenge_cards/_review_row.html", context)
+    context = {
+        "card": card,
+        "form": form,
+        "saved": saved,
+        "stale_error": stale_error,
+        "on_board": True,
+        "can_review": True,  # card_review answers OMB admins only
+    }
+    return render(request, "challenge_cards/_review_table_row.html", context)

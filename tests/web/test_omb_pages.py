@@ -220,7 +220,7 @@ def test_review_in_place_with_htmx_returns_the_redrawn_row(client_for, admin_use
     response = client.post(url, {**payload, f"card-{card.pk}-omb_rating": "red"}, headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith(f'<article class="cc-review-row" id="card-{card.pk}"')
+    assert html.lstrip().startswith(f'<tr id="card-{card.pk}"')  # was an <article>: the board is a table now
     assert "Review saved for TREAS" in html
     assert "OMB: Red" in html
     assert "<html" not in html
@@ -261,10 +261,10 @@ def test_review_board_ignores_an_agency_id_that_is_no_id(client_for, admin_user,
     for value in ("99999999999999999999", "-1", "0", "x", "1.5"):
         response = client.get(board, {"agency": value})
         assert response.status_code == 200
-        assert response.context["agency_id"] is None and response.context["query"] == ""
+        assert response.context["filters"].agency is None and response.context["query"] == ""
         assert [row_card for row_card, _ in response.context["rows"]] == [card]
     response = client.get(board, {"agency": agency.pk})
-    assert response.context["agency_id"] == agency.pk
+    assert response.context["filters"].agency == agency.pk
     assert client.get(board, {"agency": 2**63 - 1}).context["rows"] == []
 
 
