@@ -31,6 +31,11 @@ def _stuck_before() -> datetime.datetime:
     return timezone.now() - datetime.timedelta(minutes=settings.BRIEFING_PACKET_STUCK_MINUTES)
 
 
+def packet_is_stuck(packet) -> bool:
+    """Queued or building for longer than BRIEFING_PACKET_STUCK_MINUTES: asking again queues it again."""
+    return not packet.is_finished and packet.status_since < _stuck_before()
+
+
 def _requeue(packet, note: str) -> None:
     """Back to queued, handed to the broker again after commit (the caller holds the row's lock)."""
     packet.status = type(packet).Status.QUEUED
@@ -58,7 +63,7 @@ def packet_request(*, actor, meeting: Meeting, email_admins: bool = False):
         if email_admins and not running.email_admins:
             running.email_admins = True
             running.save(update_fields=["email_admins"])
-        if running.status_since < _stuck_before():
+        if packet_is_stuck(running):
             # Lost on the way (broker down when it was asked for, worker gone): asked again, it is queued again.
             _requeue(running, "Queued again: the earlier request never finished")
         return running

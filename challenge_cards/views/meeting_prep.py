@@ -50,12 +50,14 @@ def meeting_packet(request: HttpRequest, pk: int) -> HttpResponse:
     packet = briefings.packet_data(request.user, meeting)
     latest = BriefingPacket.objects.filter(meeting=meeting).defer("pdf").order_by("-requested_at", "-id").first()
     building = latest is not None and not latest.is_finished
+    stuck = building and services.packet_is_stuck(latest)
     context = {
         "nav": "meetings",
         "meeting": meeting,
         "packet": packet,
         "latest": latest,
         "building": building,
+        "stuck": stuck,
         "refresh_seconds": REFRESH_SECONDS,
         "can_build": permissions.can_build_packets(request.user),
         "ratings": briefings.RATINGS,

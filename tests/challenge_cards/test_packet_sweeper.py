@@ -109,3 +109,22 @@ def test_only_omb_admins_reset_a_packet(meeting, admin_user, omb_viewer_user):
     packet = _packet(meeting, admin_user, "queued", 60)
     with pytest.raises(PermissionDenied):
         services.packet_reset(actor=omb_viewer_user, packet=packet)
+
+
+def test_the_packet_page_offers_to_queue_a_stuck_packet_again(
+    meeting, admin_user, client, settings, django_capture_on_commit_callbacks
+):
+    settings.BRIEFING_PACKET_STUCK_MINUTES = 30
+    packet = _packet(meeting, admin_user, "queued", 5)
+    client.force_login(admin_user)
+    page = reverse("challenge_cards:meeting_packet", args=[meeting.pk])
+    assert "Queue the PDF again" not in client.get(page).content.decode()  # still within the limit
+    BriefingPacket.objects.filter(pk=packet.pk).update(status_since=timezone.now() - datetime.timedelta(minutes=40))
+    html = client.get(page).content.decode()
+    assert "Queue the PDF again" in html and "It has not moved for a while" in html
+    with mock.patch(DELAY) as delay, django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("challenge_cards:packet_build", args=[meeting.pk]))
+    assert response.status_code == 302
+    delay.assert_called_once_with(packet.pk)
+    assert BriefingPacket.objects.count() == 1
+    assert "Queue the PDF again" not in client.get(page).content.decode()
