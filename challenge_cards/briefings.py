@@ -95,11 +95,7 @@ def _counts(cards: list[CardBrief]) -> Counter:
 
 def agenda_cards(user, meeting: Meeting) -> ChallengeCardQuerySet:
     """The open cards this meeting looks at: issued at earlier meetings, or carried over to this one."""
-    return (
-        ChallengeCard.objects.visible_to(user)
-        .open()
-        .filter(Q(meeting__starts_at__lt=meeting.starts_at) | Q(meeting=meeting, carried_over_from__isnull=False))
-    )
+    return ChallengeCard.objects.visible_to(user).on_agenda_of(meeting)
 
 
 def packet_data(user, meeting: Meeting, *, agency: Agency | None = None, as_of: datetime.date | None = None) -> Packet:

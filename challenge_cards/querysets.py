@@ -17,6 +17,12 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
+def open_card_q(prefix: str = "") -> Q:
+    """The one rule for an open card, that every page counts by (review board, packet, scorecard, home):
+    not yet accepted, carried over or dropped (a card marked done stays open until OMB accepts it)."""
+    return Q(**{f"{prefix}disposition": "open"})
+
+
 def overdue_card_q(today: datetime.date, prefix: str = "") -> Q:
     """The one rule for an overdue card: still open, not done, past its due date.
 
@@ -132,7 +138,14 @@ class ChallengeCardQuerySet(models.QuerySet):
         return self.filter(agency_id__in=roles.agency_ids)
 
     def open(self) -> ChallengeCardQuerySet:
-        return self.filter(disposition="open")
+        """open_card_q: the rule every page counts open cards by."""
+        return self.filter(open_card_q())
+
+    def on_agenda_of(self, meeting) -> ChallengeCardQuerySet:
+        """The open cards a meeting looks at: issued at earlier meetings, or carried over to this one."""
+        return self.open().filter(
+            Q(meeting__starts_at__lt=meeting.starts_at) | Q(meeting=meeting, carried_over_from__isnull=False)
+        )
 
     def overdue(self, today: datetime.date | None = None) -> ChallengeCardQuerySet:
         return self.filter(overdue_card_q(today or _today()))

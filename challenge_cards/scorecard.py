@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from django.db.models import Exists, OuterRef
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
 from django.utils import timezone
 
 from agencies.models import Agency
 
 from .models import ChallengeCard, Meeting, PmaPriority, Rating
+from .querysets import open_card_q
 
 RANK = {"": 0, Rating.GREEN: 1, Rating.YELLOW: 2, Rating.RED: 3}
 IMPROVED, WORSE, SAME, NEW, UNRATED, EMPTY = "improved", "worse", "same", "new", "unrated", "empty"
@@ -53,6 +54,7 @@ def movement(now: str, before: str | None, *, card_count: int = 1) -> str:
 @dataclass
 class Cell:
     card_count: int = 0
+    open_count: int = 0  # of those, still open (querysets.open_card_q, the rule every page counts by)
     agency_rating: str = ""
     omb_rating: str = ""
     previous_agency_rating: str | None = None  # None: no card in this cell at the previous meeting
@@ -124,13 +126,17 @@ def build(user, meeting: Meeting | None, meetings: list[Meeting] | None = None) 
     cards = (
         ChallengeCard.objects.visible_to(user)
         .filter(meeting_id__in=meeting_ids)
-        .values_list("meeting_id", "agency_id", "priority_id", "agency_rating", "omb_rating")
+        .annotate(is_open=ExpressionWrapper(open_card_q(), output_field=BooleanField()))
+        .values_list("meeting_id", "agency_id", "priority_id", "agency_rating", "omb_rating", "is_open")
     )
     now: dict[tuple[int, int], list[tuple[str, str]]] = {}
     before: dict[tuple[int, int], list[tuple[str, str]]] = {}
-    for meeting_id, agency_id, priority_id, agency_rating, omb_rating in cards:
+    still_open: dict[tuple[int, int], int] = {}
+    for meeting_id, agency_id, priority_id, agency_rating, omb_rating, is_open in cards:
         target = now if meeting_id == meeting.pk else before
         target.setdefault((agency_id, priority_id), []).append((agency_rating, omb_rating))
+        if meeting_id == meeting.pk and is_open:
+            still_open[(agency_id, priority_id)] = still_open.get((agency_id, priority_id), 0) + 1
     agency_ids = {agency_id for agency_id, _ in now} | {agency_id for agency_id, _ in before}
     agencies = Agency.objects.visible_to(user).filter(pk__in=agency_ids).order_by("name")
     rows = []
@@ -142,6 +148,7 @@ def build(user, meeting: Meeting | None, meetings: list[Meeting] | None = None) 
             row.cells.append(
                 Cell(
                     card_count=len(current),
+                    open_count=still_open.get((agency.pk, priority.pk), 0),
                     agency_rating=worst([a for a, _ in current]),
                     omb_rating=worst([o for _, o in current]),
                     previous_agency_rating=worst([a for a, _ in earlier]) if earlier else None,
