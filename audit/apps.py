@@ -6,6 +6,6 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self) -> None:
-        from . import changes, receivers  # noqa: F401  (connects the sign-in and domain signal receivers)
+        from . import changes, receivers, receivers_council  # noqa: F401  (connect the sign-in and domain receivers)
 
         changes.connect()  # before and after values of memberships, roles, agencies, reminder rules, webhooks

@@ -63,7 +63,12 @@ class CommentEditForm(CommentForm):
 
 class AttendanceForm(forms.Form):
     agency = forms.ModelChoiceField(queryset=Agency.objects.filter(parent__isnull=True).order_by("name"))
-    name = forms.CharField(max_length=200, label="Who attended")
+    name = forms.CharField(
+        max_length=200,
+        label="Who attended",
+        required=False,
+        help_text="Leave empty when the deputy secretary attended; always name a substitute.",
+    )
     mode = forms.ChoiceField(choices=AttendanceMode.choices, widget=forms.RadioSelect, label="How", initial="in_person")
     substitute = forms.BooleanField(required=False, label="A substitute attended for the deputy secretary")
 

@@ -5,5 +5,7 @@ from django.dispatch import Signal
 # comment: Comment; mentioned: list[User] (newly mentioned, all may see the card); actor: User
 comment_posted = Signal()
 comment_edited = Signal()
+# initiative: Initiative; kind: InitiativeChange.Kind value; actor: User | None
+initiative_changed = Signal()
 # record: MeetingRecord; version: RecordVersion; actor: User | None (None: published by the meeting's close)
 record_published = Signal()

@@ -18,7 +18,7 @@ from django.db import transaction
 from challenge_cards import services as card_services
 from challenge_cards.models import ChallengeCard, PmaPriority
 
-from .. import permissions
+from .. import permissions, signals
 from ..models import Initiative, InitiativeCard, InitiativeChange, Rollup
 from ._common import check_version
 
@@ -91,7 +91,12 @@ def initiative_create(
     )
     InitiativeChange.objects.create(initiative=initiative, kind=InitiativeChange.Kind.CREATED, actor=actor)
     _add(initiative, list(cards), actor)
+    _changed(initiative, InitiativeChange.Kind.CREATED, actor)
     return initiative
+
+
+def _changed(initiative: Initiative, kind: str, actor) -> None:
+    signals.initiative_changed.send(sender=Initiative, initiative=initiative, kind=kind, actor=actor)
 
 
 def _add(initiative: Initiative, cards: list[ChallengeCard], actor, note: str = "") -> list[ChallengeCard]:
@@ -136,6 +141,7 @@ def initiative_cards_add(*, actor, initiative: Initiative | int, cards: Iterable
     if added:
         initiative.version += 1
         initiative.save(update_fields=["version"])
+        _changed(initiative, InitiativeChange.Kind.CARD_ADDED, actor)
     return added
 
 
@@ -153,6 +159,7 @@ def initiative_card_remove(*, actor, initiative: Initiative | int, card: Challen
     )
     initiative.version += 1
     initiative.save(update_fields=["version"])
+    _changed(initiative, InitiativeChange.Kind.CARD_REMOVED, actor)
 
 
 @transaction.atomic
@@ -169,6 +176,7 @@ def initiative_share(*, actor, initiative: Initiative | int, shared: bool, expec
         InitiativeChange.objects.create(
             initiative=initiative, kind=InitiativeChange.Kind.SHARING, actor=actor, note=note
         )
+        _changed(initiative, InitiativeChange.Kind.SHARING, actor)
     return initiative
 
 

@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.models import Agency, Membership, Role
 from challenge_cards.models import CardUpdate, Meeting, UpdateKind
 
 from .. import permissions, signals
@@ -102,16 +102,22 @@ def record_attendance_set(
     actor,
     meeting: Meeting | int,
     agency: Agency,
-    name: str,
+    name: str = "",
     mode: str = AttendanceMode.IN_PERSON,
     substitute: bool = False,
     person=None,
 ) -> Attendance:
-    """Who attended for an agency (one row per agency, replaced when set again), while the record is a draft."""
+    """Who attended for an agency (one row per agency, replaced when set again), while the record is a draft.
+
+    Unless a substitute came, it is the agency's deputy secretary: their account gets the record when published.
+    """
     _require_keeper(actor)
     record = _draft(meeting)
-    if not name.strip():
-        raise ValidationError({"name": "Name who attended for the agency."})
+    if person is None and not substitute:
+        person = _deputy_of(agency)
+    name = name.strip() or (person.get_full_name() or person.get_username() if person else "")
+    if not name:
+        raise ValidationError({"name": "Name who attended for the agency (a substitute is always named)."})
     if mode not in AttendanceMode.values:
         raise ValidationError({"mode": "Choose in person or by video."})
     row, _ = Attendance.objects.update_or_create(
@@ -120,6 +126,13 @@ def record_attendance_set(
         defaults={"name": name.strip(), "mode": mode, "substitute": substitute, "person": person},
     )
     return row
+
+
+def _deputy_of(agency: Agency):
+    membership = (
+        Membership.objects.current().filter(agency=agency, role=Role.DEPUTY_SECRETARY).select_related("user").first()
+    )
+    return membership.user if membership else None
 
 
 @transaction.atomic

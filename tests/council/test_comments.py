@@ -84,3 +84,18 @@ def test_the_card_page_shows_the_conversation_and_the_api_posts(client, card, de
         headers={"If-Match": response["ETag"]},
     )
     assert edited.status_code == 200 and edited.json()["version"] == 2
+
+
+def test_a_comment_posted_on_the_page_is_in_the_audit_log(client, card, deputy):
+    from audit.models import AuditEvent
+
+    client.force_login(deputy)
+    response = client.post(f"/cards/{card.pk}/comments/", {"body": "We are on it."})
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action="request.post")
+    comment = Comment.objects.get()
+    assert (event.object_type, event.object_id, event.details["events"]) == (
+        "council.comment",
+        str(comment.pk),
+        ["comment_posted"],
+    )

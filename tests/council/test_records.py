@@ -98,3 +98,24 @@ def test_the_record_page_and_pdf_show_the_published_version(client, meeting, hel
     assert b"Published version 1" in page.content and b"Sam Stand-in" in page.content and b"By video" in page.content
     pdf = client.get(f"/meetings/{meeting.pk}/record.pdf")
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_attendance_recorded_on_the_page_is_the_deputy_unless_a_substitute_is_named(
+    client, meeting, admin_user, agency, other_agency, deputy, other_deputy
+):
+    client.force_login(admin_user)
+    url = f"/meetings/{meeting.pk}/record/attendance/"
+    assert client.post(url, {"agency": agency.pk, "name": "", "mode": "video"}).status_code == 302
+    refused = client.post(url, {"agency": other_agency.pk, "name": "", "mode": "in_person", "substitute": "on"})
+    assert refused.status_code == 400 and b"a substitute is always named" in refused.content
+    client.post(url, {"agency": other_agency.pk, "name": "Chris Chief", "mode": "in_person", "substitute": "on"})
+    record = MeetingRecord.objects.get(meeting=meeting)
+    rows = {row.agency_id: (row.name, row.person_id, row.mode) for row in record.attendance.all()}
+    assert rows == {
+        agency.pk: (deputy.get_full_name(), deputy.pk, "video"),
+        other_agency.pk: ("Chris Chief", None, "in_person"),
+    }
+    _close(meeting)
+    assert list(Notification.objects.filter(rule=Rule.MEETING_RECORD).values_list("recipient", flat=True)) == [
+        deputy.pk
+    ]
