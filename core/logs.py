@@ -166,9 +166,22 @@ def clear_task_context(**kwargs) -> None:
     request_context.set(None)
 
 
+def format_celery_logs(logger=None, **kwargs) -> None:
+    """after_setup_logger: the worker configures its own handlers; they get the request context and,
+    with LOG_FORMAT=json, the JSON lines too."""
+    from django.conf import settings
+
+    for handler in getattr(logger, "handlers", []):
+        handler.addFilter(RequestContextFilter())
+        if getattr(settings, "LOG_FORMAT", "text") == "json":
+            handler.setFormatter(JsonFormatter())
+
+
 def connect_celery_signals() -> None:
     from celery import signals
 
+    signals.after_setup_logger.connect(format_celery_logs, dispatch_uid="core_logs_worker_format")
+    signals.after_setup_task_logger.connect(format_celery_logs, dispatch_uid="core_logs_task_format")
     signals.before_task_publish.connect(add_request_id_to_message, dispatch_uid="core_logs_publish")
     signals.task_prerun.connect(set_task_context, dispatch_uid="core_logs_prerun")
     signals.task_postrun.connect(clear_task_context, dispatch_uid="core_logs_postrun")
