@@ -7,7 +7,8 @@ app_name = "council"
 urlpatterns = [
     path("initiatives/", initiatives.initiative_list, name="initiative_list"),
     path("initiatives/new/", initiatives.initiative_new, name="initiative_new"),
-    path("initiatives/export.csv", initiatives.initiative_export, name="initiative_export"),
+    path("initiatives/export.csv", initiatives.initiative_export, {"file_format": "csv"}, name="initiative_csv"),
+    path("initiatives/export.xlsx", initiatives.initiative_export, {"file_format": "xlsx"}, name="initiative_xlsx"),
     path("initiatives/<int:pk>/", initiatives.initiative_detail, name="initiative_detail"),
     path("initiatives/<int:pk>/cards/", initiatives.initiative_cards_add, name="initiative_cards_add"),
     path(

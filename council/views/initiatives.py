@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,8 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from challenge_cards import exports
 from challenge_cards.views._common import add_errors
 
+from .. import exports as council_exports
 from .. import forms, permissions, selectors, services
 from ..models import Initiative, InitiativeChange
 
@@ -123,66 +123,9 @@ def initiative_share(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(initiative)
 
 
-EXPORT_HEADER = [
-    "Initiative",
-    "PMA priority",
-    "Rollup",
-    "Target",
-    "Unit",
-    "Target date",
-    "Total now",
-    "Percent of target",
-    "Expected on pace",
-    "Pace",
-    "Agency",
-    "Agency value",
-    "Agency target",
-    "Share of total (%)",
-    "Agency done",
-]
-
-
 @require_GET
 @login_required
-def initiative_export(request: HttpRequest) -> HttpResponse:
-    """Every visible initiative as CSV: a government-wide row, then a row per agency this user may see."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="initiatives.csv"'
-    writer = csv.writer(response)
-    writer.writerow(EXPORT_HEADER)
-    for rollup in selectors.initiative_rollups(request.user):
-        initiative = rollup.initiative
-        head = [
-            initiative.title,
-            str(initiative.priority),
-            initiative.get_rollup_display(),
-            initiative.target_value,
-            initiative.target_unit,
-            initiative.target_date.isoformat(),
-            rollup.total if rollup.total is not None else "",
-            rollup.percent_of_target if rollup.percent_of_target is not None else "",
-            rollup.expected_now if rollup.expected_now is not None else "",
-            rollup.pace_label,
-        ]
-        writer.writerow(
-            [
-                *head,
-                "Government-wide",
-                rollup.total if rollup.total is not None else "",
-                initiative.target_value,
-                "",
-                "",
-            ]
-        )
-        for row in rollup.visible_rows:
-            writer.writerow(
-                [
-                    *head,
-                    row.agency.abbreviation,
-                    row.value if row.value is not None else "",
-                    row.target or "",
-                    row.share or "",
-                    "yes" if row.done else "no",
-                ]
-            )
-    return response
+def initiative_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    """Every visible initiative as CSV or XLSX: a government-wide row, then a row per agency this user may see."""
+    header, rows = council_exports.initiative_rows(selectors.initiative_rollups(request.user))
+    return exports.response(header, rows, file_format=file_format, name="initiatives")

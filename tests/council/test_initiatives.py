@@ -204,3 +204,21 @@ def test_the_initiative_list_costs_the_same_for_more_initiatives(
     with django_assert_num_queries(len(one.captured_queries)):
         body = client.get("/api/v1/initiatives/").json()
     assert body["count"] == 3
+
+
+def test_the_export_has_the_total_and_only_the_readers_agencies(client, issued, deputy):
+    import csv
+    import io
+
+    import openpyxl
+
+    _post(deputy, issued["TREAS"], Decimal(30))
+    client.force_login(deputy)
+    response = client.get("/initiatives/export.csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [(row[0], row[10], Decimal(row[11])) for row in rows[1:]] == [
+        ("Hire through pooled hiring", "Government-wide", Decimal(30)),
+        ("Hire through pooled hiring", "TREAS", Decimal(30)),
+    ]
+    workbook = openpyxl.load_workbook(io.BytesIO(client.get("/initiatives/export.xlsx").content))
+    assert workbook.active.max_row == 3
