@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -42,7 +42,10 @@ class InitiativeViewSet(ApiViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Comments on the cards you may see (filter with ?card=)"),
+    list=extend_schema(
+        summary="Comments on the cards you may see (filter with ?card=)",
+        parameters=[OpenApiParameter("card", int, description="Only this card's conversation.")],
+    ),
     retrieve=extend_schema(summary="One comment"),
 )
 class CommentViewSet(ApiViewSet):
