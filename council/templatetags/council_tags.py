@@ -9,7 +9,7 @@ from django.utils import timezone
 from agencies.roles import UserRoles
 
 from .. import forms, permissions, selectors, services
-from ..models import Comment
+from ..models import Comment, InitiativeCard
 
 register = template.Library()
 
@@ -49,6 +49,13 @@ def card_conversation(context, card):
         "form": forms.CommentForm() if permissions.can_comment(user, card) else None,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.inclusion_tag("council/_card_initiative.html")
+def card_initiative(card):
+    """The initiative a card counts in, as a term of the card page's description list (one query)."""
+    link = InitiativeCard.objects.filter(card=card).select_related("initiative").first()
+    return {"initiative": link.initiative if link else None}
 
 
 @register.inclusion_tag("council/_scorecard_initiatives.html", takes_context=True)

@@ -81,6 +81,8 @@ def test_the_api_returns_the_same_numbers_and_hides_other_agencies(client, issue
     assert item["trend"][-1]["total"] == "40.00"
     detail = client.get(f"/api/v1/initiatives/{item['id']}/").json()
     assert detail["total"] == "40.00" and detail["pace"] in ("on_pace", "behind")
+    card_page = client.get(issued["TREAS"].get_absolute_url())
+    assert b'data-testid="card-initiative">Hire through pooled hiring</a>' in card_page.content
 
 
 def test_a_carried_over_card_stays_in_the_initiative_and_counts_once(issued, deputy, admin_user, meeting):
