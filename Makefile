@@ -12,7 +12,7 @@ remake-venv:
 	rm -rf $(VENV)
 endif
 
-.PHONY: run test test-fast install lint worker beat web bench screenshots clean lock sbom audit
+.PHONY: run test test-fast install lint worker beat web bench bench-card-list screenshots clean lock sbom audit
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" && $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' \
@@ -55,8 +55,13 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
 
-## Card-list benchmark against a one-query baseline, then a mixed load (PostgreSQL; builds cc_bench once)
+## Every path of issue 17 against its baseline or across data sizes (benchmarks/suite.py; PostgreSQL and
+## Redis db 12; builds cc_bench_suite_* once; ~15 min on 2 cores). BENCH_ARGS passes options to the suite.
+## The card-list benchmark and the mixed load (cc_bench) stay: `make bench-card-list`.
 bench: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(BIN)/python benchmarks/suite.py $(BENCH_ARGS)
+
+bench-card-list: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(BIN)/python benchmarks/card_list.py
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(BIN)/python benchmarks/load.py
 

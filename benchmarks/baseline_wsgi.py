@@ -1,5 +1,8 @@
 """The fastest the first card-list page can be served: two SQL queries, orjson, no framework.
 
+(A card's detail and a posted update, with the token, roles and visibility checked, are served by
+benchmarks/baseline_writes.py under the same app: see `application` at the end.)
+
 A WSGI app that benchmarks/card_list.py runs under gunicorn beside the real endpoint. It
 returns the same page as GET /api/v1/cards/?page_size=50 for an OMB reader — the same 50 cards,
 the same fields and values, each card's follow-up actions nested, the total count — with no
@@ -142,6 +145,12 @@ def page(host: str) -> bytes:
 
 
 def application(environ, start_response):
+    """The list page (as above); a card's detail and a posted update (baseline_writes.py) by path."""
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/api/v1/cards/") and path != "/api/v1/cards/":
+        import baseline_writes
+
+        return baseline_writes.application(environ, start_response)
     body = page(environ.get("HTTP_HOST", "127.0.0.1"))
     start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
     return [body]

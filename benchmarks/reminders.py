@@ -7,12 +7,25 @@ same server, dropped at the end; otherwise a temporary SQLite file (use --concur
 Broker: CELERY_BROKER_URL (Redis) when set, otherwise a temporary filesystem broker.
 It runs the real scan (`services.reminders_scan`, as beat does), which writes one row per
 reminder and queues one task per row after commit; the worker sends each by SMTP.
+
+In the same run, after the worker (--no-baseline to skip), the same reminders again, as baselines:
+
+- read + build + send + record in one process: the same rows put back to pending, then read in
+  batches of 500 (locked, as delivery does), each message built by the app's own
+  notifications.emails.build, all of a batch sent over one SMTP session, the batch marked sent in
+  one UPDATE, one transaction per batch; the sink must receive the same Message-IDs, once each;
+- plain SMTP: the messages the baseline built, sent again over one smtplib session, nothing else.
+
+Also counts the SQL statements of one delivery (notifications.services.notification_deliver, what
+the task calls) in-process. Writes the figures to --json (default var/bench/reminders.json).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import email.policy
+import json
 import os
 import sys
 import tempfile
@@ -32,10 +45,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument("--pool", default="prefork", choices=["prefork", "solo", "threads"])
     parser.add_argument("--timeout", type=float, default=1800, help="give up after this many seconds")
+    parser.add_argument("--database", default=BENCH_DB, help=f"throwaway database name (default {BENCH_DB})")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false", help="the worker only")
+    parser.add_argument("--json", default=str(BASE_DIR / "var" / "bench" / "reminders.json"))
     return parser.parse_args()
 
 
-def prepare_database(tmp: Path) -> tuple[str, callable]:
+def prepare_database(tmp: Path, name: str = BENCH_DB) -> tuple[str, callable]:
     """A fresh database URL for the run and a function that removes it afterwards."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
@@ -50,11 +66,9 @@ def prepare_database(tmp: Path) -> tuple[str, callable]:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(sql)
 
-    run(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    run(f"CREATE DATABASE {BENCH_DB}")
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}")), lambda: run(
-        f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)"
-    )
+    run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    run(f"CREATE DATABASE {name}")
+    return urlunsplit(parts._replace(path=f"/{name}")), lambda: run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def seed(count: int):
@@ -110,7 +124,7 @@ def seed(count: int):
 def main() -> int:
     args = parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="cc-bench-"))
-    database_url, drop_database = prepare_database(tmp)
+    database_url, drop_database = prepare_database(tmp, args.database)
     broker_url = os.environ.get("CELERY_BROKER_URL") or None
     os.environ.update(
         {
@@ -189,6 +203,26 @@ def main() -> int:
         print(f"Losses: {losses}")
         print(f"Rows by status: {statuses}")
         ok = expected == args.count and duplicates == 0 and losses == 0
+        worker.stop()
+        report = {
+            "count": args.count,
+            "pool": args.pool,
+            "concurrency": args.concurrency,
+            "broker": "redis" if broker_url else "filesystem",
+            "worker": {
+                "queued": expected,
+                "received": sum(ids.values()),
+                "seconds": round(elapsed, 1),
+                "per_second": round(rate, 1),
+                "duplicates": duplicates,
+                "lost": losses,
+                "statuses": statuses,
+            },
+        }
+        if args.baseline:
+            report.update(baselines(result.created, expected_ids))
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2))
     finally:
         worker.stop()
         sink.stop()
@@ -197,6 +231,123 @@ def main() -> int:
         connections.close_all()
         drop_database()
     return 0 if ok else 1
+
+
+BATCH = 500
+
+
+def _pending_again(ids: list[int]) -> None:
+    from notifications.models import Notification
+
+    Notification.objects.filter(pk__in=ids).update(
+        status=Notification.Status.PENDING, delivered_at=None, attempts=0, last_error=""
+    )
+
+
+def deliver_statements(notification_id: int) -> int:
+    """SQL statements of one delivery as the task makes it (the in-process mailer: no network)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from notifications.services import delivery
+
+    with CaptureQueriesContext(connection) as captured:
+        delivery.notification_deliver(notification_id=notification_id)
+    return len(captured)
+
+
+def sink_mailers(port: int) -> dict:
+    return {
+        "default": {"BACKEND": "core.mail.SMTPBackend", "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 30}}
+    }
+
+
+def one_process(ids: list[int], port: int) -> tuple[float, list[tuple[str, list[str], bytes]]]:
+    """Read + build + send + record: batches locked and read, built by the app, sent on one SMTP session."""
+    from django.core.mail import mailers
+    from django.db import transaction
+    from django.db.models import F
+    from django.test.utils import override_settings
+    from django.utils import timezone
+
+    from notifications import emails
+    from notifications.models import Notification
+
+    with override_settings(MAILERS=sink_mailers(port)):
+        smtp = mailers.default  # the app's SMTP backend (core.mail.SMTPBackend), as its settings make it
+    sent: list[tuple[str, list[str], bytes]] = []
+    started = time.perf_counter()
+    smtp.open()
+    for start in range(0, len(ids), BATCH):
+        with transaction.atomic():
+            rows = list(
+                Notification.objects.select_for_update(of=("self",))
+                .select_related("recipient", "meeting", "card__agency", "agency", "action")
+                .filter(pk__in=ids[start : start + BATCH], status=Notification.Status.PENDING)
+                .order_by("pk")
+            )
+            messages = [emails.build(row) for row in rows if not emails.reason_not_to_send(row)]
+            if smtp.send_messages(messages) != len(messages):
+                raise RuntimeError("The sink refused messages")
+            Notification.objects.filter(pk__in=[row.pk for row in rows]).update(
+                status=Notification.Status.SENT, delivered_at=timezone.now(), attempts=F("attempts") + 1
+            )
+        sent.extend((m.from_email, m.recipients(), m.message(policy=email.policy.SMTP).as_bytes()) for m in messages)
+    smtp.close()
+    return time.perf_counter() - started, sent
+
+
+def plain_smtp(messages: list[tuple[str, list[str], bytes]], port: int) -> float:
+    import smtplib
+
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port) as smtp:
+        for sender, recipients, data in messages:
+            smtp.sendmail(sender, recipients, data)
+    return time.perf_counter() - started
+
+
+def baselines(ids: list[int], expected_ids: set[str]) -> dict:
+    from django.test.utils import override_settings
+
+    from notifications.testing import SmtpSink
+
+    ids = sorted(ids)
+    _pending_again(ids[:1])
+    # The worker's mailer: SMTP to a sink (core.mail.SMTPBackend). The first delivery opens the session.
+    with SmtpSink() as sink, override_settings(MAILERS=sink_mailers(sink.port)):
+        deliver_statements(ids[0])
+        _pending_again(ids[:1])
+        statements = deliver_statements(ids[0])
+    _pending_again(ids)
+    with SmtpSink() as sink:
+        seconds, messages = one_process(ids, sink.port)
+        received = sink.message_ids()
+    same = set(received) == expected_ids and all(n == 1 for n in received.values())
+    with SmtpSink() as sink:
+        smtp_seconds = plain_smtp(messages, sink.port)
+        smtp_received = sink.count()
+    print(f"Baseline, read + build + send + record in one process: {len(messages) / seconds:.0f} e-mails/s", end="")
+    print(f" ({len(messages)} in {seconds:.1f} s; the same Message-IDs, once each: {same})")
+    print(
+        f"Baseline, plain SMTP: {smtp_received / smtp_seconds:.0f} e-mails/s ({smtp_received} in {smtp_seconds:.1f} s)"
+    )
+    print(f"SQL statements of one delivery (notification_deliver, in-process): {statements}")
+    return {
+        "deliver_statements": statements,
+        "one_process": {
+            "sent": len(messages),
+            "seconds": round(seconds, 1),
+            "per_second": round(len(messages) / seconds, 1),
+            "same_messages": same,
+            "batch": BATCH,
+        },
+        "plain_smtp": {
+            "sent": smtp_received,
+            "seconds": round(smtp_seconds, 1),
+            "per_second": round(smtp_received / smtp_seconds, 1),
+        },
+    }
 
 
 if __name__ == "__main__":
