@@ -9,6 +9,8 @@ urlpatterns = [
     path("initiatives/new/", initiatives.initiative_new, name="initiative_new"),
     path("initiatives/export.csv", initiatives.initiative_export, {"file_format": "csv"}, name="initiative_csv"),
     path("initiatives/export.xlsx", initiatives.initiative_export, {"file_format": "xlsx"}, name="initiative_xlsx"),
+    path("initiatives/across-meetings/", initiatives.initiative_meetings, name="initiative_meetings"),
+    path("initiatives/pages/", initiatives.initiative_pages, name="initiative_pages"),
     path("initiatives/<int:pk>/", initiatives.initiative_detail, name="initiative_detail"),
     path("initiatives/<int:pk>/cards/", initiatives.initiative_cards_add, name="initiative_cards_add"),
     path(

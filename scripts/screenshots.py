@@ -97,7 +97,7 @@ def council_pages(page: Page, base: str) -> None:
     sign_in(page, base, "omb.admin")
     _treasury_card(page, base)
     _comment(page, "Thank you. OPM will share the next pooled certificate on Monday.")
-    page.locator("#conversation").screenshot(path=str(OUT / "13-conversation.png"))
+    page.locator("section", has=page.locator("#history-heading")).screenshot(path=str(OUT / "13-conversation.png"))
     page.goto(f"{base}/meetings/")
     page.locator("main a[href^='/meetings/']").last.click()
     page.wait_for_load_state()

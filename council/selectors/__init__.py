@@ -7,6 +7,7 @@ from .initiatives import (
     initiative_rollup,
     initiative_rollups,
     rollups_of,
+    totals_by_meeting,
     with_cards,
 )
 from .records import RecordView, record_content, record_detail, record_view
@@ -18,6 +19,7 @@ __all__ = [
     "initiative_rollup",
     "initiative_rollups",
     "rollups_of",
+    "totals_by_meeting",
     "RecordView",
     "record_content",
     "record_detail",

@@ -238,3 +238,14 @@ def chart_svg(rollup: InitiativeRollup) -> SafeString:
     trend = trends.Trend(card=cast(ChallengeCard, like_a_card), points=points, plan=pace_plan(initiative))
     trend.pace = rollup.pace
     return trends.chart_svg(trend, chart_id=rollup.chart_id)
+
+
+def totals_by_meeting(rollups: list[InitiativeRollup]) -> tuple[list[str], list[dict]]:
+    """The scorecard's rows: a column per meeting any initiative has a total at, a row per initiative."""
+    dates = sorted({(item.date, item.label) for rollup in rollups for item in rollup.history if item.meeting})
+    columns = [label for _, label in dates]
+    rows = []
+    for rollup in rollups:
+        by_label = {item.label: item.total for item in rollup.history}
+        rows.append({"rollup": rollup, "totals": [by_label.get(label) for label in columns]})
+    return columns, rows

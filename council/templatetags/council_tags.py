@@ -32,23 +32,34 @@ def _user(context):
 
 @register.inclusion_tag("council/_conversation.html", takes_context=True)
 def card_conversation(context, card):
-    """The conversation on a card: its comments (each with its earlier versions) and the comment form."""
+    """The comment form on the card page (the comments themselves are in its timeline: with_comments)."""
+    return {
+        "card": card,
+        "form": forms.CommentForm() if permissions.can_comment(_user(context), card) else None,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def with_comments(context, timeline, card) -> list:
+    """The card's timeline (newest first) with its comments, and its predecessors', in their place.
+
+    Each comment is marked ``is_comment`` and ``may_edit`` (its author, within 15 minutes).
+    """
     user = _user(context)
+    updates = list(timeline)
+    card_ids = {card.pk} | {update.card_id for update in updates}
     comments = list(
         Comment.objects.visible_to(user)
-        .filter(card=card)
+        .filter(card_id__in=card_ids)
         .select_related("author")
         .prefetch_related("revisions", "mentions")
     )
     now = timezone.now()
     for comment in comments:
+        comment.is_comment = True
         comment.may_edit = services.can_edit(user, comment, now)
-    return {
-        "card": card,
-        "comments": comments,
-        "form": forms.CommentForm() if permissions.can_comment(user, card) else None,
-        "csrf_token": context.get("csrf_token"),
-    }
+    return sorted([*updates, *comments], key=lambda entry: (entry.created_at, entry.pk), reverse=True)
 
 
 @register.inclusion_tag("council/_card_initiative.html")
@@ -56,19 +67,6 @@ def card_initiative(card):
     """The initiative a card counts in, as a term of the card page's description list (one query)."""
     link = InitiativeCard.objects.filter(card=card).select_related("initiative").first()
     return {"initiative": link.initiative if link else None}
-
-
-@register.inclusion_tag("council/_scorecard_initiatives.html", takes_context=True)
-def scorecard_initiatives(context):
-    """The scorecard's initiative rows: the total at each meeting, then today, against the target."""
-    rollups = selectors.initiative_rollups(_user(context))
-    dates = sorted({(item.date, item.label) for rollup in rollups for item in rollup.history if item.meeting})
-    columns = [label for _, label in dates]
-    rows = []
-    for rollup in rollups:
-        by_label = {item.label: item.total for item in rollup.history}
-        rows.append({"rollup": rollup, "totals": [by_label.get(label) for label in columns]})
-    return {"rows": rows, "columns": columns}
 
 
 @register.inclusion_tag("council/_packet_initiatives.html")

@@ -18,8 +18,8 @@ from .. import forms, services
 from ..models import Comment
 
 
-def _conversation(card_pk: int) -> str:
-    return reverse("challenge_cards:card_detail", args=[card_pk]) + "#conversation"
+def _in_timeline(comment: Comment) -> str:
+    return reverse("challenge_cards:card_detail", args=[comment.card_id]) + f"#comment-{comment.pk}"
 
 
 @require_POST
@@ -29,12 +29,12 @@ def comment_post(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.CommentForm(request.POST)
     if form.is_valid():
         try:
-            services.comment_post(actor=request.user, card=card, body=form.cleaned_data["body"])
+            comment = services.comment_post(actor=request.user, card=card, body=form.cleaned_data["body"])
         except ValidationError as error:
             add_errors(form, error)
         else:
             messages.success(request, "Comment posted.")
-            return redirect(_conversation(card.pk))
+            return redirect(_in_timeline(comment))
     return render(request, "council/comment_form.html", {"card": card, "form": form, "nav": "cards"}, status=400)
 
 
@@ -59,7 +59,7 @@ def comment_edit(request: HttpRequest, pk: int) -> HttpResponse:
             add_errors(form, error)
         else:
             messages.success(request, "Comment edited; the earlier text is kept in the record.")
-            return redirect(_conversation(comment.card_id))
+            return redirect(_in_timeline(comment))
     status = 400 if request.method == "POST" else 200
     context = {"card": comment.card, "comment": comment, "form": form, "nav": "cards"}
     return render(request, "council/comment_form.html", context, status=status)

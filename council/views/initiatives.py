@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from challenge_cards import exports
-from challenge_cards.views._common import add_errors
+from challenge_cards.views._common import add_errors, require_omb
 
 from .. import exports as council_exports
 from .. import forms, permissions, selectors, services
@@ -121,6 +121,33 @@ def initiative_share(request: HttpRequest, pk: int) -> HttpResponse:
         request, "Agencies now see each other's cards." if shared else "Agencies now see only their own cards."
     )
     return redirect(initiative)
+
+
+def _panel(request: HttpRequest, panel: str, title: str, context: dict) -> HttpResponse:
+    """A council panel: the fragment htmx puts into the scorecard or the packet page, else the same as a page."""
+    if request.headers.get("HX-Request") == "true":
+        return render(request, panel, context)
+    return render(request, "council/initiative_panel.html", {**context, "panel": panel, "title": title})
+
+
+@require_GET
+@login_required
+def initiative_meetings(request: HttpRequest) -> HttpResponse:
+    """The scorecard's initiative rows: each initiative's total at each meeting and today, against its target."""
+    rollups = selectors.initiative_rollups(request.user)
+    columns, rows = selectors.totals_by_meeting(rollups)
+    context = {"nav": "initiatives", "rows": rows, "columns": columns}
+    return _panel(request, "council/_scorecard_initiatives.html", "Initiatives across meetings", context)
+
+
+@require_GET
+@login_required
+def initiative_pages(request: HttpRequest) -> HttpResponse:
+    """The briefing packet's initiative pages (OMB's: every agency's card), for the packet page."""
+    require_omb(request)
+    rollups = selectors.initiative_rollups(request.user)
+    context = {"nav": "meetings", "rollups": rollups, "link_base": ""}
+    return _panel(request, "council/_packet_initiatives.html", "Initiatives in the briefing packet", context)
 
 
 @require_GET

@@ -91,4 +91,8 @@ def test_the_council_pages_have_no_axe_violations(page, live_server, council_wor
     page.get_by_text("Publish a correction").click()
     assert_no_violations(page, "meeting record with the correction form open")
     check(f"/meetings/{world['upcoming'].pk}/record/", "draft record with the attendance and minutes forms")
-    check("/scorecard/", "scorecard with the initiatives")
+    check("/scorecard/", "scorecard")
+    expect(page.get_by_test_id("scorecard-initiatives")).to_be_visible()  # fetched by htmx after the page
+    assert_no_violations(page, "scorecard with the initiatives' rows")
+    check("/initiatives/across-meetings/", "initiatives across meetings (without JavaScript)")
+    check("/initiatives/pages/", "initiative pages of the briefing packet")

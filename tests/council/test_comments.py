@@ -75,7 +75,8 @@ def test_the_card_page_shows_the_conversation_and_the_api_posts(client, card, de
     )
     assert refused.status_code == 400 and refused["Content-Type"].startswith("application/problem+json")
     page = client.get(card.get_absolute_url())
-    assert b"has the numbers" in page.content and b'id="conversation"' in page.content
+    history = page.content.decode()[page.content.decode().index('id="history-heading"') :]
+    assert 'data-testid="timeline-comment"' in history and "has the numbers" in history
     comment_id = response.json()["id"]
     edited = client.patch(
         f"/api/v1/comments/{comment_id}/",

@@ -41,4 +41,9 @@ def test_the_demo_initiative_sums_five_agencies_against_400_over_three_meetings(
     assert b"Pooled hiring: 400 hires" in page.content and b"initiative-trend" in page.content
     client.force_login(admin)
     scorecard = client.get("/scorecard/")
-    assert b"scorecard-initiatives" in scorecard.content and b"Pooled hiring: 400 hires" in scorecard.content
+    assert b'hx-get="/initiatives/across-meetings/"' in scorecard.content
+    rows = client.get("/initiatives/across-meetings/", headers={"HX-Request": "true"})
+    assert b'data-testid="scorecard-initiatives"' in rows.content and b"Pooled hiring: 400 hires" in rows.content
+    assert b"<html" not in rows.content  # the fragment htmx swaps into the scorecard
+    packet_pages = client.get("/initiatives/pages/", headers={"HX-Request": "true"})
+    assert packet_pages.content.count(b'class="cc-initiative-page"') == Initiative.objects.count()
