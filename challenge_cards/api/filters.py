@@ -23,7 +23,13 @@ UPDATED_SINCE_HELP = "Only what changed at or after this time (ISO 8601 with tim
 
 class CardFilter(filters.FilterSet):
     status = filters.MultipleChoiceFilter(choices=CardStatus.choices)
-    disposition = filters.MultipleChoiceFilter(choices=Disposition.choices)
+    disposition = filters.MultipleChoiceFilter(
+        choices=Disposition.choices,
+        label=(
+            "Without this filter (and without updated_since) the list leaves out carried-over cards: each is"
+            " superseded by its successor, which continues it. Give disposition=carried_over to get them."
+        ),
+    )
     horizon = filters.ChoiceFilter(choices=Horizon.choices)
     agency = IdFilter(field_name="agency_id")
     meeting = IdFilter(field_name="meeting_id")

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from challenge_cards import permissions as rules
 from challenge_cards import selectors, services
-from challenge_cards.models import ChallengeCard, FollowUpAction, Meeting
+from challenge_cards.models import ChallengeCard, Disposition, FollowUpAction, Meeting
 from core.api.filtering import StrictFilterBackend
 from core.api.pagination import RowPagePagination
 from core.api.renderers import native_dates
@@ -143,6 +143,15 @@ class MeetingViewSet(ApiViewSet):
 # --- cards ----------------------------------------------------------------------------------
 
 
+def current_cards(cards, params):
+    """The card list's default (docs/api.md): the current cards. A carried-over card is superseded by its
+    successor, so it is left out unless the tool asks for a disposition, or syncs changes (updated_since
+    must report a card becoming carried over)."""
+    if params.get("disposition") or params.get("updated_since"):
+        return cards
+    return cards.exclude(disposition=Disposition.CARRIED_OVER)
+
+
 @extend_schema_view(
     list=extend_schema(summary="List challenge cards you may see"),
     retrieve=extend_schema(summary="One challenge card"),
@@ -162,7 +171,7 @@ class ChallengeCardViewSet(ApiViewSet):
     def get_queryset(self):
         cards = ChallengeCard.objects.visible_to(self.request.user).order_by("due_date", "id")
         if self.action == "list":
-            return cards  # read as rows by selectors.card_list_page
+            return current_cards(cards, self.request.query_params)  # read as rows by selectors.card_list_page
         return cards.select_related("agency", "priority").prefetch_related(
             Prefetch(
                 "actions",
