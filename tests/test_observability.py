@@ -105,6 +105,16 @@ def test_log_format_is_json_in_production_and_text_locally_and_switchable():
     assert refused.returncode != 0 and "LOG_FORMAT is json or text" in refused.stderr
 
 
+def test_a_mistyped_metrics_network_stops_the_start():
+    refused = _import_settings("production", "print(1)", METRICS_ALLOWED_NETWORKS="10.0.0.0/8,10.0.0.300/32")
+    assert refused.returncode != 0
+    assert "METRICS_ALLOWED_NETWORKS: '10.0.0.300/32' is not a network" in refused.stderr
+    accepted = _import_settings(
+        "production", "print(s.METRICS_ALLOWED_NETWORKS)", METRICS_ALLOWED_NETWORKS="10.0.0.0/8"
+    )
+    assert accepted.stdout.strip() == "['10.0.0.0/8']"
+
+
 def test_a_production_process_writes_json_lines_with_the_request_id():
     script = (
         "import django, logging; django.setup(); from core import logs; "

@@ -1,6 +1,7 @@
 """Settings shared by every environment, read from the environment."""
 
 import datetime
+import ipaddress
 import os
 import urllib.parse
 from pathlib import Path
@@ -317,6 +318,13 @@ LOGGING = logging_config(LOG_FORMAT, LOG_LEVEL)
 # CIDRs); with neither, /metrics answers 404. The apps' collectors (core.metrics reads them at each scrape):
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS")
+for _network in METRICS_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_network!r} is not a network (10.0.0.0/8).") from None
 METRICS_COLLECTORS = ["notifications.metrics.OutboxCollector"]
 
 # Optional error reporting (core/sentry.py): nothing is sent while SENTRY_DSN is unset.
