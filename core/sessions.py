@@ -17,10 +17,20 @@ import logging
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY
 from django.contrib.sessions.backends import cached_db
 from django.contrib.sessions.backends.db import SessionStore as DBStore
 
 logger = logging.getLogger("django.contrib.sessions")
+
+
+def _with_current_backend(data: dict) -> dict:
+    """A session signed in through a backend that has since moved (SESSION_BACKEND_RENAMES: old dotted
+    path -> new) names the new one, so a deploy that moves a backend signs nobody out."""
+    renamed = settings.SESSION_BACKEND_RENAMES.get(data.get(BACKEND_SESSION_KEY, ""))
+    if renamed:
+        data[BACKEND_SESSION_KEY] = renamed
+    return data
 
 
 class SessionStore(cached_db.SessionStore):
@@ -37,11 +47,11 @@ class SessionStore(cached_db.SessionStore):
     def load(self) -> dict:
         data = self._cache_call("get", self.cache_key)
         if data is not None:
-            return data
+            return _with_current_backend(data)
         stored = self._get_session_from_db()  # type: ignore[attr-defined]  # django-stubs lacks it
         if not stored:
             return {}
-        data = self.decode(stored.session_data)
+        data = _with_current_backend(self.decode(stored.session_data))
         self._cache_call(
             "set", self.cache_key, data, self._cache_seconds(self.get_expiry_age(expiry=stored.expire_date))
         )

@@ -194,6 +194,7 @@ class ChallengeCardViewSet(ApiViewSet):
             size=size,
             columns=s.ChallengeCardSerializer.row_columns(),
             action_columns=s.FollowUpActionSerializer.row_columns(),
+            keep_as="api-card-list",  # cards: visible_to(user), then this view's filter backends
         )
         pager.take(request, page.total, number, size)
         clock = Clock(native=True)  # dates stay objects: native_dates has the renderer write them
@@ -377,7 +378,9 @@ class FollowUpActionViewSet(ApiViewSet):
         data = self.validated(s.ActionChangeSerializer)
         check_if_match(request, self.etag(action))
         changes = {field: data.get(field, services.UNSET) for field in ("due_date", "owner", "owner_name", "owned_by")}
-        action = services.action_change(actor=request.user, action=action, expected_version=action.version, **changes)
+        action = services.action_change(
+            actor=request.user, action=action, expected_version=action.version, refuse_unchanged=False, **changes
+        )
         return self.object_response(self._reloaded(action.pk))
 
     def _state_change(self, service, serializer_class, **extra) -> Response:

@@ -70,15 +70,21 @@ def card_list_page(
     size: int,
     columns: Sequence[str],
     action_columns: Sequence[str],
+    keep_as: Hashable | None = None,
 ) -> RowPage:
     """Page `number` of `cards` (the visible cards, filtered and ordered by `params`), `size` a page.
 
     One query reads the page with its count (a COUNT(*) sub-select), one more the page's actions
-    (visible to the user; `action_columns` include "card_id"). An empty page has no
-    count: 0. When nothing but search and ordering was asked for, who asks, the search, the order
-    and the page determine both queries, so their SQL is built once per such key.
+    (visible to the user; `action_columns` include "card_id"). An empty page has no count: 0.
+
+    `keep_as` names how the caller builds `cards` from the user and `params` (its view, say): then,
+    when nothing but search and ordering was asked for, the name, who asks (their roles), the search,
+    the order, the columns and the page determine both queries, and their SQL is built once per such
+    key. Two callers that build `cards` differently must not share a name; None keeps nothing.
     """
-    key: Hashable | None = (roles_of(user), *search_and_ordering(params)) if is_plain_list(params) else None
+    key: Hashable | None = None
+    if keep_as is not None and is_plain_list(params):
+        key = (keep_as, tuple(columns), tuple(action_columns), roles_of(user), *search_and_ordering(params))
     offset = (number - 1) * size
     id_at = list(columns).index("id")
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from agencies.roles import roles_of
 
 from .. import permissions, signals
+from ..domain import refuse_long_text
 from ..models import ActionOwnerSide, ActionStatus, CardUpdate, ChallengeCard, FollowUpAction, UpdateKind
 from ._common import UNSET, _check_version, _lock_card, _record, on_behalf_of_for
 
@@ -111,6 +112,7 @@ def action_complete(
 ) -> FollowUpAction:
     action = _change_action(action, actor=actor, expected_version=expected_version)
     _require_open(action)
+    refuse_long_text(note=note)
     action.status = ActionStatus.DONE
     action.completed_at = timezone.now()
     _save_action(action)
@@ -120,6 +122,7 @@ def action_complete(
 
 @transaction.atomic
 def action_drop(*, actor, action: FollowUpAction | int, expected_version: int | None, reason: str) -> FollowUpAction:
+    refuse_long_text(reason=reason)
     action = _change_action(action, actor=actor, expected_version=expected_version)
     _require_open(action)
     if not reason.strip():
@@ -138,6 +141,7 @@ def action_reopen(
     action = _change_action(action, actor=actor, expected_version=expected_version)
     if action.status == ActionStatus.OPEN:
         raise ValidationError({"status": "This action is already open."})
+    refuse_long_text(note=note)
     old = action.status
     action.status = ActionStatus.OPEN
     action.completed_at = None
@@ -208,16 +212,18 @@ def action_change(
     owner=UNSET,
     owner_name: str = UNSET,
     owned_by: str = UNSET,
+    refuse_unchanged: bool = True,
 ) -> FollowUpAction:
     """Change an action's due date and/or owner in one transaction, one history row per change.
 
     What the action page and the API's PATCH both ask for. Arguments left UNSET are not changed;
     an owner part given alone keeps the other owner parts. A due date equal to the current one
-    is skipped beside an owner change, and refused when it is the only change asked for.
+    is skipped beside an owner change; asked for alone it is refused (the page: the person meant a
+    change), or, with refuse_unchanged=False, changes nothing (the API: a sync tool sends what it has).
     """
     action = _change_action(action, actor=actor, expected_version=expected_version)
     reassign = not (owner is UNSET and owner_name is UNSET and owned_by is UNSET)
-    if due_date is not UNSET and (due_date != action.due_date or not reassign):
+    if due_date is not UNSET and (due_date != action.due_date or (not reassign and refuse_unchanged)):
         _set_due_date(action, actor=actor, due_date=due_date)
     if reassign:
         _set_owner(

@@ -230,7 +230,7 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.swee
 BRIEFING_PACKET_STUCK_MINUTES = int(os.environ.get("BRIEFING_PACKET_STUCK_MINUTES", "30"))
 CELERY_BEAT_SCHEDULE["packets-sweep"] = {"task": "challenge_cards.tasks.sweep_stuck_packets", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
-    "task": "core.tasks.purge_expired_idempotency_keys",
+    "task": "agencies.tasks.purge_expired_idempotency_keys",  # core.tasks, under its first name
     "schedule": 3600.0,
 }
 # Redis: an unacknowledged task (its worker died) goes back to the queue after this many seconds.
@@ -388,6 +388,11 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # Without Redis the cache is each process's own memory, where a copy would outlive a sign-out made in
 # another web process: then sessions are read from the database only.
 SESSION_ENGINE = "core.sessions" if REDIS_URL else "django.contrib.sessions.backends.db"
+# Sessions signed in before the backends moved from config/ to core/ keep working (core.sessions).
+SESSION_BACKEND_RENAMES = {
+    "config.auth.PasswordBackend": "core.auth.PasswordBackend",
+    "config.oidc.AccountOIDCBackend": "core.oidc.AccountOIDCBackend",
+}
 SESSION_CACHE_SECONDS = int(os.environ.get("SESSION_CACHE_SECONDS", "300"))
 
 # Every page, script, style, font and image is served by this site (USWDS and htmx are vendored).

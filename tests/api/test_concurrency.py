@@ -97,6 +97,21 @@ def test_patch_action_needs_if_match_and_then_changes_the_due_date(world, deputy
     assert response["ETag"] == f'W/"action-{action.pk}-v2"'
 
 
+def test_patch_action_with_the_due_date_it_already_has_changes_nothing_and_answers_200(world, deputy_client):
+    """A sync tool sends the state it has: an unchanged due date is no change, not an error (the page refuses it)."""
+    action = world["own_action"]
+    etag = etag_for("action", action)
+    response = deputy_client.patch(
+        f"/api/v1/actions/{action.pk}/",
+        {"due_date": action.due_date.isoformat() if action.due_date else None},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert response.status_code == 200, response.content
+    assert response["ETag"] == etag
+    assert CardUpdate.objects.filter(card=action.card, kind="action").count() == 0
+
+
 def test_meeting_changes_compare_if_match_under_a_lock(world):
     admin = client_for(world["users"]["omb_admin"])
     meeting = world["meeting"]

@@ -231,6 +231,32 @@ def test_the_card_list_kept_sql_never_serves_one_scope_to_another(world, query):
             assert actions == set(expected[role]), role
 
 
+@pytest.mark.parametrize("keep_as", [None, "first", ("second",)])
+def test_the_card_list_selector_keeps_sql_only_under_the_caller_s_name(world, keep_as):
+    """Two callers that build the cards differently (all visible cards; one agency's) never share kept SQL."""
+    from django.http import QueryDict
+
+    from challenge_cards import selectors
+    from challenge_cards.api.serializers import ChallengeCardSerializer, FollowUpActionSerializer
+    from challenge_cards.models import ChallengeCard
+
+    admin = world["users"]["omb_admin"]
+    everything = ChallengeCard.objects.visible_to(admin).order_by("due_date", "id")
+    one_agency = everything.filter(agency=world["agency"])
+    read = {
+        "columns": ChallengeCardSerializer.row_columns(),
+        "action_columns": FollowUpActionSerializer.row_columns(),
+        "params": QueryDict(""),
+        "number": 1,
+        "size": 50,
+    }
+    all_page = selectors.card_list_page(admin, cards=everything, keep_as=keep_as, **read)
+    other_name = None if keep_as is None else ("other", keep_as)
+    own_page = selectors.card_list_page(admin, cards=one_agency, keep_as=other_name, **read)
+    assert (all_page.total, own_page.total) == (everything.count(), 1)
+    assert [row[0] for row, _ in own_page.items] == [world["own_card"].pk]
+
+
 def test_a_user_without_any_role_sees_no_cards(world):
     loner = factories.UserFactory(username="no.role")
     response = client_for(loner).get("/api/v1/cards/")

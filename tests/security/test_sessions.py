@@ -111,3 +111,26 @@ def test_the_defaults_are_fifteen_minutes_idle_and_twelve_hours_in_all():
     assert (base.SESSION_IDLE_MINUTES, base.SESSION_MAX_HOURS) == (15, 12)
     assert base.SESSION_COOKIE_AGE == 12 * 3600
     assert (base.AUTH_LOCKOUT_FAILURES, base.AUTH_LOCKOUT_MINUTES) == (3, 15)
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(settings.SESSION_BACKEND_RENAMES.items()))
+def test_a_session_signed_in_through_a_backend_that_moved_stays_signed_in(client, person, old, new, settings):
+    """Backends moved from config/ to core/: a session that names the old path must not be signed out."""
+    from django.contrib.auth import BACKEND_SESSION_KEY
+    from django.core.cache import caches
+
+    if new not in settings.AUTHENTICATION_BACKENDS:  # single sign-on's backend is listed only when it is on
+        settings.AUTHENTICATION_BACKENDS = [*settings.AUTHENTICATION_BACKENDS, new]
+
+    client.force_login(person, backend="core.auth.PasswordBackend")
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    store[BACKEND_SESSION_KEY] = old  # as a session saved by the previous release says
+    store.save()
+    caches[settings.SESSION_CACHE_ALIAS].clear()  # read back from the database, as after a deploy
+
+    response = client.get(HOME)
+
+    assert response.status_code == 200
+    assert response.wsgi_request.user == person
+    assert import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)[BACKEND_SESSION_KEY] == new
