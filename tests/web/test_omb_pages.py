@@ -7,7 +7,6 @@ import datetime
 from django.urls import reverse
 from django.utils import timezone
 
-from challenge_cards import services
 from challenge_cards.models import CardStatus, ChallengeCard, Disposition, Meeting
 from tests import factories
 
