@@ -38,7 +38,7 @@ test: install
 
 ## The edit-test loop: everything but the browser, the Celery worker subprocesses and the fault tests
 test-fast: install
-	@bash scripts/test.sh -m "not browser and not celery_worker and not fault"
+	@SKIP_BROWSER_INSTALL=1 bash scripts/test.sh -m "not browser and not celery_worker and not fault"
 
 ## What CI checks besides the tests: lint (complexity 10, no unused noqa), format, types
 lint: install

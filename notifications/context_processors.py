@@ -1,4 +1,4 @@
-"""The unread count shown in the header: loaded with the user (config.auth), else counted when a page shows it."""
+"""The unread count shown in the header: loaded with the user (core.auth, SIGNED_IN_USER_ANNOTATIONS), else counted when a page shows it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ def inbox(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    loaded = getattr(user, "unread_notifications", None)  # config.auth loads it with the user
+    loaded = getattr(user, "unread_notifications", None)  # core.auth loads it with the user
     if loaded is not None:
         return {"unread_notifications": loaded}
     return {"unread_notifications": SimpleLazyObject(lambda: Notification.objects.visible_to(user).unread().count())}

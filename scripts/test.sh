@@ -11,7 +11,7 @@ else
 fi
 echo "==> Celery broker for worker tests: ${CELERY_BROKER_URL:-files under a temporary folder (set CELERY_BROKER_URL for Redis)}"
 
-if [ ! -x /usr/bin/chromium ]; then
+if [ ! -x /usr/bin/chromium ] && [ -z "${SKIP_BROWSER_INSTALL:-}" ]; then
   if [ "$(id -u)" = "0" ]; then
     echo "==> Installing Debian's Chromium for the browser tests"
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null

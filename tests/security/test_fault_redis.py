@@ -68,7 +68,7 @@ def test_pages_and_the_api_keep_working_while_redis_is_down(redis_cache, client,
 
     redis_cache["process"].kill()
     redis_cache["process"].wait(10)
-    with caplog.at_level(logging.WARNING, logger="config.api"):
+    with caplog.at_level(logging.WARNING, logger="core.api"):
         assert api.get("/api/v1/cards/").status_code == 200  # served, unthrottled, while Redis is down
         assert client.get(card.get_absolute_url()).status_code == 200
         assert client.get("/cards/").status_code == 200
