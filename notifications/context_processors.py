@@ -1,4 +1,4 @@
-"""The unread count shown in the header: loaded with the user (core.auth, SIGNED_IN_USER_ANNOTATIONS), else counted when a page shows it."""
+"""The header's unread count: loaded with the user (core.auth), else counted when a page shows it."""
 
 from __future__ import annotations
 
