@@ -4,7 +4,6 @@ import pytest
 
 from tests import factories
 
-
 # Fixtures that start a Celery worker (or another server) in a subprocess; `make test-fast` leaves
 # out the tests that use them, the browser tests and the fault tests (test_fault_*.py).
 WORKER_FIXTURES = frozenset({"shared_db", "workers"})

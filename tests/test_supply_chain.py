@@ -256,11 +256,11 @@ def vulnerability_data():
             self.end_headers()
             self.wfile.write(payload)
 
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             ok = answers["pypi"] and re.fullmatch(r"/pypi/django/[^/]+/json", self.path) is not None
             self._reply(ok, {"info": {"name": "django"}, "vulnerabilities": []})
 
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             self._reply(answers["osv"] and self.path == "/v1/query", {})
 
