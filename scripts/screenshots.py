@@ -80,7 +80,7 @@ def _treasury_card(page: Page, base: str) -> None:
 
 
 def _comment(page: Page, text: str) -> None:
-    page.get_by_label("Comment").fill(text)
+    page.locator("#id_body").fill(text)
     page.get_by_role("button", name="Post the comment").click()
     page.wait_for_load_state()
 
