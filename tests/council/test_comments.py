@@ -100,3 +100,13 @@ def test_a_comment_posted_on_the_page_is_in_the_audit_log(client, card, deputy):
         str(comment.pk),
         ["comment_posted"],
     )
+
+
+def test_the_mention_email_quotes_the_comment_and_links_it(card, delegate, admin_user):
+    from notifications import emails
+
+    comment = services.comment_post(actor=admin_user, card=card, body="@delegate.treas the certificate is ready.")
+    message = emails.build(Notification.objects.get(rule=Rule.MENTION))
+    assert "the certificate is ready." in message.body
+    assert f"/cards/{card.pk}/#comment-{comment.pk}" in message.body
+    assert "the certificate is ready." in message.alternatives[0][0]

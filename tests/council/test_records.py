@@ -119,3 +119,15 @@ def test_attendance_recorded_on_the_page_is_the_deputy_unless_a_substitute_is_na
     assert list(Notification.objects.filter(rule=Rule.MEETING_RECORD).values_list("recipient", flat=True)) == [
         deputy.pk
     ]
+
+
+def test_the_record_email_names_the_version_and_links_the_record(meeting, held, admin_user, deputy):
+    from notifications import emails
+
+    _close(meeting)
+    services.record_correct(actor=admin_user, meeting=meeting, note="Fixed a name.", minutes="Corrected.")
+    notification = Notification.objects.get(rule=Rule.MEETING_RECORD, occurrence="v2")
+    message = emails.build(notification)
+    assert message.subject == f"Corrected record (version 2) of the {meeting.title}"
+    assert "Correction: Fixed a name." in message.body and f"/meetings/{meeting.pk}/record/" in message.body
+    assert message.to == [f"{deputy.get_full_name()} <{deputy.email}>"]
