@@ -11,8 +11,9 @@ import functools
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import router, transaction
 from django.utils import timezone
 
@@ -46,6 +47,7 @@ def token_create(*, user, name: str, expires_days: int | None = None) -> tuple[A
         errors["user"] = "This account is not active."
     if errors:
         raise ValidationError(errors)
+    _refuse_past_the_cap(user)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
@@ -55,6 +57,18 @@ def token_create(*, user, name: str, expires_days: int | None = None) -> tuple[A
         expires_at=timezone.now() + datetime.timedelta(days=expires_days) if expires_days else None,
     )
     return token, raw
+
+
+def _refuse_past_the_cap(user) -> None:
+    """At most API_TOKENS_PER_USER live tokens each: the user's row is locked, so two at once cannot pass."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True).first()
+    cap = settings.API_TOKENS_PER_USER
+    if ApiToken.objects.filter(user=user).active().count() >= cap:
+        message = (
+            f"You already have {cap} live API tokens, the most one person may hold. "
+            "Revoke one you no longer use (on your profile page) before creating another."
+        )
+        raise ValidationError({NON_FIELD_ERRORS: message})
 
 
 @transaction.atomic

@@ -186,6 +186,7 @@ def start_gunicorn(app: str, port: int, workers: int, url: str, extra_env: dict 
         "REDIS_URL": bench_redis_url(),
         # The benchmark sends more requests than a real tool may; the throttle is still checked per request.
         "API_THROTTLE_RATE": "100000000/hour",
+        "API_USER_THROTTLE_RATE": "100000000/hour",
         "LOG_LEVEL": "WARNING",
         **(extra_env or {}),
     }

@@ -5,6 +5,8 @@ Kept apart from services so that a form can show the allowed choices without imp
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
+
 from .models import CardStatus
 
 # Which status an agency may move a card to from each status. Reopening a done card
@@ -26,6 +28,23 @@ MEETING_YEARS = (2000, 2100)
 MEETING_YEARS_MESSAGE = f"Give a date between {MEETING_YEARS[0]} and {MEETING_YEARS[1]}."
 
 # Evidence files: these types only (by extension, stored with this content type), up to this size.
+# One length rule per free-text field, read by the page forms, the API serializers and the services
+# (refuse_long_text), so a page and the API take the same text.
+NOTE_MAX_LENGTH = 5000  # a note or reason: card updates, reviews, follow-up actions done, dropped, reopened
+LONG_TEXT_MAX_LENGTH = 10000  # a card's ask, a meeting's agenda notes
+
+
+def refuse_long_text(limit: int = NOTE_MAX_LENGTH, **texts: str | None) -> None:
+    """The services' check of the same rule: a ValidationError naming each field that is too long."""
+    errors = {
+        name: f"Keep this to {limit:,} characters (it has {len(text):,})."
+        for name, text in texts.items()
+        if text and len(text) > limit
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 EVIDENCE_MAX_BYTES = 10 * 1024 * 1024
 EVIDENCE_TYPES: dict[str, str] = {
     "pdf": "application/pdf",

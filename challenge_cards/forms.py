@@ -16,6 +16,8 @@ from .domain import (
     CLOSEOUT_DECISIONS,
     EVIDENCE_MAX_BYTES,
     EVIDENCE_TYPES,
+    LONG_TEXT_MAX_LENGTH,
+    NOTE_MAX_LENGTH,
     NOTE_REQUIRED_FOR,
     REASON_REQUIRED_FOR,
     REVIEW_DECISIONS,
@@ -96,7 +98,10 @@ class ReviewBulkForm(forms.Form):
         help_text="Leave empty to keep each card's due date while it is still ahead.",
     )
     reason = forms.CharField(
-        label="Reason or note", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+        label="Reason or note",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=NOTE_MAX_LENGTH,
     )
 
     def __init__(self, *args: Any, card_ids: list[int], **kwargs: Any):
@@ -130,6 +135,7 @@ class CardUpdateForm(VersionForm):
         label="Note",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=NOTE_MAX_LENGTH,
         help_text="Required when the card is at risk or blocked: say why and what would help.",
     )
     # What the card said when the page was loaded: after a stale submit, only what the user changed is kept.
@@ -202,11 +208,13 @@ class ActionAddForm(forms.Form):
 
 
 class ActionCompleteForm(VersionForm):
-    note = forms.CharField(label="Note (optional)", required=False, max_length=2000)
+    note = forms.CharField(label="Note (optional)", required=False, max_length=NOTE_MAX_LENGTH)
 
 
 class ActionDropForm(VersionForm):
-    reason = forms.CharField(label="Why is this action dropped?", widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label="Why is this action dropped?", widget=forms.Textarea(attrs={"rows": 2}), max_length=NOTE_MAX_LENGTH
+    )
 
 
 class ActionReassignForm(VersionForm):
@@ -257,7 +265,9 @@ class MeetingScheduleForm(forms.Form):
     )
     location = forms.CharField(label="Location", max_length=200, required=False)
     video_url = forms.URLField(label="Video call link", required=False, assume_scheme="https")
-    agenda_notes = forms.CharField(label="Agenda notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    agenda_notes = forms.CharField(
+        label="Agenda notes", required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=LONG_TEXT_MAX_LENGTH
+    )
 
     def starts_at(self) -> datetime.datetime:
         return datetime.datetime.combine(self.cleaned_data["date"], self.cleaned_data["time"], tzinfo=EASTERN)
@@ -287,7 +297,10 @@ class CardIssueFields(forms.Form):
     meeting = MeetingChoiceField(label="Meeting that issues the card", queryset=Meeting.objects.none())
     title = forms.CharField(label="Title", max_length=200, help_text="Short, for lists: “Run a pooled hiring action”.")
     ask = forms.CharField(
-        label="The ask", widget=forms.Textarea(attrs={"rows": 4}), help_text="What the deputy secretary is asked to do."
+        label="The ask",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=LONG_TEXT_MAX_LENGTH,
+        help_text="What the deputy secretary is asked to do.",
     )
     priority = forms.ModelChoiceField(label="PMA priority", queryset=PmaPriority.objects.all())
     strategy = forms.ModelChoiceField(
@@ -307,7 +320,7 @@ class CardIssueFields(forms.Form):
     )
     metric_baseline = forms.DecimalField(label="Baseline", required=False, max_digits=14, decimal_places=2)
     metric_target = forms.DecimalField(label="Target", required=False, max_digits=14, decimal_places=2)
-    note = forms.CharField(label="Note for the history (optional)", required=False, max_length=2000)
+    note = forms.CharField(label="Note for the history (optional)", required=False, max_length=NOTE_MAX_LENGTH)
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -357,6 +370,7 @@ class ReviewForm(VersionForm):
         label="Reason or note",
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=NOTE_MAX_LENGTH,
         help_text="Required to carry over, drop or return a card; an optional note to continue one.",
     )
 

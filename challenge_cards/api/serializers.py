@@ -7,6 +7,7 @@ fields are a 400) whose validated data goes straight to a service function.
 from __future__ import annotations
 
 import datetime
+import decimal
 from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from rest_framework import serializers
 from agencies.models import Agency
 from agencies.roles import roles_of
 from challenge_cards import services
+from challenge_cards.domain import LONG_TEXT_MAX_LENGTH, NOTE_MAX_LENGTH
 from challenge_cards.models import (
     MEETING_MAX_MINUTES,
     ActionOwnerSide,
@@ -42,11 +44,30 @@ User = get_user_model()
 RATING_OR_NONE = [("", "Not rated"), *Rating.choices]
 
 
+# The largest amount a card stores (14 digits, 2 of them decimal places), either way.
+AMOUNT_LIMIT = decimal.Decimal("999999999999.99")
+
+
+@extend_schema_field(
+    {"type": "number", "format": "double", "minimum": -float(AMOUNT_LIMIT), "maximum": float(AMOUNT_LIMIT)}
+)
+class AmountField(serializers.DecimalField):
+    """An amount as the cards store it, read as a JSON number and rounded to the cent (a binary
+    float such as 0.1 + 0.2 is not refused for its 17th decimal); at most AMOUNT_LIMIT either way."""
+
+    def __init__(self, **kwargs):
+        kwargs.update(max_digits=14, decimal_places=2, coerce_to_string=False, rounding=decimal.ROUND_HALF_UP)
+        super().__init__(**kwargs)
+
+    def validate_precision(self, value):
+        if abs(value) > AMOUNT_LIMIT:
+            raise serializers.ValidationError(f"Give an amount between -{AMOUNT_LIMIT} and {AMOUNT_LIMIT}.")
+        return value
+
+
 def _amount_input() -> serializers.DecimalField:
     """An amount as the cards store it (14 digits, 2 decimal places), read as a number."""
-    return serializers.DecimalField(
-        max_digits=14, decimal_places=2, coerce_to_string=False, allow_null=True, required=False
-    )
+    return AmountField(allow_null=True, required=False)
 
 
 def _person(user) -> str | None:
@@ -104,12 +125,19 @@ class MeetingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# Declared: years 2001-2099 as written, which no time zone offset carries outside MEETING_YEARS (2000-2100,
+# the years the server takes in Washington time).
+@extend_schema_field({"type": "string", "format": "date-time", "pattern": "^20(0[1-9]|[1-9][0-9])-"})
+class MeetingTimeField(serializers.DateTimeField):
+    pass
+
+
 class MeetingInputSerializer(StrictSerializer):
-    starts_at = serializers.DateTimeField(help_text="With its time zone, e.g. 2026-12-08T10:00:00-05:00.")
+    starts_at = MeetingTimeField(help_text="With its time zone, e.g. 2026-12-08T10:00:00-05:00.")
     duration_minutes = serializers.IntegerField(min_value=1, max_value=MEETING_MAX_MINUTES, required=False)
     location = serializers.CharField(max_length=200, allow_blank=True, required=False)
     video_url = serializers.URLField(max_length=200, allow_blank=True, required=False)
-    agenda_notes = serializers.CharField(max_length=10000, allow_blank=True, required=False)
+    agenda_notes = serializers.CharField(max_length=LONG_TEXT_MAX_LENGTH, allow_blank=True, required=False)
 
     def validate_starts_at(self, value):
         if timezone.is_naive(value):
@@ -250,7 +278,7 @@ class CardIssueSerializer(StrictSerializer):
         queryset=Agency.objects.all(), many=True, allow_empty=False, help_text="One card is issued to each agency."
     )
     title = serializers.CharField(max_length=200)
-    ask = serializers.CharField(max_length=10000)
+    ask = serializers.CharField(max_length=LONG_TEXT_MAX_LENGTH)
     priority = serializers.PrimaryKeyRelatedField(queryset=PmaPriority.objects.all())
     strategy = serializers.PrimaryKeyRelatedField(queryset=PmaStrategy.objects.all(), allow_null=True, required=False)
     horizon = serializers.ChoiceField(choices=Horizon.choices, required=False)
@@ -260,7 +288,7 @@ class CardIssueSerializer(StrictSerializer):
     metric_baseline = _amount_input()
     metric_target = _amount_input()
     metric_value = _amount_input()
-    note = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, required=False)
 
     def validate_agencies(self, value):
         if len(value) > 200:
@@ -320,7 +348,7 @@ class CardUpdateInputSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=CardStatus.choices, required=False)
     agency_rating = serializers.ChoiceField(choices=Rating.choices, required=False)
     metric_value = _amount_input()
-    note = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, required=False)
 
 
 class CardWithUpdateSerializer(serializers.Serializer):
@@ -333,18 +361,18 @@ class CardReviewInputSerializer(StrictSerializer):
     disposition = serializers.ChoiceField(
         choices=[(Disposition.ACCEPTED, "Accepted"), (Disposition.DROPPED, "Dropped")], required=False
     )
-    reason = serializers.CharField(max_length=5000, allow_blank=True, required=False)
-    note = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, required=False)
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, required=False)
 
 
 class CardCarryOverInputSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH)
     to_meeting = serializers.PrimaryKeyRelatedField(queryset=Meeting.objects.all(), allow_null=True, required=False)
     due_date = serializers.DateField(allow_null=True, required=False)
 
 
 class CardReturnInputSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH)
 
 
 # --- follow-up action input --------------------------------------------------------------------
@@ -393,15 +421,13 @@ class ActionChangeSerializer(StrictSerializer):
     owner_name = serializers.CharField(max_length=200, allow_blank=True, required=False)
     owned_by = serializers.ChoiceField(choices=ActionOwnerSide.choices, required=False)
 
-    def validate(self, attrs):
-        if not attrs:
-            raise serializers.ValidationError("Send a due_date, an owner or owner_name, or owned_by.")
-        return attrs
+    min_fields = 1  # declared in the schema as minProperties
+    min_fields_message = "Send a due_date, an owner or owner_name, or owned_by."
 
 
 class ActionNoteSerializer(StrictSerializer):
-    note = serializers.CharField(max_length=5000, allow_blank=True, required=False)
+    note = serializers.CharField(max_length=NOTE_MAX_LENGTH, allow_blank=True, required=False)
 
 
 class ActionDropSerializer(StrictSerializer):
-    reason = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=NOTE_MAX_LENGTH)

@@ -16,7 +16,7 @@ from agencies.models import Agency, Membership, Role
 from agencies.roles import roles_of
 
 from .. import permissions, signals
-from ..domain import ALLOWED_TRANSITIONS, NOTE_REQUIRED_FOR
+from ..domain import ALLOWED_TRANSITIONS, NOTE_REQUIRED_FOR, refuse_long_text
 from ..models import (
     EASTERN,
     CardStatus,
@@ -246,6 +246,7 @@ def card_update(
     A delegate's update is recorded as on behalf of the deputy secretary; where the agency
     requires certification it is a draft, not applied, until the deputy certifies it.
     """
+    refuse_long_text(note=note)
     card = _lock_card(card)
     if not permissions.can_update_card(actor, card):
         if not card.is_open and permissions.can_view_card(actor, card):

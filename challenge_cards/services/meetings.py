@@ -30,7 +30,9 @@ def _validate_meeting_time(starts_at: datetime.datetime, *, exclude_pk: int | No
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
     if clash.exists():
-        raise ValidationError({"starts_at": "Another meeting is already scheduled at that time."})
+        # code "conflict": the API answers 409 (the state of the data, not the input, is the problem).
+        clash_message = "Another meeting is already scheduled at that time."
+        raise ValidationError({"starts_at": ValidationError(clash_message, code="conflict")})
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .. import permissions, signals
+from ..domain import refuse_long_text
 from ..models import (
     ActionStatus,
     CardStatus,
@@ -51,6 +52,7 @@ def card_review(
     note: str = "",
 ) -> CardUpdate:
     """OMB sets its rating and accepts or drops a card. Carrying over is card_carry_over."""
+    refuse_long_text(reason=reason, note=note)
     if not permissions.can_review_card(actor):
         raise PermissionDenied("Only OMB admins review cards.")
     card = _lock_card(card)

@@ -31,7 +31,15 @@ def card_trend(context, card):
     can_add = (
         card.is_open and card.metric_target is not None and (roles.omb_admin or roles.may_edit_agency(card.agency_id))
     )
-    return {"card": card, "trend": trend, "can_add_interim": can_add, "csrf_token": context.get("csrf_token")}
+    # A refused interim target comes back with what was typed (views.meeting_prep.interim_target_add).
+    typed = request.POST if request is not None and request.method == "POST" and "date" in request.POST else {}
+    return {
+        "card": card,
+        "trend": trend,
+        "can_add_interim": can_add,
+        "csrf_token": context.get("csrf_token"),
+        "interim_typed": {"date": typed.get("date", ""), "value": typed.get("value", "")} if typed else None,
+    }
 
 
 @register.inclusion_tag("challenge_cards/meeting_prep/_meeting_agenda_section.html", takes_context=True)

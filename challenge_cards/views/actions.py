@@ -130,9 +130,29 @@ def _action_page(request, action, *, status=200, bound=None, stale_error=None) -
         "card": action.card,
         "can_edit": permissions.can_edit_action(request.user, action),
         "stale_error": stale_error,
+        # A stale "mark done" or "reopen" (posted from the card page): its form again, with the typed note.
+        "stale_retry": [(op, form) for op, form in (bound or {}).items() if op in ("complete", "reopen")],
         **_action_forms(action, bound),
     }
     return render(request, "challenge_cards/action_detail.html", context, status=status)
+
+
+STALE_ACTION_MESSAGE = (
+    "Someone else changed this action after you opened the page. Check it; what you typed is kept below: "
+    "send it again if it still applies."
+)
+
+
+def _stale_action_page(request: HttpRequest, pk: int, change: _Change, kwargs: dict[str, Any]) -> HttpResponse:
+    """409: the action as it is now, with the posted form bound to what was typed and the current version,
+    so sending it again is one click once the user has seen the change."""
+    action = _get_action(request, pk)
+    typed = request.POST.copy()
+    form = change.form(typed, **kwargs)
+    typed[form.add_prefix("version")] = str(action.version)
+    form = change.form(typed, **kwargs)
+    form.is_valid()
+    return _action_page(request, action, status=409, bound={change.bound_key: form}, stale_error=STALE_ACTION_MESSAGE)
 
 
 @require_GET
@@ -161,13 +181,7 @@ def action_change(request: HttpRequest, pk: int, op: str) -> HttpResponse:
                 actor=request.user, action=action, expected_version=data["version"], **change.arguments(data)
             )
         except services.StaleWrite:
-            action = _get_action(request, pk)
-            return _action_page(
-                request,
-                action,
-                status=409,
-                stale_error="Someone else changed this action after you opened the page. Check it and try again.",
-            )
+            return _stale_action_page(request, pk, change, kwargs)
         except ValidationError as error:
             add_errors(form, error)
         else:

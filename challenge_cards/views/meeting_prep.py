@@ -25,6 +25,7 @@ from .. import scorecard as scorecards
 from ..api.filters import ActionFilter
 from ..filters import CardFilter
 from ..models import BriefingPacket, FollowUpAction, Meeting
+from .cards import card_page
 
 REFRESH_SECONDS = 3
 
@@ -225,9 +226,11 @@ def interim_target_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.interim_target_add(actor=request.user, card=card.pk, **form.cleaned_data)
         except ValidationError as error:
+            # Refused (another target on that date since the page was opened, a due date moved ...): the card
+            # page again, the form open with what was typed (the card_trend tag reads it from the POST).
             messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, "Interim target added.")
-    else:
-        messages.error(request, "Give a date and a value for the interim target.")
-    return redirect(f"{card.get_absolute_url()}#trend")
+            return card_page(request, card, status=400)
+        messages.success(request, "Interim target added.")
+        return redirect(f"{card.get_absolute_url()}#trend")
+    messages.error(request, "Give a date and a value for the interim target.")
+    return card_page(request, card, status=400)

@@ -246,6 +246,10 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", Fa
 
 # Per API token (or per signed-in user), shared through the cache (Redis when REDIS_URL is set).
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1000/hour")
+# And one budget per user across all their tokens, so minting tokens does not multiply it.
+API_USER_THROTTLE_RATE = os.environ.get("API_USER_THROTTLE_RATE", "2000/hour")
+# The most live (unrevoked, unexpired) API tokens one user may hold.
+API_TOKENS_PER_USER = int(os.environ.get("API_TOKENS_PER_USER", "10"))
 REST_FRAMEWORK = {
     # Bearer first: its WWW-Authenticate header makes a missing credential a 401, not a 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -260,7 +264,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["core.api.filtering.StrictFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.ApiPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.ApiRateThrottle", "core.api.throttling.ApiUserRateThrottle"],
     "EXCEPTION_HANDLER": "core.api.errors.problem_exception_handler",
     # OPTIONS answers 405 like any method the schema does not list.
     "DEFAULT_METADATA_CLASS": None,

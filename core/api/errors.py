@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -51,6 +53,12 @@ class IdempotencyInProgress(exceptions.APIException):
     default_code = "idempotency_in_progress"
 
 
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "request_too_large"
+
+
 class ProblemSerializer(serializers.Serializer):
     """The documented shape of every error response."""
 
@@ -75,6 +83,7 @@ TITLES = {
     406: "Not acceptable",
     409: "Conflict",
     412: "Changed since you read it",
+    413: "Request too large",
     415: "Unsupported media type",
     422: "Unprocessable request",
     428: "If-Match required",
@@ -100,6 +109,20 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
     else:
         errors[prefix.rstrip(".") or NON_FIELD] = [str(detail)]
     return errors
+
+
+# A body that names an object the caller cannot see (or that is not there): a 404, as for a path.
+NOT_FOUND_CODES = frozenset({"does_not_exist"})
+# A write refused by the data already there (another meeting at that time), not by its input: a 409.
+CONFLICT_CODES = frozenset({"conflict"})
+
+
+def _codes(detail: Any) -> set[str]:
+    if isinstance(detail, dict):
+        return set().union(*(_codes(value) for value in detail.values()))
+    if isinstance(detail, list):
+        return set().union(*(_codes(value) for value in detail))
+    return {getattr(detail, "code", "") or ""}
 
 
 def problem(
@@ -128,6 +151,8 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
         return exceptions.PermissionDenied(str(exc) or None)
     if isinstance(exc, Http404):
         return exceptions.NotFound()
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit, met when DRF reads the body
+        return RequestTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
     return None
 
 
@@ -146,6 +171,15 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         headers["Retry-After"] = str(int(wait))
     if isinstance(api_exc, exceptions.ValidationError):
         errors = _flatten(api_exc.detail)
+        codes = _codes(api_exc.detail)
+        if codes <= NOT_FOUND_CODES:
+            summary = "The body names something that does not exist or that you may not see."
+            body = problem(404, summary, code="not-found", errors=errors, instance=instance)
+            return Response(body, status=404, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
+        if codes <= CONFLICT_CODES:
+            summary = next(iter(errors.values()))[0]
+            body = problem(409, summary, code="conflict", errors=errors, instance=instance)
+            return Response(body, status=409, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
         messages = errors.get(NON_FIELD) or []
         summary = messages[0] if len(errors) == 1 and messages else "Check the highlighted fields and try again."
         body = problem(400, summary, code="validation-error", errors=errors, instance=instance)

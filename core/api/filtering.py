@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django_filters import filters
 from django_filters import rest_framework as django_filters
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions
 from rest_framework.settings import api_settings
 
@@ -72,8 +73,9 @@ class IdField(forms.IntegerField):
         super().__init__(*args, **kwargs)
 
 
+@extend_schema_field({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID})
 class IdFilter(django_filters.NumberFilter):
-    """An id: a whole number (not a decimal, as NumberFilter would take)."""
+    """An id: a whole number from 1 to MAX_ID (not a decimal, as NumberFilter would take), so declared."""
 
     field_class = IdField
 
@@ -100,6 +102,11 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
         super().__init__(*args, **kwargs)
 
 
+# The years a time may give, as written (before it is read as UTC), declared in the schema as a pattern.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+DATE_TIME_SCHEMA = {"type": "string", "format": "date-time", "pattern": "^(19[0-9]{2}|2[01][0-9]{2}|2200)-"}
+
+
 class UtcDateTimeField(django_filters.IsoDateTimeFilter.field_class):
     """An ISO 8601 time, as UTC: PostgreSQL refuses offsets past 15:59 and years out of its range."""
 
@@ -107,10 +114,11 @@ class UtcDateTimeField(django_filters.IsoDateTimeFilter.field_class):
         value = super().clean(value)
         if value is None:
             return None
-        if not 1900 <= value.year <= 2200:
-            raise forms.ValidationError("Give a time between the years 1900 and 2200.")
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise forms.ValidationError(f"Give a time between the years {FIRST_YEAR} and {LAST_YEAR}.")
         return value.astimezone(datetime.UTC)
 
 
+@extend_schema_field(DATE_TIME_SCHEMA)
 class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcDateTimeField

@@ -90,3 +90,23 @@ class ApiRateThrottle(SimpleRateThrottle):
         else:
             ident = f"anon-{self.get_ident(request)}"
         return f"throttle_api_{ident}"
+
+
+class ApiUserRateThrottle(ApiRateThrottle):
+    """One budget per user across all their API tokens (and their browser session); rate from
+    API_USER_THROTTLE_RATE. With ApiRateThrottle's budget per token, minting tokens does not multiply a
+    user's requests past this. Anonymous requests are left to ApiRateThrottle."""
+
+    scope = "api_user"
+
+    def get_rate(self) -> str:
+        return getattr(settings, "API_USER_THROTTLE_RATE", "2000/hour")
+
+    def allow_request(self, request, view) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            return True
+        return super().allow_request(request, view)
+
+    def get_cache_key(self, request, view) -> str:
+        user = request.user
+        return f"throttle_api_user-{user.pk}-{user.date_joined.timestamp():.0f}"

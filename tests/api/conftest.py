@@ -12,7 +12,7 @@ from tests import factories
 @pytest.fixture(autouse=True)
 def generous_throttle(settings):
     """API tests make many requests; the throttling test sets its own low rate."""
-    settings.API_THROTTLE_RATE = "100000/hour"
+    settings.API_THROTTLE_RATE = settings.API_USER_THROTTLE_RATE = "100000/hour"
 
 
 def client_for(user) -> APIClient:

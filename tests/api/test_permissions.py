@@ -140,12 +140,12 @@ EXPECTED = {
         "delegate": FORBIDDEN,
         "agency_viewer": FORBIDDEN,
     },
-    # Another agency's card cannot even be named in the body: it "does not exist" (400).
+    # Another agency's card cannot even be named in the body: it "does not exist" (404, as in a path).
     "add action": {
         "omb_admin": ALL,
         "omb_viewer": FORBIDDEN,
-        "deputy": {"own": "ok", "other": 400},
-        "delegate": {"own": "ok", "other": 400},
+        "deputy": {"own": "ok", "other": 404},
+        "delegate": {"own": "ok", "other": 404},
         "agency_viewer": FORBIDDEN,
     },
     "change meeting": {
@@ -276,7 +276,7 @@ def test_an_action_owner_outside_the_caller_s_reach_does_not_exist(world):
     other = world["users"]["other_deputy"]
     for owned_by in ("omb", "agency"):
         response = _add_action(world, "delegate", owner=other.pk, owned_by=owned_by)
-        assert response.status_code == 400, response.content
+        assert response.status_code == 404, response.content  # as any object the caller may not see
         assert list(response.json()["errors"]) == ["owner"]
         assert other.get_full_name() not in response.content.decode()
     assert not FollowUpAction.objects.filter(description="SECRET TREASURY PLAN").exists()
@@ -297,7 +297,7 @@ def test_an_owner_on_the_wrong_side_is_a_400_on_owner(world):
         format="json",
         HTTP_IF_MATCH=etag_for("action", action),
     )
-    assert response.status_code == 400 and list(response.json()["errors"]) == ["owner"]
+    assert response.status_code == 404 and list(response.json()["errors"]) == ["owner"]  # not theirs to name
 
 
 @pytest.mark.parametrize("role", ["deputy", "delegate"])
