@@ -171,8 +171,15 @@ def main() -> None:
                 sign_in(page, base, "omb.admin")
                 page.goto(f"{base}/review/")
                 page.set_viewport_size({"width": 1280, "height": 1600})
-                shoot(page, "05-review-board", full_page=False)  # the first cards; the board is long
+                shoot(page, "05-review-board", full_page=False)  # the first cards of the compact table
                 page.set_viewport_size({"width": 1280, "height": 900})
+                page.goto(f"{base}/")
+                shoot(page, "15-home-omb")  # OMB's home: counts with links to the filtered board
+                close_out = page.get_by_role("link", name=re.compile("^Close out the"))
+                if close_out.count():
+                    close_out.first.click()
+                    page.wait_for_load_state()
+                    shoot(page, "16-close-out")
                 page.goto(f"{base}/meetings/")
                 shoot(page, "06-meetings")
                 page.locator("main a[href^='/meetings/']").first.click()
