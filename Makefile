@@ -57,5 +57,10 @@ bench: install
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
 
+## Container image challenge-cards:local and the compose topology's images (installs Docker if missing; docs/deploy.md)
+.PHONY: image
+image:
+	@bash scripts/build-image.sh
+
 clean:
 	rm -rf var .pytest_cache
