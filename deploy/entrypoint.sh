@@ -18,6 +18,7 @@ case "$role" in
       --keep-alive "${GUNICORN_KEEPALIVE:-5}" \
       --forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-*}" \
       --worker-tmp-dir /dev/shm \
+      --no-control-socket \
       --access-logfile "${GUNICORN_ACCESS_LOG:--}" \
       --error-logfile - \
       "$@"
