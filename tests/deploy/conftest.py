@@ -115,8 +115,18 @@ class Stack:
     def psql(self, sql: str) -> list[list[str]]:
         """Rows of a query on the topology's database (unaligned, tab separated)."""
         out = self.exec(
-            "postgres", "psql", "-U", "challenge_cards", "-d", "challenge_cards", "-tAF", "\t", "-v",
-            "ON_ERROR_STOP=1", "-c", sql,
+            "postgres",
+            "psql",
+            "-U",
+            "challenge_cards",
+            "-d",
+            "challenge_cards",
+            "-tAF",
+            "\t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
         )
         return [line.split("\t") for line in out.splitlines() if line]
 

@@ -81,8 +81,12 @@ def test_card_update_through_web1_is_seen_through_web2_at_once(demo: Stack):
     note = f"Posted through web 1 ({uuid.uuid4().hex[:8]})."
 
     posted = demo.http_inside(
-        "web1", "POST", f"/api/v1/cards/{card['id']}/updates/", token=token,
-        headers={"If-Match": card["etag"]}, body=update_body(note),
+        "web1",
+        "POST",
+        f"/api/v1/cards/{card['id']}/updates/",
+        token=token,
+        headers={"If-Match": card["etag"]},
+        body=update_body(note),
     )
     assert posted["status"] in (200, 201), posted
     new_etag = posted["headers"].get("ETag")
@@ -99,8 +103,12 @@ def test_card_update_through_web1_is_seen_through_web2_at_once(demo: Stack):
 
     # And web 2 refuses a write on the version web 1 replaced: the version lives in the shared database.
     stale = demo.http_inside(
-        "web2", "POST", f"/api/v1/cards/{card['id']}/updates/", token=token,
-        headers={"If-Match": card["etag"]}, body=update_body("A stale write through web 2."),
+        "web2",
+        "POST",
+        f"/api/v1/cards/{card['id']}/updates/",
+        token=token,
+        headers={"If-Match": card["etag"]},
+        body=update_body("A stale write through web 2."),
     )
     assert stale["status"] == 412, stale
 
@@ -161,8 +169,11 @@ def test_postgres_restart_fails_cleanly_and_recovers_with_nothing_half_written(d
         # Reads and writes that need the database fail with a server error page, quickly, not a hang.
         for method, path, kwargs in (
             ("GET", f"/api/v1/cards/{card['id']}/", {}),
-            ("POST", f"/api/v1/cards/{card['id']}/updates/",
-             {"json": update_body(lost_note), "headers": {"If-Match": card["etag"]}}),
+            (
+                "POST",
+                f"/api/v1/cards/{card['id']}/updates/",
+                {"json": update_body(lost_note), "headers": {"If-Match": card["etag"]}},
+            ),
         ):
             start = time.monotonic()
             response = api(demo, method, path, token=token, timeout=30, **kwargs)
@@ -176,7 +187,8 @@ def test_postgres_restart_fails_cleanly_and_recovers_with_nothing_half_written(d
 
     wait_for(
         lambda: api(demo, "GET", f"/api/v1/cards/{card['id']}/", token=token).status_code == 200,
-        timeout=90, what="the API answering again after PostgreSQL came back",
+        timeout=90,
+        what="the API answering again after PostgreSQL came back",
     )
     # Several requests in a row succeed on both web containers (no broken kept connection left behind).
     for _ in range(6):
@@ -190,8 +202,12 @@ def test_postgres_restart_fails_cleanly_and_recovers_with_nothing_half_written(d
 
     # The same write, now, goes through once.
     response = api(
-        demo, "POST", f"/api/v1/cards/{card['id']}/updates/", token=token,
-        json=update_body(lost_note), headers={"If-Match": card["etag"]},
+        demo,
+        "POST",
+        f"/api/v1/cards/{card['id']}/updates/",
+        token=token,
+        json=update_body(lost_note),
+        headers={"If-Match": card["etag"]},
     )
     assert response.status_code in (200, 201), response.text
     assert history_notes(demo, card["id"], token).count(lost_note) == 1
