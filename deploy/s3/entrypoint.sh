@@ -32,7 +32,7 @@ PY
     wait "$server"
     ;;
   smtp)
-    mkdir -p /var/mail/Maildir
+    mkdir -p /var/mail/Maildir/tmp /var/mail/Maildir/new /var/mail/Maildir/cur
     exec python3 -m aiosmtpd -n -l "0.0.0.0:${SMTP_PORT:-1025}" -c aiosmtpd.handlers.Mailbox /var/mail/Maildir
     ;;
   *)
