@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import collections
 import json
+import re
 import subprocess
 import threading
 import time
@@ -260,6 +261,76 @@ def test_two_beats_running_send_no_reminder_twice(demo: Stack):
     assert sent <= set(arrived), f"sent but not in the sink: {sorted(sent - set(arrived))[:10]}"
 
 
+def test_a_worker_killed_mid_delivery_loses_no_reminder(demo: Stack):
+    """With the SMTP sink frozen, both workers hold deliveries; worker 1 is killed (SIGKILL) with its
+    share in hand. Every reminder still arrives, any copy carrying the same Message-ID."""
+    mail = demo.container("mail")
+    worker1 = demo.container("worker1")
+    subprocess.run(["docker", "pause", mail], check=True, capture_output=True)
+    try:
+        meeting = int(demo.manage("shell", "-c", NEW_MEETING).strip().splitlines()[-1])
+        demo.manage("send_reminders")
+        rows = demo.psql(
+            f"SELECT id FROM notifications_notification WHERE meeting_id = {meeting} AND status = 'pending'"
+        )
+        ids = [int(row[0]) for row in rows]
+        assert ids, "no reminder was queued"
+        time.sleep(4)  # both workers take deliveries and wait on the frozen SMTP server
+        subprocess.run(["docker", "kill", "-s", "KILL", worker1], check=True, capture_output=True)
+        held = _tasks_in_hand(worker1)
+        assert held, "worker 1 held no delivery when it was killed: the test would prove nothing"
+    finally:
+        subprocess.run(["docker", "unpause", mail], check=True, capture_output=True)
+
+    # What worker 1 held is found again by the sweeper (beat runs it every 2 minutes on rows queued
+    # longer than the admin's "sweep after"; here it runs at once, on rows queued more than 5 s ago).
+    sql = f"SELECT id, status FROM notifications_notification WHERE id IN ({','.join(map(str, ids))})"
+    sweep = "from notifications import services; print(services.undelivered_sweep(older_than=5))"
+
+    def all_sent() -> bool:
+        statuses = dict(demo.psql(sql))
+        if all(status == "sent" for status in statuses.values()):
+            return True
+        demo.manage("shell", "-c", sweep, service="web2")
+        return False
+
+    wait_for(all_sent, timeout=150, interval=5, what="every reminder sent after worker 1 was killed")
+
+    found = demo.exec("mail", "python3", "-c", READ_MAILDIR)
+    copies: dict[int, set[str]] = collections.defaultdict(set)
+    arrived: collections.Counter = collections.Counter()
+    for line in found.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit():
+            copies[int(parts[0])].add(parts[1])
+            arrived[int(parts[0])] += 1
+    missing = [pk for pk in ids if arrived[pk] == 0]
+    assert missing == [], f"{len(missing)} of {len(ids)} reminders never arrived"
+    assert all(len(copies[pk]) == 1 for pk in ids), "a repeat carried another Message-ID"
+    repeated = sum(arrived[pk] for pk in ids) - len(ids)
+    print(f"{len(ids)} reminders, worker 1 killed holding {len(held)}, {repeated} repeated")
+    demo.compose("start", "worker1")  # worker 2 and the sweeper did it alone; worker 1 comes back now
+
+
+def _tasks_in_hand(container: str) -> set[str]:
+    """Delivery tasks the worker's log shows received and never finished (succeeded, retried, failed)."""
+    log = subprocess.run(["docker", "logs", container], capture_output=True, text=True).stderr
+    received, finished = set(), set()
+    for line in log.splitlines():
+        match = re.search(r"deliver_notification\[([0-9a-f-]{36})\]", line)
+        if match:
+            (received if " received" in line else finished).add(match.group(1))
+    return received - finished
+
+
+# Runs in the mail container: "notification-id message-id" for each message in the sink.
+READ_MAILDIR = """
+import email, pathlib
+for path in pathlib.Path("/var/mail/Maildir/new").iterdir():
+    message = email.message_from_bytes(path.read_bytes())
+    print(str(message.get("X-Challenge-Cards-Notification", "")).strip(), str(message.get("Message-ID", "")).strip())
+"""
+
 NEW_MEETING = """
 import datetime, zoneinfo
 from django.contrib.auth import get_user_model
@@ -268,7 +339,12 @@ from challenge_cards import services
 eastern = zoneinfo.ZoneInfo("America/New_York")
 admin = get_user_model().objects.get(username="omb.admin")
 day = timezone.now().astimezone(eastern).date() + datetime.timedelta(days=3)
-starts = datetime.datetime.combine(day, datetime.time(15, 37), tzinfo=eastern)
+taken = {m.starts_at for m in services.Meeting.objects.all()}
+starts = next(
+    moment
+    for minute in range(13 * 60 + 1, 18 * 60)
+    if (moment := datetime.datetime.combine(day, datetime.time(minute // 60, minute % 60), tzinfo=eastern)) not in taken
+)
 print(services.meeting_schedule(actor=admin, starts_at=starts, location="compose test").pk)
 """
 
