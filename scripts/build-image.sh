@@ -113,9 +113,13 @@ for var in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
   [ -n "${!var:-}" ] && proxy_args+=(--build-arg "$var=${!var}")
 done
 
+# The legacy builder's deprecation notice is left out of the output; build errors are not.
 # shellcheck disable=SC2086
-build() { docker build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "DEBIAN_MIRROR=$DEBIAN_MIRROR" \
-  "${proxy_args[@]}" ${DOCKER_BUILD_ARGS:-} "$@" >/dev/null; }
+build() {
+  docker build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" "${proxy_args[@]}" ${DOCKER_BUILD_ARGS:-} "$@" 2>&1 >/dev/null \
+    | { grep -v -e '^DEPRECATED: The legacy builder' -e 'BuildKit is currently disabled' -e '^ *environment-variable\.$' \
+          -e '^$' >&2 || true; }
+}
 
 # 4. The app image and the service images.
 say "Building $IMAGE ($ncerts extra CA certificate(s) for the build stages)"
