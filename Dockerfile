@@ -45,6 +45,12 @@ RUN set -eu; cd /src; \
     rm -rf /wheels; \
     /opt/venv/bin/python -m compileall -q /opt/venv >/dev/null || true
 
+# ---- The app's files, without the build-only CA certificates -------------------------------------
+# The runtime stage copies /src from here, so the certificates in the build context never reach it.
+FROM ${BASE_IMAGE} AS source
+COPY . /src
+RUN rm -rf /src/deploy/ca-certificates
+
 # ---- Stage 2: the runtime ---------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS runtime
 ARG DEBIAN_FRONTEND=noninteractive
@@ -77,7 +83,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HEALTHCHECK_PATH=/healthz
 
 WORKDIR /app
-COPY . /app
+COPY --from=source /src /app
 # Static files are collected once, here, with throw-away values that only this RUN sees (production
 # settings refuse to load without them; nothing is connected to).
 RUN DJANGO_SECRET_KEY=collectstatic-only DJANGO_ALLOWED_HOSTS=localhost \

@@ -198,11 +198,17 @@ def _docker_engine_answers() -> None:
 
 
 @pytest.fixture(scope="session")
-def stack():
-    """Build the images (idempotent), start the topology, wait for the sign-in page, seed demo data."""
+def image() -> str:
+    """The app image, built by scripts/build-image.sh (idempotent) unless CC_COMPOSE_BUILD=0."""
     if os.environ.get("CC_COMPOSE_BUILD", "1") != "0":
         subprocess.run(["bash", str(ROOT / "scripts" / "build-image.sh")], check=True, timeout=1500)
     _docker_engine_answers()
+    return os.environ.get("CC_IMAGE", "challenge-cards:local")
+
+
+@pytest.fixture(scope="session")
+def stack(image: str):
+    """Start the topology from the built images, wait for the sign-in page through nginx."""
     port = int(os.environ.get("CC_COMPOSE_LB_PORT") or free_port())
     reuse = os.environ.get("CC_COMPOSE_PROJECT", "")
     project = reuse or f"cctest{uuid.uuid4().hex[:8]}"
