@@ -56,6 +56,13 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "dockerd did not start; see var/dockerd.log" >&2; tail -20 var/dockerd.log >&2; exit 1; }
 fi
 
+# `docker compose` as well as `docker-compose`: a small CLI plugin runs Debian's docker-compose when the
+# docker client has no Compose plugin of its own.
+if ! docker compose version >/dev/null 2>&1 && [ -x /usr/bin/docker-compose ] && [ "$(id -u)" = 0 ]; then
+  install -D -m 0755 deploy/docker-compose-plugin.sh /usr/local/lib/docker/cli-plugins/docker-compose
+  say "Installed /usr/local/lib/docker/cli-plugins/docker-compose (docker compose runs docker-compose)"
+fi
+
 # The Debian mirror apt already uses (deb822 .sources first, then one-line lists).
 mirror_from_apt() {
   local uri
