@@ -37,6 +37,13 @@ COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
 LOG_DIR = ROOT / "var" / "compose-tests"
 SIGN_IN_PATH = "/accounts/login/"
 DEMO_PASSWORD = "compose-demo-password"
+LEAKY_SETTINGS = (
+    "DATABASE_URL", "DATABASE_CONN_MAX_AGE", "CELERY_BROKER_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE",
+    "DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DJANGO_SECURE_SSL_REDIRECT", "TRUSTED_PROXY_COUNT", "SITE_URL",
+    "EMAIL_HOST", "EMAIL_PORT", "DEFAULT_FROM_EMAIL", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_S3_REGION_NAME", "POSTGRES_PASSWORD", "LB_FORWARDED_PROTO",
+    "LOG_LEVEL",
+)  # fmt: skip
 
 
 def pytest_collection_modifyitems(config, items):
@@ -212,18 +219,14 @@ def stack(image: str):
     port = int(os.environ.get("CC_COMPOSE_LB_PORT") or free_port())
     reuse = os.environ.get("CC_COMPOSE_PROJECT", "")
     project = reuse or f"cctest{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "LB_PORT": str(port),
-        "LB_BIND": "127.0.0.1",
-        "SITE_URL": f"http://127.0.0.1:{port}",
-    }
-    if not reuse:
-        env["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(48)
-        env["POSTGRES_PASSWORD"] = secrets.token_urlsafe(16)
-    # Settings of the host's own test run must not leak into the topology's interpolation.
-    for name in ("DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "DJANGO_ALLOWED_HOSTS"):
+    env = dict(os.environ)
+    # The host's own settings (CI's DATABASE_URL, a developer's EMAIL_HOST ...) must not leak into the
+    # topology through compose's interpolation; image tags and HEALTHCHECK_PATH may be chosen on purpose.
+    for name in LEAKY_SETTINGS:
         env.pop(name, None)
+    env.update(LB_PORT=str(port), LB_BIND="127.0.0.1", SITE_URL=f"http://127.0.0.1:{port}")
+    if not reuse:  # a project started by hand keeps the secrets it was started with (defaults)
+        env.update(DJANGO_SECRET_KEY=secrets.token_urlsafe(48), POSTGRES_PASSWORD=secrets.token_urlsafe(16))
     stack = Stack(project=project, port=port, env=env)
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
