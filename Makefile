@@ -90,5 +90,10 @@ AUDIT_LOCKS ?= requirements.txt
 audit: install
 	@bash scripts/audit.sh $(AUDIT_LOCKS)
 
+## Container image challenge-cards:local and the compose topology's images (installs Docker if missing; docs/deploy.md)
+.PHONY: image
+image:
+	@bash scripts/build-image.sh
+
 clean:
 	rm -rf var .pytest_cache
