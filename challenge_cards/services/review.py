@@ -23,7 +23,7 @@ from ..models import (
     Rating,
     UpdateKind,
 )
-from ._common import _check_version, _lock_card, _record
+from ._common import StaleWrite, _check_version, _lock_card, _record
 from .closeout import card_continue
 
 
@@ -301,9 +301,11 @@ def cards_decide(
     decision: str,
     reason: str = "",
     due_date: datetime.date | None = None,
+    versions: dict[int, int] | None = None,
 ) -> list[CardUpdate | ChallengeCard]:
     """One decision with one reason for several cards (the board's bulk decision): card_decide for each,
-    all or nothing. A refusal names the card it is about; none of the cards changes."""
+    all or nothing. A refusal names the card it is about; none of the cards changes. ``versions`` are the
+    versions the reviewer saw: a card changed since is refused (StaleWrite) and nothing is saved."""
     if not permissions.can_review_card(actor):
         raise PermissionDenied("Only OMB admins review cards.")
     if not cards:
@@ -318,11 +320,20 @@ def cards_decide(
         try:
             done.append(
                 card_decide(
-                    actor=actor, card=card, expected_version=None, decision=decision, reason=reason, due_date=due_date
+                    actor=actor,
+                    card=card,
+                    expected_version=(versions or {}).get(card.pk),
+                    decision=decision,
+                    reason=reason,
+                    due_date=due_date,
                 )
             )
         except ValidationError as error:
             raise ValidationError(
                 {"cards": [f"{card.agency.abbreviation}: {card.title}: {message}" for message in error.messages]}
+            ) from error
+        except StaleWrite as error:
+            raise ValidationError(
+                {"cards": f"{card.agency.abbreviation}: {card.title} changed after you opened the board. Check it."}
             ) from error
     return done

@@ -68,9 +68,11 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Nothing was saved. " + " ".join(problems))
         return redirect(back)
     data = form.cleaned_data
+    seen = {pk: request.POST.get(f"version-{pk}", "") for pk in data["cards"]}
     try:
         done = services.cards_decide(
             actor=request.user,
+            versions={pk: int(version) for pk, version in seen.items() if version.isdigit()},
             cards=data["cards"],
             decision=data["decision"],
             reason=data["reason"],

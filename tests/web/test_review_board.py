@@ -160,3 +160,18 @@ def test_the_omb_home_is_a_summary_with_counts_and_links(client, admin_user, boa
     assert '<p class="font-heading-xl margin-0" data-testid="count-disagree">1</p>' in html
     assert 'href="/review/?overdue=on"' in html and 'href="/review/?stale=on"' in html
     assert "Overdue follow-up actions" not in html
+
+
+def test_a_bulk_decision_on_a_card_changed_since_the_board_was_read_saves_nothing(client, admin_user, board):
+    client.force_login(admin_user)
+    late, quiet = board["late"], board["quiet"]
+    ChallengeCard.objects.filter(pk=quiet.pk).update(version=2)  # someone changed it after the board was read
+    response = client.post(
+        reverse("challenge_cards:review_bulk"),
+        {"cards": [late.pk, quiet.pk], f"version-{late.pk}": 1, f"version-{quiet.pk}": 1, "decision": "accept"},
+        follow=True,
+    )
+    assert "DOL: Quiet card changed after you opened the board." in response.content.decode()
+    assert set(ChallengeCard.objects.filter(pk__in=[late.pk, quiet.pk]).values_list("disposition", flat=True)) == {
+        Disposition.OPEN
+    }
