@@ -177,12 +177,18 @@ def _p50(pages: dict, size: str, name: str) -> float | None:
     return result["p50_ms"] if result else None
 
 
+def _errors(pages: dict, *names: str) -> int:
+    """Answers other than 200 (a redirect to sign-in measures nothing): the path is then not judged."""
+    return sum(report["paths"].get(name, {}).get("errors", 0) for report in pages.values() for name in names)
+
+
 def _sizes_text(pages: dict, name: str) -> str:
     parts = []
     for size, report in pages.items():
         result = report["paths"].get(name)
         if result:
-            parts.append(f"{size} {result['p50_ms']} ({result['p95_ms']}) ms, {result['sql']} SQL")
+            errors = f", {result['errors']} NOT 200" if result.get("errors") else ""
+            parts.append(f"{size} {result['p50_ms']} ({result['p95_ms']}) ms, {result['sql']} SQL{errors}")
     return "; ".join(parts) or "not measured"
 
 
@@ -195,6 +201,7 @@ def page_rows(pages: dict) -> list[dict]:
         ratio = large / api if large and api else None
         growth = x3 / large if x3 and large else None
         met = None if ratio is None or growth is None else ratio <= PAGE_TARGET and growth <= FLAT
+        met = None if _errors(pages, name, yardstick) else met
         rows.append(
             _row(
                 f"{name} p50 (p95)",
@@ -230,7 +237,7 @@ def deep_rows(pages: dict) -> list[dict]:
                 f"page 1: {one} ms",
                 f"{ratio:.1f}x page 1",
                 f"<= {DEEP}x page 1",
-                ratio <= DEEP,
+                None if _errors(pages, first, *(deep.format(n) for n in found)) else ratio <= DEEP,
             )
         )
     return rows
@@ -245,7 +252,7 @@ def search_row(pages: dict) -> dict:
         "",
         f"x3/large {growth:.2f}" if growth else "x3 n/a",
         f"flat: x3/large <= {FLAT} (an index)",
-        None if growth is None else growth <= FLAT,
+        None if growth is None or _errors(pages, SEARCH) else growth <= FLAT,
     )
 
 

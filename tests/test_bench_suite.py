@@ -50,6 +50,13 @@ def test_a_page_meets_its_target_only_within_3x_the_list_and_flat_from_large_to_
     assert "x3/large 1.09" in review(flat)["ratio"]
 
 
+def test_a_path_that_did_not_answer_200_is_not_judged(suite):
+    pages = {"large": _pages("large", list=20, review=5), "x3": _pages("x3", list=21, review=5)}
+    pages["large"]["paths"]["review board (OMB)"]["errors"] = 20  # e.g. redirected to a sign-in step
+    row = next(row for row in suite.page_rows(pages) if row["path"].startswith("review board"))
+    assert row["met"] is None and "20 NOT 200" in row["now"]
+
+
 def test_deep_pages_and_search_are_judged_against_page_one_and_growth(suite):
     pages = {
         "large": _pages("large", list=20, page1=80, search=40),
