@@ -183,7 +183,7 @@ def wait_for(predicate, *, timeout: float, interval: float = 1.0, what: str = "c
             value = predicate()
             if value:
                 return value
-        except Exception as error:  # noqa: BLE001 - not there yet
+        except Exception as error:  # not there yet
             last = error
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what} (last error: {last!r})")
