@@ -249,6 +249,10 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", Fa
 
 # Per API token (or per signed-in user), shared through the cache (Redis when REDIS_URL is set).
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1000/hour")
+# Request bodies: the API reads JSON nested at most this deep (400 beyond) and, like the pages, bodies of at most
+# DATA_UPLOAD_MAX_MEMORY_SIZE bytes (413 from the API beyond; Django's setting, 2.5 MB by default).
+API_JSON_MAX_DEPTH = int(os.environ.get("API_JSON_MAX_DEPTH", "64"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("DATA_UPLOAD_MAX_MEMORY_SIZE", str(2_621_440)))
 # And one budget per user across all their tokens, so minting tokens does not multiply it.
 API_USER_THROTTLE_RATE = os.environ.get("API_USER_THROTTLE_RATE", "2000/hour")
 # The most live (unrevoked, unexpired) API tokens one user may hold.
