@@ -64,6 +64,7 @@ class ReviewBoardFilterForm(forms.Form):
     priority = IdField(label="PMA priority", widget=forms.Select)
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *CardStatus.choices])
     rating = forms.ChoiceField(label="Rating (either)", required=False, choices=[("", "Any rating"), *Rating.choices])
+    red = forms.BooleanField(label="Red or at risk", required=False)
     disagree = forms.BooleanField(label="Ratings disagree", required=False)
     stale = forms.BooleanField(label="Not updated since the last meeting", required=False)
     overdue = forms.BooleanField(label="Overdue", required=False)

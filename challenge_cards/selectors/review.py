@@ -25,6 +25,7 @@ class BoardFilters:
     priority: int | None = None
     status: str = ""
     rating: str = ""
+    red: bool = False
     disagree: bool = False
     stale: bool = False
     overdue: bool = False
@@ -34,6 +35,7 @@ class BoardFilters:
             "agency_id": self.agency,
             "priority_id": self.priority,
             "status": self.status or None,
+            "is_red_or_at_risk": self.red or None,
             "ratings_differ": self.disagree or None,
             "is_stale": self.stale or None,
             "is_overdue": self.overdue or None,

@@ -53,6 +53,7 @@ def test_filters_are_kept_in_the_url_and_narrow_the_board(client, admin_user, bo
     assert _titles(client, status="at_risk") == ["Risky card"]
     assert _titles(client, rating="red") == ["Red card"]
     assert _titles(client, disagree="on") == ["Red card"]
+    assert _titles(client, red="on") == ["Red card", "Risky card"]
     assert _titles(client, stale="on") == ["Quiet card"]
     assert _titles(client, overdue="on") == ["Late card"]
     page = client.get(reverse("challenge_cards:review_board"), {"status": "at_risk", "overdue": "on"})
@@ -159,6 +160,8 @@ def test_the_omb_home_is_a_summary_with_counts_and_links(client, admin_user, boa
     assert '<p class="font-heading-xl margin-0" data-testid="count-stale">1</p>' in html
     assert '<p class="font-heading-xl margin-0" data-testid="count-disagree">1</p>' in html
     assert 'href="/review/?overdue=on"' in html and 'href="/review/?stale=on"' in html
+    assert '<p class="font-heading-xl margin-0" data-testid="count-red">2</p>' in html
+    assert 'href="/review/?red=on"' in html
     assert "Overdue follow-up actions" not in html
 
 
