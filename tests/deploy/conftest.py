@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "deploy" / "compose.yaml"
 LOG_DIR = ROOT / "var" / "compose-tests"
 SIGN_IN_PATH = "/accounts/login/"
+NOTICE_PATH = "/accounts/notice/"  # accounts.middleware: the sign-in page redirects here first
 DEMO_PASSWORD = "compose-demo-password"
 LEAKY_SETTINGS = (
     "DATABASE_URL", "DATABASE_CONN_MAX_AGE", "CELERY_BROKER_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE",
@@ -190,8 +191,9 @@ def wait_for(predicate, *, timeout: float, interval: float = 1.0, what: str = "c
 
 
 def sign_in_page_served(stack: Stack) -> bool:
+    """The way in answers: the sign-in form, or the system-use notice the sign-in page redirects to first."""
     response = requests.get(stack.url(SIGN_IN_PATH), timeout=10)
-    return response.status_code == 200 and 'name="password"' in response.text
+    return response.status_code == 200 and ('name="password"' in response.text or NOTICE_PATH in response.url)
 
 
 def _docker_engine_answers() -> None:
