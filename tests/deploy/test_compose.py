@@ -114,6 +114,23 @@ def test_card_update_through_web1_is_seen_through_web2_at_once(demo: Stack):
     assert stale["status"] == 412, stale
 
 
+def test_evidence_uploaded_through_web1_downloads_through_web2(demo: Stack):
+    """A file added in web 1 lands in the object store (not web 1's disk); web 2's gunicorn streams it back."""
+    uploaded = _result(demo.manage("shell", "-c", UPLOAD_EVIDENCE))
+    assert uploaded["storage"] == "S3Storage", uploaded
+    assert uploaded["s3_size"] == uploaded["size"] and uploaded["s3_sha256"] == uploaded["sha256"], uploaded
+    assert uploaded["on_local_disk"] == [], f"the file is on web 1's disk too: {uploaded}"
+
+    downloads = _result(demo.manage("shell", "-c", DOWNLOAD_EVIDENCE % uploaded["id"], service="web2"))
+    mine = downloads[TREASURY]
+    assert mine["status"] == 200, mine
+    assert (mine["length"], mine["sha256"]) == (uploaded["size"], uploaded["sha256"]), (mine, uploaded)
+    assert mine["content_type"] == "application/pdf"
+    assert "attachment" in mine["disposition"] and "scale-out.pdf" in mine["disposition"], mine
+    # Another agency's deputy secretary: not found, through the same container.
+    assert downloads["deputy.usda"]["status"] == 404, downloads["deputy.usda"]
+
+
 def test_a_web_container_restarted_under_load_loses_no_request(demo: Stack):
     """300 requests over about 20 s through nginx while web 1 restarts: every one answered 200."""
     token = demo.tokens[TREASURY]
@@ -321,6 +338,88 @@ def _tasks_in_hand(container: str) -> set[str]:
         if match:
             (received if " received" in line else finished).add(match.group(1))
     return received - finished
+
+
+def _result(out: str):
+    """The JSON a container script printed after RESULT (other lines may be logs)."""
+    lines = [line for line in out.splitlines() if line.startswith("RESULT ")]
+    assert lines, f"no RESULT line in:\n{out}"
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+# Runs in web 1 (manage.py shell): a PDF added to a Treasury card through the service, then looked for in
+# the bucket (boto3, the settings' endpoint and keys) and under MEDIA_ROOT.
+UPLOAD_EVIDENCE = """
+import hashlib, json, pathlib, secrets
+import boto3
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
+from agencies.roles import roles_of
+from challenge_cards import permissions, services
+from challenge_cards.models import ChallengeCard
+deputy = get_user_model().objects.get(username="deputy.treasury")
+cards = ChallengeCard.objects.filter(agency_id__in=roles_of(deputy).deputy_of).order_by("pk")
+card = next(card for card in cards if permissions.can_update_card(deputy, card))
+data = b"%PDF-1.4\\n% compose scale-out test\\n" + secrets.token_bytes(50_000) + b"\\n%%EOF\\n"
+evidence = services.evidence_add(
+    actor=deputy, card=card, title="Uploaded through web 1", file=ContentFile(data, name="scale-out.pdf")
+)
+options = settings.STORAGES["default"].get("OPTIONS", {})
+s3 = boto3.client(
+    "s3",
+    endpoint_url=options.get("endpoint_url"),
+    region_name=options.get("region_name"),
+    aws_access_key_id=options.get("access_key"),
+    aws_secret_access_key=options.get("secret_key"),
+)
+stored = s3.get_object(Bucket=options.get("bucket_name"), Key=evidence.file.name)["Body"].read()
+media = pathlib.Path(settings.MEDIA_ROOT)
+print("RESULT " + json.dumps({
+    "id": evidence.pk,
+    "name": evidence.file.name,
+    "size": len(data),
+    "sha256": hashlib.sha256(data).hexdigest(),
+    "storage": type(storages["default"]).__name__,
+    "s3_size": len(stored),
+    "s3_sha256": hashlib.sha256(stored).hexdigest(),
+    "on_local_disk": sorted(str(path) for path in media.rglob(pathlib.Path(evidence.file.name).name)),
+}))
+"""
+
+# Runs in web 2 (manage.py shell): a session for each deputy secretary (force_login: no sign-in notice or
+# second factor on the way), then a real GET of the download URL from web 2's own gunicorn with that cookie.
+DOWNLOAD_EVIDENCE = """
+import hashlib, json, os, urllib.error, urllib.request
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+path = reverse("challenge_cards:evidence_download", args=[%d])
+answers = {}
+for username in ("deputy.treasury", "deputy.usda"):
+    client = Client()
+    client.force_login(get_user_model().objects.get(username=username), backend="core.auth.PasswordBackend")
+    cookie = settings.SESSION_COOKIE_NAME + "=" + client.cookies[settings.SESSION_COOKIE_NAME].value
+    request = urllib.request.Request(
+        "http://127.0.0.1:%%s%%s" %% (os.environ.get("PORT", "8000"), path),
+        headers={"Host": "127.0.0.1", "Cookie": cookie},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            status, headers, body = response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        status, headers, body = error.code, error.headers, error.read()
+    answers[username] = {
+        "status": status,
+        "length": len(body),
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "content_type": headers.get("Content-Type", ""),
+        "disposition": headers.get("Content-Disposition", ""),
+    }
+print("RESULT " + json.dumps(answers))
+"""
 
 
 # Runs in the mail container: "notification-id message-id" for each message in the sink.
