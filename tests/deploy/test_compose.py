@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from .conftest import SIGN_IN_PATH, Stack, wait_for
+from .conftest import NOTICE_PATH, SIGN_IN_PATH, Stack, wait_for
 
 pytestmark = pytest.mark.compose
 
@@ -62,9 +62,11 @@ def history_notes(stack: Stack, card_id: int, token: str) -> list[str]:
 
 def test_sign_in_page_served_through_the_load_balancer_by_both_web_containers(stack: Stack):
     for _ in range(8):
+        # The sign-in page sends a new visitor to the system-use notice first (accounts.middleware, AC-8).
         response = requests.get(stack.url(SIGN_IN_PATH), timeout=10)
         assert response.status_code == 200
-        assert 'name="password"' in response.text
+        assert NOTICE_PATH in response.url
+        assert 'data-testid="system-use-notice"' in response.text and "I understand and agree" in response.text
         assert "Server" not in response.headers or "nginx/" not in response.headers["Server"]  # no version shown
 
     # nginx's access log names the upstream of each request: both web containers answered.
