@@ -55,12 +55,29 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise SystemExit(f"The server did not answer at {url}.")
 
 
+# The OMB admin's authenticator app: a TOTP device made for the screenshots' own database (below).
+TOTP_KEY = "3132333435363738393031323334353637383930"
+
+
+def totp_code() -> str:
+    from django_otp.oath import TOTP
+
+    return f"{TOTP(bytes.fromhex(TOTP_KEY)).token():06d}"
+
+
 def sign_in(page: Page, base: str, username: str) -> None:
+    """As a person does: the system-use notice, the password, then a code when a second factor is asked."""
     page.context.clear_cookies()
     page.goto(f"{base}/accounts/login/")
+    if page.get_by_role("button", name="I understand and agree").count():
+        page.get_by_role("button", name="I understand and agree").click()
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if "/mfa/" in page.url:
+        page.get_by_label("Code").fill(totp_code())
+        page.get_by_role("button", name="Continue").click()
     page.wait_for_url(f"{base}/")
 
 
@@ -138,6 +155,16 @@ def main() -> None:
             env=env,
             check=True,
             stdout=subprocess.DEVNULL,
+        )
+        # OMB admins sign in with a second factor: give the demo's an authenticator app to type codes from.
+        manage(
+            env,
+            "shell",
+            "-c",
+            "from django.contrib.auth import get_user_model; "
+            "from django_otp.plugins.otp_totp.models import TOTPDevice; "
+            f"TOTPDevice.objects.get_or_create(user=get_user_model().objects.get(username='omb.admin'), "
+            f"name='Screenshots', defaults={{'key': '{TOTP_KEY}', 'confirmed': True}})",
         )
         port = free_port()
         base = f"http://127.0.0.1:{port}"
