@@ -36,6 +36,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 # Text the server refuses anywhere in a body (core.api.parsers.bad_text): NUL characters.
 PLAIN_TEXT_PATTERN = "^[^\\u0000]*$"
+# ... and, where the field may not be blank, at least one character that is not white space (DRF trims it).
+PRESENT_TEXT_PATTERN = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 
 # What Django's URLValidator takes, as a pattern (a "uri" format would allow any scheme, such as "urn:x"):
@@ -52,7 +54,8 @@ def declare_input_limits(prop: dict | None, field) -> None:
         prop.pop("format", None)
         prop["pattern"] = f"^$|{URL_PATTERN}" if field.allow_blank else URL_PATTERN
     if prop.get("type") == "string" and not {"format", "enum", "pattern"} & prop.keys():
-        prop["pattern"] = PLAIN_TEXT_PATTERN
+        required_text = isinstance(field, serializers.CharField) and field.trim_whitespace and not field.allow_blank
+        prop["pattern"] = PRESENT_TEXT_PATTERN if required_text else PLAIN_TEXT_PATTERN
     if prop.get("type") == "array" and getattr(field, "allow_empty", True) is False:
         prop.setdefault("minItems", 1)
 

@@ -56,3 +56,17 @@ def test_a_patch_of_an_action_must_change_something(schema):
 def test_the_comment_filter_refuses_what_the_schema_refuses(world, card):
     response = client_for(world["users"]["deputy"]).get("/api/v1/comments/", {"card": card})
     assert response.status_code == 400
+
+
+def test_text_that_may_not_be_blank_declares_a_visible_character(schema):
+    """DRF trims white space (str.strip: \\x1d too) before refusing a blank; the schema says so."""
+    body = schema["paths"]["/api/v1/actions/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    declared = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]["properties"]
+    assert declared["description"]["pattern"] == "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    assert declared["owner_name"]["pattern"] == "^[^\\u0000]*$"  # may be blank
+
+
+def test_white_space_alone_is_refused_as_blank(world):
+    body = {"card": world["own_card"].pk, "description": "\x1d \t"}
+    response = client_for(world["users"]["deputy"]).post("/api/v1/actions/", body, format="json")
+    assert response.status_code == 400 and list(response.json()["errors"]) == ["description"]
