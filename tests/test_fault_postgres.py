@@ -102,10 +102,14 @@ def test_a_postgres_restart_under_load_fails_cleanly_recovers_and_writes_nothing
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_CONN_MAX_AGE": "600",
         "CELERY_BROKER_URL": "memory://",
+        # Production requires Redis; the budgets are raised so the load is never throttled (not what is tested).
+        "REDIS_URL": os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15",
+        "API_THROTTLE_RATE": "1000000/hour",
+        "API_USER_THROTTLE_RATE": "1000000/hour",
         "LOG_LEVEL": "CRITICAL",
     }
     _manage(env, "migrate", "--noinput", "-v0")
-    _manage(env, "seed_demo", "--password", "fault-test-password-1", "-v0")
+    _manage(env, "seed_demo", "--password", "fault-test-password-1", "--i-know-this-is-production", "-v0")
     tokens = [_manage(env, "create_api_token", name, "--name", "fault test").strip() for name in _deputies(url)]
     cards = _one_open_card_each(url, CLIENTS)
     before = {

@@ -1,16 +1,34 @@
 """`make run` on embedded defaults: migrates, seeds and serves the sign-in page, no servers needed."""
 
+import http.cookiejar
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _through_the_notice(base: str) -> str:
+    """The way in as a browser takes it: the sign-in page sends a new visitor to the system-use notice;
+    agreeing leads back to the sign-in form, whose page is returned."""
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+    with browser.open(f"{base}/accounts/login/", timeout=10) as response:
+        notice = response.read().decode()
+        assert "/accounts/notice/" in response.url and "I understand and agree" in notice
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', notice)
+    assert token, notice[-2000:]
+    form = urllib.parse.urlencode({"csrfmiddlewaretoken": token.group(1), "next": "/accounts/login/"}).encode()
+    request = urllib.request.Request(f"{base}/accounts/notice/", data=form, headers={"Referer": f"{base}/"})
+    with browser.open(request, timeout=10) as response:
+        return response.read().decode()
 
 
 def _free_port() -> int:
@@ -37,13 +55,13 @@ def test_run_serves_sign_in_page_on_sqlite_and_file_broker(tmp_path):
         body = ""
         while time.monotonic() < deadline and process.poll() is None:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
-                    body = response.read().decode()
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz/live", timeout=5):
                     break
             except OSError:
                 time.sleep(1)
         output = (tmp_path / "run.log").read_text()
-        assert "Sign in" in body, output[-3000:]
+        body = _through_the_notice(f"http://127.0.0.1:{port}")
+        assert "Sign in" in body and 'name="password"' in body, output[-3000:]
         assert "deputy.treasury" in output
         assert (tmp_path / "challenge_cards.sqlite3").exists()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as response:
