@@ -64,9 +64,13 @@ def has_second_factor(user) -> bool:
 
 
 def second_factor_step(user, backend: str) -> str | None:
-    """What a sign-in through this backend still needs: VERIFY, ENROL or nothing."""
-    if "oidc" in backend.lower():
-        return None  # the provider asked for a phishing-resistant factor (OIDC_ACR_VALUES)
+    """What a sign-in through this backend still needs: VERIFY, ENROL or nothing.
+
+    Single sign-on needs nothing more only when the provider's signed ID token says it used a level
+    of assurance listed in SSO_TRUSTED_ACR (core.oidc puts it on the user as `sso_acr`); otherwise
+    the sign-in is treated like a password's."""
+    if "oidc" in backend.lower() and getattr(user, "sso_acr", "") in settings.SSO_TRUSTED_ACR:
+        return None
     if has_second_factor(user):
         return VERIFY
     return ENROL if second_factor_required(user) else None

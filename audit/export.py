@@ -35,8 +35,11 @@ CHUNK_SIZE = 2000
 def events_between(first: datetime.date, last: datetime.date) -> QuerySet:
     """Events from the start of `first` to the end of `last`, both days in UTC."""
     start = datetime.datetime.combine(first, datetime.time.min, tzinfo=datetime.UTC)
-    end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC)
-    return AuditEvent.objects.filter(occurred_at__gte=start, occurred_at__lt=end).order_by("occurred_at", "id")
+    events = AuditEvent.objects.filter(occurred_at__gte=start)
+    if last < datetime.date.max:  # the day after 9999-12-31 is past what a date can hold: no end then
+        end = datetime.datetime.combine(last + datetime.timedelta(days=1), datetime.time.min, tzinfo=datetime.UTC)
+        events = events.filter(occurred_at__lt=end)
+    return events.order_by("occurred_at", "id")
 
 
 def json_lines(events: QuerySet) -> Iterator[bytes]:

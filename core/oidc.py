@@ -25,6 +25,15 @@ class AccountOIDCBackend(SignedInUserMixin, OIDCAuthenticationBackend):
             return get_user_model().objects.none()
         return get_user_model().objects.filter(email__iexact=email, is_active=True)
 
+    def get_or_create_user(self, access_token, id_token, payload):
+        """The account, carrying the level of assurance the provider says it used (the ID token's
+        `acr`): whoever decides on a second factor reads `sso_acr` (the requested acr_values travel
+        through the browser and can be stripped, so only the signed answer counts)."""
+        user = super().get_or_create_user(access_token, id_token, payload)
+        if user is not None:
+            user.sso_acr = str((payload or {}).get("acr") or "")
+        return user
+
     def create_user(self, claims):
         return None  # OIDC_CREATE_USER is off; this is a second lock on the same door
 

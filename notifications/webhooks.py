@@ -77,8 +77,13 @@ def standard_signature(secret: str, *, message_id: str, timestamp: int, body: by
 
 def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """A globally routable unicast address: not loopback, private, link-local, multicast, reserved or unspecified."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        else:  # 6to4 and Teredo carry an IPv4 address a host with such routing would reach
+            for carried in (address.sixtofour, *(address.teredo or ())):
+                if carried is not None and not is_public(carried):
+                    return False
     return address.is_global and not (
         address.is_multicast
         or address.is_reserved

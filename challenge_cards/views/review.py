@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from agencies.models import Agency
+from core.limits import whole_number
 
 from .. import forms, permissions, selectors, services
 from ..domain import REVIEW_DECISIONS
@@ -59,7 +60,7 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
     """One decision with one reason for the selected cards (services.cards_decide: all or nothing)."""
     if not permissions.can_review_card(request.user):
         raise PermissionDenied("Only OMB admins review cards.")
-    card_ids = [int(pk) for pk in request.POST.getlist("cards") if pk.isdigit()]
+    card_ids = [pk for pk in map(whole_number, request.POST.getlist("cards")) if pk is not None]
     form = forms.ReviewBulkForm(request.POST, card_ids=card_ids)
     back = reverse("challenge_cards:review_board") + (f"?{request.POST['query']}" if request.POST.get("query") else "")
     if not form.is_valid():
@@ -72,7 +73,7 @@ def review_bulk(request: HttpRequest) -> HttpResponse:
     try:
         done = services.cards_decide(
             actor=request.user,
-            versions={pk: int(version) for pk, version in seen.items() if version.isdigit()},
+            versions={pk: number for pk, version in seen.items() if (number := whole_number(version)) is not None},
             cards=data["cards"],
             decision=data["decision"],
             reason=data["reason"],

@@ -434,6 +434,9 @@ OIDC_ACR_VALUES = os.environ.get(
 ).strip()
 OIDC_AUTH_REQUEST_EXTRA_PARAMS = {"acr_values": OIDC_ACR_VALUES} if OIDC_ACR_VALUES else {}
 OIDC_TIMEOUT = 10
+# The ID token's `acr` values that mean the provider itself used a phishing-resistant second factor;
+# any other answer (or none) and an OMB admin still gives this site's own second factor (accounts.policy).
+SSO_TRUSTED_ACR = env_list("SSO_TRUSTED_ACR", "http://idmanagement.gov/ns/assurance/aal/2?phishing_resistant=true")
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
 if SSO_ENABLED:
     _missing = [

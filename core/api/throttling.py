@@ -108,5 +108,7 @@ class ApiUserRateThrottle(ApiRateThrottle):
         return super().allow_request(request, view)
 
     def get_cache_key(self, request, view) -> str:
+        # Its own key: ApiRateThrottle keys a browser session's budget on the same user, and one set
+        # shared by both would count each request twice (halving the session's budget).
         user = request.user
-        return f"throttle_api_user-{user.pk}-{user.date_joined.timestamp():.0f}"
+        return f"throttle_api_everything-of-user-{user.pk}-{user.date_joined.timestamp():.0f}"

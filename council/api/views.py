@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from challenge_cards.api.views import ApiViewSet
 from core.api.views import check_if_match
-from core.limits import MAX_ID
+from core.limits import MAX_ID, whole_number
 
 from .. import selectors, services
 from ..models import Comment, Initiative, MeetingRecord
@@ -70,9 +70,10 @@ class CommentViewSet(ApiViewSet):
         )
         card = self.request.query_params.get("card")
         if card is not None:
-            if not (card.isdigit() and 1 <= int(card) <= MAX_ID):
+            card_id = whole_number(card)
+            if card_id is None:
                 raise ValidationError({"card": ["A card id is a whole number from 1 up."]})
-            comments = comments.filter(card_id=int(card))
+            comments = comments.filter(card_id=card_id)
         return comments
 
     @extend_schema(summary="Comment on a card", request=s.CommentInputSerializer, responses={201: s.CommentSerializer})

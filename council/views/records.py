@@ -13,13 +13,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from challenge_cards.briefings import render_pdf
 from challenge_cards.views._common import add_errors
+from core.limits import whole_number
 
 from .. import forms, permissions, selectors, services
 
 
 def _number(request: HttpRequest) -> int | None:
-    raw = request.GET.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return whole_number(request.GET.get("version"))
 
 
 def _page(request: HttpRequest, pk: int, *, status: int = 200, **forms_) -> HttpResponse:

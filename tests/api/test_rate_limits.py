@@ -39,6 +39,16 @@ def test_each_token_still_has_its_own_budget_inside_the_user_s(world, settings):
     assert quiet.get("/api/v1/me/").status_code == 200
 
 
+def test_a_browser_session_gets_its_whole_budget(world, settings):
+    """A signed-in browser calling the API is counted once a request, not once per throttle."""
+    settings.API_THROTTLE_RATE, settings.API_USER_THROTTLE_RATE = "4/minute", "4/minute"
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(world["users"]["deputy"])
+    assert [browser.get("/api/v1/me/").status_code for _ in range(5)] == [200, 200, 200, 200, 429]
+
+
 @pytest.fixture
 def three_tokens(deputy, settings):
     settings.API_TOKENS_PER_USER = 3

@@ -40,6 +40,9 @@ NOT_PUBLIC = [
     "ff02::1",
     "::ffff:127.0.0.1",  # IPv4-mapped loopback
     "::ffff:169.254.169.254",
+    "2002:7f00:1::",  # 6to4 carrying 127.0.0.1
+    "2002:a9fe:a9fe::1",  # 6to4 carrying the cloud metadata address
+    "2001:0:4136:e378:8000:63bf:80ff:fefe",  # Teredo whose client is 127.0.0.1 (bits inverted)
 ]
 
 

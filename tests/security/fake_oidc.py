@@ -47,11 +47,14 @@ class FakeProvider:
             "OIDC_OP_JWKS_ENDPOINT": f"{self.url}/jwks",
         }
 
-    def approve(self, *, nonce: str, challenge: str, email: str, verified: bool = True) -> str:
-        """What the provider does when the person signs in there: a one-time code for these claims."""
+    def approve(self, *, nonce: str, challenge: str, email: str, verified: bool = True, acr: str = "") -> str:
+        """What the provider does when the person signs in there: a one-time code for these claims
+        (`acr`: the level of assurance the provider says it used, in the ID token)."""
         code = secrets.token_urlsafe(16)
         claims = {"sub": "user-" + hashlib.sha256(email.encode()).hexdigest()[:12], "email": email}
         claims["email_verified"] = verified
+        if acr:
+            claims["acr"] = acr
         self.pending[code] = {"nonce": nonce, "challenge": challenge, "claims": claims}
         return code
 

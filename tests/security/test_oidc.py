@@ -75,3 +75,33 @@ def test_a_forged_state_is_refused(client, provider, db):
     client.get("/oidc/callback/", {"code": code, "state": "forged"})
     assert "_auth_user_id" not in client.session
     assert provider.token_requests == []  # the code was never even exchanged
+
+
+@pytest.mark.parametrize(
+    ("acr", "pending"),
+    [
+        ("http://idmanagement.gov/ns/assurance/aal/2?phishing_resistant=true", None),  # trusted: nothing more
+        ("http://idmanagement.gov/ns/assurance/aal/2", "enrol"),  # weaker than asked for
+        ("", "enrol"),  # the provider says nothing: acr_values may have been stripped on the way
+    ],
+)
+def test_an_omb_admin_through_sso_still_owes_a_second_factor_unless_the_provider_vouches(
+    client, provider, db, settings, acr, pending
+):
+    """The requested acr_values travel through the browser; only the ID token's signed `acr` counts."""
+    from accounts.policy import SECOND_FACTOR_PENDING
+
+    settings.MFA_REQUIRED_FOR_OMB_ADMINS = True
+    admin = factories.omb_admin(user__username="omb.sso", user__email="omb.sso@omb.example.gov")
+    _, query = _start(client)
+    code = provider.approve(
+        nonce=query["nonce"], challenge=query["code_challenge"], email="omb.sso@omb.example.gov", acr=acr
+    )
+
+    response = client.get("/oidc/callback/", {"code": code, "state": query["state"]})
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(admin.pk)
+    assert client.session.get(SECOND_FACTOR_PENDING) == pending
+    if pending:  # the pages wait for the second factor
+        assert "/accounts/mfa/" in client.get("/cards/")["Location"]
