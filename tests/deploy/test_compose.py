@@ -71,7 +71,12 @@ def test_sign_in_page_served_through_the_load_balancer_by_both_web_containers(st
 
     # nginx's access log names the upstream of each request: both web containers answered.
     def both_upstreams() -> bool:
-        lines = [line for line in stack.logs("lb", tail=500).splitlines() if f'"GET {SIGN_IN_PATH} ' in line]
+        # The sign-in page and the notice it redirects to alternate between the upstreams: count both.
+        lines = [
+            line
+            for line in stack.logs("lb", tail=500).splitlines()
+            if f'"GET {SIGN_IN_PATH} ' in line or f'"GET {NOTICE_PATH}' in line
+        ]
         upstreams = {part.split("=", 1)[1] for line in lines for part in line.split() if part.startswith("upstream=")}
         return len(upstreams) >= 2
 
@@ -437,10 +442,11 @@ import datetime, zoneinfo
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from challenge_cards import services
+from challenge_cards.models import Meeting
 eastern = zoneinfo.ZoneInfo("America/New_York")
 admin = get_user_model().objects.get(username="omb.admin")
 day = timezone.now().astimezone(eastern).date() + datetime.timedelta(days=3)
-taken = {m.starts_at for m in services.Meeting.objects.all()}
+taken = {m.starts_at for m in Meeting.objects.all()}
 starts = next(
     moment
     for minute in range(13 * 60 + 1, 18 * 60)
