@@ -265,7 +265,10 @@ def test_two_beats_running_send_no_reminder_twice(demo: Stack):
     assert any(subject.startswith(f"meeting:{meeting}/") for _, subject, _, _ in new.values())
     assert len(set(new.values())) == len(new)  # no notification twice
 
-    ids = ",".join(str(pk) for pk in new)
+    # The new meeting's reminders go out as their own e-mails; other notifications the scans made (an
+    # overdue action for an OMB admin, say) may wait for that person's daily digest, by their choice.
+    reminders = [pk for pk, (_, subject, _, _) in new.items() if subject.startswith(f"meeting:{meeting}/")]
+    ids = ",".join(str(pk) for pk in reminders)
 
     def delivered() -> list[list[str]]:
         rows = demo.psql(f"SELECT id, status FROM notifications_notification WHERE id IN ({ids})")
