@@ -50,20 +50,26 @@ def record_content(user, content: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def attendance_rows(record: MeetingRecord) -> list[dict[str, Any]]:
+    """Who attended, as a published version keeps it (and the draft shows it)."""
+    return [
+        {
+            "agency": row.agency.abbreviation,
+            "agency_name": row.agency.name,
+            "name": row.name,
+            "mode": row.mode,
+            "substitute": row.substitute,
+        }
+        for row in record.attendance.select_related("agency").order_by("agency__name", "name")
+    ]
+
+
 def _draft_content(record: MeetingRecord | None) -> dict[str, Any]:
     if record is None:
         return {"attendance": [], "decisions": [], "minutes": ""}
     return {
         "attendance": [
-            {
-                "agency": row.agency.abbreviation,
-                "agency_name": row.agency.name,
-                "name": row.name,
-                "mode": row.mode,
-                "mode_label": row.get_mode_display(),
-                "substitute": row.substitute,
-            }
-            for row in record.attendance.select_related("agency")
+            {**row, "mode_label": MODE_LABELS.get(row["mode"], row["mode"])} for row in attendance_rows(record)
         ],
         "decisions": [],
         "minutes": record.minutes,

@@ -18,6 +18,7 @@ from challenge_cards.models import CardUpdate, Meeting, UpdateKind
 
 from .. import permissions, signals
 from ..models import Attendance, AttendanceMode, MeetingRecord, RecordDecision, RecordVersion
+from ..selectors.records import attendance_rows
 
 DECIDED = {"accepted": "accepted", "dropped": "dropped", "carried_over": "carried_over"}
 
@@ -72,16 +73,7 @@ def close_out_decisions(meeting: Meeting) -> dict[int, tuple[str, str]]:
 
 def _content(record: MeetingRecord) -> dict[str, Any]:
     return {
-        "attendance": [
-            {
-                "agency": row.agency.abbreviation,
-                "agency_name": row.agency.name,
-                "name": row.name,
-                "mode": row.mode,
-                "substitute": row.substitute,
-            }
-            for row in record.attendance.select_related("agency").order_by("agency__name", "name")
-        ],
+        "attendance": attendance_rows(record),
         "decisions": [
             {
                 "card": row.card_id,
