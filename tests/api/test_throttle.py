@@ -1,7 +1,8 @@
 """The API throttle (core.api.throttling): GCRA, one number per budget, one Redis round trip per request.
 
-Each test runs on Redis (a private redis-server, as production's shared cache) and on the in-process
-cache (development without REDIS_URL), which follow the same rule.
+The rule's tests run on Redis (a private redis-server, as production's shared cache) and on the
+in-process cache (development without REDIS_URL), which follow the same rule; what a client costs
+Redis (one number per budget, one round trip a request) is tested on Redis.
 """
 
 from __future__ import annotations
