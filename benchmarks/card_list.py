@@ -5,7 +5,8 @@
 It builds (once) or reuses the database `cc_bench` with `seed_demo --scale large`, starts two
 gunicorn servers on 127.0.0.1 with the same settings — the real app (production settings,
 Redis cache and throttling, persistent database connections) and benchmarks/baseline_wsgi.py
-(two SQL queries plus orjson, the same cards with their follow-up actions nested) — checks that
+(the same token, throttle, roles and visibility checked by hand, then two SQL queries plus orjson,
+the same cards with their follow-up actions nested) — checks that
 both serve the same data, and in the same run measures:
 
 - throughput: a fixed number of requests from --clients client processes, rounds alternating
@@ -312,7 +313,7 @@ def main() -> int:
         start_gunicorn("baseline_wsgi:application", base_port, args.workers, url),
     ]
     app_headers = {"Authorization": f"Bearer {raw_token}", "Accept": "application/json", "X-Forwarded-Proto": "https"}
-    targets = {"endpoint": (app_port, ENDPOINT, app_headers), "baseline": (base_port, ENDPOINT, {})}
+    targets = {"endpoint": (app_port, ENDPOINT, app_headers), "baseline": (base_port, ENDPOINT, app_headers)}
     try:
         same_data = same_page(targets)
         for port, path, headers in targets.values():
