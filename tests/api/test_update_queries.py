@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 # The token, the roles; BEGIN; the card locked with what its notifications decide on, its actions;
 # the card, its history row, the issuer's notification, the request's audit row; COMMIT.
-DEPUTY_STATEMENTS = ["SELECT", "(SELECT", "BEGIN", "SELECT", "SELECT", "UPDATE", "INSERT", "INSERT", "INSERT", "COMMIT"]
+DEPUTY_STATEMENTS = ["SELECT", "SELECT", "BEGIN", "SELECT", "SELECT", "UPDATE", "INSERT", "INSERT", "INSERT", "COMMIT"]
 
 
 @pytest.fixture
@@ -47,9 +47,10 @@ def issued_card(world, admin_user):
 
 def _post(client, card, body):
     etag = client.get(f"/api/v1/cards/{card.pk}/")["ETag"]  # also records the token's first use
+    assert connection.features.supports_json_field  # SQLite probes it once per connection (a savepoint)
     with CaptureQueriesContext(connection) as captured:
         response = client.post(f"/api/v1/cards/{card.pk}/updates/", body, format="json", HTTP_IF_MATCH=etag)
-    return response, [query["sql"].split(" ", 1)[0] for query in captured]
+    return response, [query["sql"].lstrip("(").split(" ", 1)[0] for query in captured]
 
 
 def test_a_deputy_secretarys_update_costs_ten_statements_with_its_notification_and_audit_rows(
@@ -59,7 +60,7 @@ def test_a_deputy_secretarys_update_costs_ten_statements_with_its_notification_a
     response, statements = _post(client_for(deputy), issued_card, {"status": "at_risk", "note": "Hiring froze."})
 
     assert response.status_code == 201, response.content
-    assert statements == DEPUTY_STATEMENTS
+    assert statements == DEPUTY_STATEMENTS, statements
     update = CardUpdate.objects.get(card=issued_card, kind="update")
     assert (update.author, update.on_behalf_of, update.status_to) == (deputy, None, "at_risk")
     notification = Notification.objects.get(rule=Rule.CARD_UPDATED, recipient=admin_user)
