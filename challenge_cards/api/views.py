@@ -172,6 +172,8 @@ class ChallengeCardViewSet(ApiViewSet):
         cards = ChallengeCard.objects.visible_to(self.request.user).order_by("due_date", "id")
         if self.action == "list":
             return current_cards(cards, self.request.query_params)  # read as rows by selectors.card_list_page
+        if self.action == "updates" and self.request.method == "POST":
+            cards = cards.with_update_facts()  # read once, locked, for the update (see updates)
         return cards.select_related("agency", "priority").prefetch_related(
             Prefetch(
                 "actions",
@@ -244,25 +246,31 @@ class ChallengeCardViewSet(ApiViewSet):
             card = self.get_object()
             page = self.paginate_queryset(selectors.card_timeline(request.user, card))
             return self.get_paginated_response(s.CardUpdateSerializer(page, many=True).data)
-        card = self.get_object()
-        if isinstance(request.data, dict) and any(field in request.data for field in OMB_ONLY_FIELDS):
-            if not rules.can_review_card(request.user):
-                raise PermissionDenied("Only OMB sets the OMB rating and the disposition.")
-            raise ValidationError({"omb_rating": ["OMB sets its rating and the disposition with POST .../review/."]})
-        data = self.validated(s.CardUpdateInputSerializer)
-        check_if_match(request, self.etag(card))
-        update = services.card_update(
-            actor=request.user,
-            card=card,
-            expected_version=card.version,
-            status=data.get("status"),
-            agency_rating=data.get("agency_rating"),
-            metric_value=data.get("metric_value", services.UNSET),
-            note=data.get("note", ""),
-        )
-        card = self._reloaded(card.pk)
-        body = s.CardWithUpdateSerializer({"update": update, "card": card}).data
-        return Response(body, status=status.HTTP_201_CREATED, headers={"ETag": self.etag(card)})
+        # One transaction, one read of the card (locked, with its actions: the update leaves them as they
+        # are): the If-Match is checked on it, the service changes it and the answer is written from it.
+        with transaction.atomic():
+            card = self.get_object(for_update=True)
+            if isinstance(request.data, dict) and any(field in request.data for field in OMB_ONLY_FIELDS):
+                if not rules.can_review_card(request.user):
+                    raise PermissionDenied("Only OMB sets the OMB rating and the disposition.")
+                raise ValidationError(
+                    {"omb_rating": ["OMB sets its rating and the disposition with POST .../review/."]}
+                )
+            data = self.validated(s.CardUpdateInputSerializer)
+            check_if_match(request, self.etag(card))
+            update = services.card_update(
+                actor=request.user,
+                card=card,
+                locked=True,
+                expected_version=card.version,
+                status=data.get("status"),
+                agency_rating=data.get("agency_rating"),
+                metric_value=data.get("metric_value", services.UNSET),
+                note=data.get("note", ""),
+            )
+            body = s.CardWithUpdateSerializer({"update": update, "card": card}).data
+            response = Response(body, status=status.HTTP_201_CREATED, headers={"ETag": self.etag(card)})
+            return self.answered_in_transaction(response)
 
     @extend_schema(
         summary="OMB review: OMB's rating, accept or drop (OMB admins)",
