@@ -107,3 +107,28 @@ def test_what_is_kept_goes_with_its_connection(db):
     del other
     gc.collect()
     assert dropped() is None
+
+
+def test_a_keyset_page_keeps_its_sql_with_its_key_values_in_slots_of_their_types(db):
+    """Dates, times, texts and ids in slots: each call pages from its own values, the SQL built once."""
+    from core.pagination import keyset_slice
+
+    agencies = [factories.AgencyFactory(abbreviation=f"A{i}") for i in range(4)]
+    compiled, built = CompiledSql(), []
+
+    def after(values):
+        built.append(values)
+        listed = Agency.objects.values_list("pk", flat=True)
+        return keyset_slice(listed, ("created_at", "abbreviation", "id"), values, backwards=False, size=1)
+
+    for agency in agencies[:3]:
+        key = (agency.created_at, agency.abbreviation, agency.pk)
+        assert _rows(compiled, "after", after, key) == [(pk,) for pk in _next_two(agency)]
+    assert len(built) == 2  # compiled twice on the first call (the check), never again
+    assert all(value not in key for key in built for value in (agencies[0].created_at, "A0"))
+
+
+def _next_two(agency) -> list[int]:
+    later = Agency.objects.order_by("created_at", "abbreviation", "id").values_list("pk", flat=True)
+    ids = list(later)
+    return ids[ids.index(agency.pk) + 1 :][:2]
