@@ -33,7 +33,9 @@ _MAX_CURSOR = 1000
 
 
 def _bad_cursor(message: str = "This cursor is not valid: follow the list's next or previous link.") -> Exception:
-    return exceptions.ValidationError({CURSOR_PARAM: [message]})
+    """A 404, as for a page past the end: a cursor is opaque, so the schema cannot tell a good one from a
+    bad one, and a request the schema allows is never a 400 (docs/api.md, tests/api/test_schemathesis.py)."""
+    return exceptions.NotFound(message)
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Position:
 
     @classmethod
     def of(cls, token: str, model: type[models.Model], order: tuple[str, ...]) -> Position:
-        """The position a cursor names, for a list of `model` in the total `order`; a 400 for anything
+        """The position a cursor names, for a list of `model` in the total `order`; a 404 for anything
         else (tampered, made for another list or another ordering, or unreadable)."""
         if len(token) > _MAX_CURSOR:
             raise _bad_cursor()
@@ -121,7 +123,8 @@ class ApiPagination(PageNumberPagination):
     def keyset(self, request, queryset: models.QuerySet) -> tuple[models.QuerySet, Position | None]:
         """The queryset in its total order, and the cursor's position (None: a page number is asked for).
 
-        Refuses (400) a cursor with a page number, a cursor on a list without one, and a bad cursor.
+        A cursor comes before a page number (`page` is then ignored); a bad cursor, or one on a list
+        without cursors, is a 404.
         """
         self.request, self.position, self.next_key, self.previous_key = request, None, None, None
         self.model = queryset.model if isinstance(queryset, models.QuerySet) else None
@@ -130,11 +133,9 @@ class ApiPagination(PageNumberPagination):
         if self.order:
             queryset = queryset.order_by(*self.order)
         token = request.query_params.get(self.cursor_query_param)
-        if token is None:
+        if not token:  # no cursor, or an empty one: the page by number
             self.page_number(request)
             return queryset, None
-        if self.page_query_param in request.query_params:
-            raise exceptions.ValidationError({CURSOR_PARAM: ["Give a cursor or a page number, not both."]})
         if self.order is None:
             raise _bad_cursor("This list is paged by page number only.")
         self.position = Position.of(token, queryset.model, self.order)
@@ -210,14 +211,14 @@ class ApiPagination(PageNumberPagination):
                 parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": 999_999_999}
                 parameter["description"] = (
                     "A page number (with the total in count). Deep pages cost more: follow the next links "
-                    "(cursors) to walk a list. Not with cursor."
+                    "(cursors) to walk a list. Ignored with a cursor."
                 )
         parameters.append(
             {
                 "name": self.cursor_query_param,
                 "required": False,
                 "in": "query",
-                "description": "Opaque: where a page starts, from a next or previous link. Not with page.",
+                "description": "Opaque: where a page starts, from a next or previous link (a bad one is a 404).",
                 "schema": {"type": "string", "maxLength": _MAX_CURSOR},
             }
         )
