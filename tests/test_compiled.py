@@ -132,3 +132,25 @@ def _next_two(agency) -> list[int]:
     later = Agency.objects.order_by("created_at", "abbreviation", "id").values_list("pk", flat=True)
     ids = list(later)
     return ids[ids.index(agency.pk) + 1 :][:2]
+
+
+def test_the_django_internals_the_kept_sql_relies_on_are_those_checked(db):
+    """core.db.compiled (Query.get_compiler, SQLCompiler.as_sql and results_iter) and the card list's
+    timestamptz loader (challenge_cards.selectors.cards._timestamptz_loader) use Django internals that
+    are not public API, checked against Django 6.1. On an upgrade this fails: check them again (the
+    tests above, and that Django's loader still only sets the zone), then move the pin."""
+    import inspect
+
+    import django
+    from django.db.models.sql.compiler import SQLCompiler
+    from psycopg import adapters
+    from psycopg.pq import Format
+
+    assert django.VERSION[:2] == (6, 1)
+    assert {"results", "tuple_expected"} <= set(inspect.signature(SQLCompiler.results_iter).parameters)
+    connection = connections["default"]
+    connection.ensure_connection()
+    oid = adapters.types["timestamptz"].oid
+    psycopgs = adapters.get_loader(oid, Format.TEXT)  # psycopg's own (C) loader, which the list uses
+    djangos = connection.connection.adapters.get_loader(oid, Format.TEXT)
+    assert issubclass(djangos, psycopgs) and djangos is not psycopgs
