@@ -142,6 +142,7 @@ def test_the_django_internals_the_kept_sql_relies_on_are_those_checked(db):
     import inspect
 
     import django
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
     from django.db.models.sql.compiler import SQLCompiler
     from psycopg import adapters
     from psycopg.pq import Format
@@ -153,4 +154,7 @@ def test_the_django_internals_the_kept_sql_relies_on_are_those_checked(db):
     oid = adapters.types["timestamptz"].oid
     psycopgs = adapters.get_loader(oid, Format.TEXT)  # psycopg's own (C) loader, which the list uses
     djangos = connection.connection.adapters.get_loader(oid, Format.TEXT)
-    assert issubclass(djangos, psycopgs) and djangos is not psycopgs
+    assert issubclass(djangos, BaseTzLoader) and djangos is not psycopgs  # Django's wrapper, replaced
+    text = b"2026-11-30 12:34:56.789+00"
+    ours, theirs = (loader(oid, connection.connection).load(text) for loader in (psycopgs, djangos))
+    assert ours == theirs and ours.utcoffset() == theirs.utcoffset()  # the same instant, zone aside
