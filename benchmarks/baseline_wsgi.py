@@ -21,10 +21,16 @@ import datetime
 import os
 import zoneinfo
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import baseline_auth as auth
 import orjson
 import psycopg
+from django.core import signing
+
+# The API's next link from page 1 is a cursor: the last row's order key, signed as core.api.pagination
+# signs it (Django's Signer, this salt, the site's secret key; the suite gives both servers the same).
+CURSOR_SALT = "core.api.pagination.cursor:challenge_cards.ChallengeCard"
 
 PAGE_SIZE = 50
 TIME_ZONE = "America/New_York"  # settings.TIME_ZONE: the API writes times (and "today") in it
@@ -158,7 +164,12 @@ def page(environ: dict) -> tuple[bytes, int]:
         by_card[row[1]].append(_action(row, agency_of[row[1]], today))
     total = rows[0][-1] if rows else 0
     host = environ.get("HTTP_HOST", "127.0.0.1")
-    following = f"https://{host}/api/v1/cards/?page=2&page_size={PAGE_SIZE}" if total > PAGE_SIZE else None
+    following = None
+    if total > PAGE_SIZE:
+        signer = signing.Signer(key=os.environ["DJANGO_SECRET_KEY"], salt=CURSOR_SALT, fallback_keys=[])
+        last = results[-1]
+        cursor = signer.sign_object([["due_date", "id"], [last["due_date"].isoformat(), last["id"]], 0])
+        following = f"https://{host}/api/v1/cards/?{urlencode([('cursor', cursor), ('page_size', PAGE_SIZE)])}"
     body = {"count": total, "next": following, "previous": None, "results": results}
     return orjson.dumps(body, default=_default), q.count
 

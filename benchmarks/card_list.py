@@ -173,11 +173,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+SERVERS_SECRET_KEY = secrets.token_urlsafe(40)
+
+
 def start_gunicorn(app: str, port: int, workers: int, url: str, extra_env: dict | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        "DJANGO_SECRET_KEY": SERVERS_SECRET_KEY,  # one for the app and the baseline: the same signed cursors
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": url,

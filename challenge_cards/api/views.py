@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from challenge_cards import permissions as rules
 from challenge_cards import selectors, services
 from challenge_cards.models import ChallengeCard, Disposition, FollowUpAction, Meeting
-from core.api.filtering import StrictFilterBackend
+from core.api.filtering import IndexedSearchFilter, StrictFilterBackend
 from core.api.pagination import RowPagePagination
 from core.api.renderers import native_dates
 from core.api.rows import Clock
@@ -51,7 +51,7 @@ class ApiViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     permission_classes = [permissions.IsAuthenticated, WritesNeedAnEditingRole]
     filter_backends = [
         StrictFilterBackend,
-        filters.SearchFilter,
+        IndexedSearchFilter,  # the cards' search reads the trigram indexes (migration 0007)
         filters.OrderingFilter,
     ]
     http_method_names = ["get", "post", "patch", "head"]
@@ -185,23 +185,29 @@ class ChallengeCardViewSet(ApiViewSet):
         )
 
     def list(self, request, *args, **kwargs):
-        """Rows, not instances: one query for the page and its count, one for the page's actions."""
+        """Rows, not instances: one query for the page (by number: with its count), one for its actions."""
         pager = cast(RowPagePagination, self.paginator)
-        number, size = pager.requested(request)
+        cards, position, number, size = pager.requested(request, self.filter_queryset(self.get_queryset()))
         page = selectors.card_list_page(
             request.user,
-            cards=self.filter_queryset(self.get_queryset()),
+            cards=cards,
             params=request.query_params,
             number=number,
+            after=None if position is None else position.values,
+            backwards=position is not None and position.backwards,
             size=size,
             columns=s.ChallengeCardSerializer.row_columns(),
             action_columns=s.FollowUpActionSerializer.row_columns(),
             keep_as="api-card-list",  # cards: visible_to(user), then this view's filter backends
         )
-        pager.take(request, page.total, number, size)
+        items = page.items
+        if position is None:
+            pager.take_page(request, page.total or 0, number, size, page.keys[-1] if page.keys else None)
+        else:
+            items = pager.cursor_page(items, page.keys, size)
         clock = Clock(native=True)  # dates stay objects: native_dates has the renderer write them
-        cards = [s.ChallengeCardSerializer.write_row(row, actions, clock) for row, actions in page.items]
-        return native_dates(self.get_paginated_response(cards))
+        written = [s.ChallengeCardSerializer.write_row(row, actions, clock) for row, actions in items]
+        return native_dates(self.get_paginated_response(written))
 
     def _card_for_change(self) -> ChallengeCard:
         card = self.get_object()
