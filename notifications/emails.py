@@ -136,6 +136,7 @@ class Reads:
         }
         self._previous: dict[int, Meeting | None] = {}
         self._sequence: dict[int, int] = {}
+        self._business_days: dict[int, int] = {}
         self._ics: dict[int, str] = {}
         self._stale: dict[int, list[ChallengeCard]] = {}
         self._templates: dict[str, Any] = {}
@@ -149,6 +150,12 @@ class Reads:
         if meeting.pk not in self._previous:
             self._previous[meeting.pk] = Meeting.objects.previous_to(meeting)
         return self._previous[meeting.pk]
+
+    def business_days(self, meeting: Meeting) -> int:
+        """Business days left until the meeting, counted day by day once per meeting and batch."""
+        if meeting.pk not in self._business_days:
+            self._business_days[meeting.pk] = rules.business_days_left(self.today, rules.meeting_date(meeting))
+        return self._business_days[meeting.pk]
 
     def sequence(self, meeting: Meeting) -> int:
         if meeting.pk not in self._sequence:
@@ -348,11 +355,7 @@ def _context(notification: Notification, reads: Reads) -> dict:
         context["meeting"] = meeting
         context["meeting_url"] = site + meeting.get_absolute_url()
         # The true count on the day it goes out: a reminder planned for 7 business days and sent a day late says 6.
-        context["business_days"] = (
-            rules.business_days_left(reads.today, rules.meeting_date(meeting))
-            if "bd:" in notification.occurrence
-            else None
-        )
+        context["business_days"] = reads.business_days(meeting) if "bd:" in notification.occurrence else None
     if notification.rule == Rule.MEETING_REMINDER:
         context.update(_meeting_reminder_context(notification, reads))
     elif notification.rule == Rule.STALE_CARDS:
