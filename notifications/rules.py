@@ -7,6 +7,7 @@ Notification rows, and emails.py reads them again when it renders.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -101,14 +102,10 @@ def business_days_left(today: datetime.date, day: datetime.date) -> int:
     return count
 
 
-def cards_to_update_of(agency_id: int, since: datetime.datetime | None):
-    """The agency's (and its sub-agencies') cards that need an update before the meeting (the queryset's rule)."""
-    return open_cards_of(agency_id).needs_update(since)
-
-
-def open_cards_of(agency_id: int):
-    """The agency's open cards and those of its sub-agencies (IRS under Treasury)."""
-    return ChallengeCard.objects.open().filter(Q(agency_id=agency_id) | Q(agency__parent_id=agency_id))
+def open_cards_of(agency_ids: Collection[int]):
+    """The agencies' open cards and those of their sub-agencies (IRS under Treasury)."""
+    ids = list(agency_ids)
+    return ChallengeCard.objects.open().filter(Q(agency_id__in=ids) | Q(agency__parent_id__in=ids))
 
 
 def stale_cards_for(meeting: Meeting, *, last: Meeting | None | Literal[False] = False):

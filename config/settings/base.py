@@ -228,7 +228,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
 # Notifications: the reminder scan and the sweeper of undelivered rows (both safe to run twice).
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {"task": "notifications.tasks.scan_reminders", "schedule": 300.0}
-CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep_undelivered", "schedule": 120.0}
+# The sweeper runs every 30 s, so a worker's e-mails come back within the claim's lease and 30 s after it died.
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep_undelivered", "schedule": 30.0}
 # Briefing packets queued or building longer than this (broker down, worker gone) are queued again.
 BRIEFING_PACKET_STUCK_MINUTES = int(os.environ.get("BRIEFING_PACKET_STUCK_MINUTES", "30"))
 CELERY_BEAT_SCHEDULE["packets-sweep"] = {"task": "challenge_cards.tasks.sweep_stuck_packets", "schedule": 300.0}
@@ -240,6 +241,8 @@ CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
 }
+# An e-mail batch's claim on its rows: past it, the attempt counts as dead and the sweeper queues the rows again.
+NOTIFICATIONS_CLAIM_LEASE_SECONDS = float(os.environ.get("NOTIFICATIONS_CLAIM_LEASE_SECONDS", "60"))
 # When set, overrides the admin-editable first retry delay (tests use a fraction of a second).
 NOTIFICATIONS_RETRY_BASE_SECONDS = os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS") or None
 # Webhooks go only to public https addresses (notifications/webhooks.py). For local testing only: http://
