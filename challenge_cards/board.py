@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 
 from django.utils.html import format_html, format_html_join
@@ -95,7 +95,18 @@ class ReviewRowInput:
 
     @property
     def fields_html(self) -> SafeString:
-        """The form's controls, as ReviewForm's widgets (through uswds_widget) render them."""
+        """The form's controls, as ReviewForm's widgets (through uswds_widget) render them.
+
+        A row as the board first shows it differs from another only by its prefix, version and OMB rating:
+        its HTML is made once per rating (_untouched) and the prefix and version put in.
+        """
+        untouched = ReviewRowInput(prefix=_PREFIX, version=_VERSION, omb_rating=self.omb_rating)
+        if self == replace(untouched, prefix=self.prefix, version=self.version) and self.version.isdigit():
+            html = _untouched(self.omb_rating).replace(_PREFIX, self.prefix).replace(_VERSION, self.version)
+            return mark_safe(html)  # escaped when made; the prefix (card-<id>) and version are digits
+        return self._html()
+
+    def _html(self) -> SafeString:
         return format_html(
             '<input type="hidden" name="{prefix}-version" value="{version}" id="id_{prefix}-version">'
             "{rating}{decision}{due_date}{reason}",
@@ -129,6 +140,14 @@ class ReviewRowInput:
                 value=self.reason,
             ),
         )
+
+
+_PREFIX, _VERSION = "cc_row_prefix", "cc_row_version"
+
+
+@cache
+def _untouched(omb_rating: str) -> str:
+    return ReviewRowInput(prefix=_PREFIX, version=_VERSION, omb_rating=omb_rating)._html()
 
 
 _RATING_OPTIONS = tuple((str(value), str(label)) for value, label in RATING_CHOICES)
