@@ -366,6 +366,9 @@ AUTH_LOCKOUT_MINUTES = int(os.environ.get("AUTH_LOCKOUT_MINUTES", "15"))
 AUTHENTICATION_BACKENDS = ["audit.backends.LockoutBackend", "core.auth.PasswordBackend"]
 # Loaded with the signed-in user in the same query (core.auth): the page header's unread count.
 SIGNED_IN_USER_ANNOTATIONS = {"unread_notifications": "notifications.models.unread_count_of_user"}
+# Read with the card an agency's update locks (ChallengeCardQuerySet.with_update_facts): what its notifications
+# and webhooks decide on, so they ask no query of their own.
+CARD_UPDATE_ANNOTATIONS = {"card_updated_facts": "notifications.services.events.card_updated_facts"}
 AXES_FAILURE_LIMIT = AUTH_LOCKOUT_FAILURES
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=AUTH_LOCKOUT_MINUTES)
 # The lock is per user name *and* address (AC-7's consecutive failures from one source): a stranger who knows
