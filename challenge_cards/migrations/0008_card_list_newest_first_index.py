@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("agencies", "0003_idempotencyrecord_moved_to_core"),
-        ("challenge_cards", "0006_briefingpacket_status_since"),
+        ("challenge_cards", "0007_search_trigram"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
