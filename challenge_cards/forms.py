@@ -36,6 +36,7 @@ from .models import (
 )
 
 RATING_CHOICES = [("", "No rating")] + list(Rating.choices)
+AGENCY_HINT = "Its abbreviation (for example, TREAS) or part of its name. Leave empty for all agencies."
 
 
 class DateInput(forms.DateInput):
@@ -57,10 +58,11 @@ class IdField(forms.IntegerField):
 
 
 class ReviewBoardFilterForm(forms.Form):
-    """The review board's filters, kept in the URL; the agency and priority choices are given (read once)."""
+    """The review board's filters, kept in the URL; the priority choices are given (read once). The agency is
+    typed (querysets.agency_typed_q): a list of every agency grew with the council and cost most of the page."""
 
-    # Ids checked as ids (an id of no agency filters to nothing), offered as a list.
-    agency = IdField(label="Agency", widget=forms.Select)
+    agency = forms.CharField(label="Agency", required=False, max_length=200, help_text=AGENCY_HINT)
+    # An id checked as an id (an id of no priority filters to nothing), offered as a list.
     priority = IdField(label="PMA priority", widget=forms.Select)
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status"), *CardStatus.choices])
     rating = forms.ChoiceField(label="Rating (either)", required=False, choices=[("", "Any rating"), *Rating.choices])
@@ -69,11 +71,8 @@ class ReviewBoardFilterForm(forms.Form):
     stale = forms.BooleanField(label="Not updated since the last meeting", required=False)
     overdue = forms.BooleanField(label="Overdue", required=False)
 
-    def __init__(self, *args: Any, agencies: list[Agency], priorities: list[PmaPriority], **kwargs: Any):
+    def __init__(self, *args: Any, priorities: list[PmaPriority], **kwargs: Any):
         super().__init__(*args, **kwargs)
-        cast(forms.Select, self.fields["agency"].widget).choices = [("", "All agencies")] + [
-            (a.pk, a.name) for a in agencies
-        ]
         cast(forms.Select, self.fields["priority"].widget).choices = [("", "All priorities")] + [
             (p.pk, str(p)) for p in priorities
         ]

@@ -232,8 +232,8 @@ class ChallengeCard(models.Model):
             models.Index(fields=["agency", "disposition", "due_date"], name="card_agency_open_due"),
             models.Index(fields=["meeting", "agency"], name="card_meeting_agency"),
             models.Index(fields=["status", "due_date"], name="card_status_due"),
-            # The default order of every card list: without it each page sorts the whole table.
-            models.Index(fields=["due_date", "id"], name="card_due_id"),
+            models.Index(fields=["due_date", "id"], name="card_due_id"),  # API card list order (else: sort all)
+            models.Index(fields=["issued_at", "id"], name="card_issued_id"),  # card list page's, newest first
         ]
 
     def __str__(self) -> str:

@@ -27,6 +27,15 @@ def open_card_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}disposition": "open"})
 
 
+def agency_typed_q(text: str, prefix: str = "agency__") -> Q:
+    """The one rule for an agency typed into a filter (card list, review board): its abbreviation in any
+    case or part of its name; a whole number is an agency's id (links from the agency list, older links)."""
+    text = text.strip()
+    if text.isdigit():  # past a bigint no row has that id (and the database would refuse the number)
+        return Q(**{f"{prefix}id": int(text)}) if int(text) < 2**63 else Q(pk__in=[])
+    return Q(**{f"{prefix}abbreviation__iexact": text}) | Q(**{f"{prefix}name__icontains": text})
+
+
 def overdue_card_q(today: datetime.date, prefix: str = "") -> Q:
     """The one rule for an overdue card: still open, not done, past its due date.
 

@@ -3,8 +3,8 @@
 Like the PMA Executive Management Scorecard (2001-2008), each cell is a traffic light, always
 with its word. A cell covers the cards an agency was issued at the chosen meeting under one
 priority; its rating is the worst of those cards' ratings (one red card makes the cell red).
-The movement compares it with the same cell at the previous meeting. Five queries, whatever
-the number of agencies and cards.
+The movement compares it with the same cell at the previous meeting. A page of agencies costs
+four queries, whatever the number of agencies and cards.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef
+from django.db.models import Case, Count, Exists, Max, OuterRef, Value, When
 from django.utils import timezone
 
 from agencies.models import Agency
 
+from . import selectors
 from .models import ChallengeCard, Meeting, PmaPriority, Rating
 from .querysets import open_card_q
 
@@ -30,10 +31,6 @@ MOVEMENT_LABELS = {
     UNRATED: "Not comparable: not rated",
     EMPTY: "No cards",
 }
-
-
-def worst(ratings: list[str]) -> str:
-    return max(ratings, key=lambda rating: RANK.get(rating, 0), default="")
 
 
 def movement(now: str, before: str | None, *, card_count: int = 1) -> str:
@@ -89,6 +86,7 @@ class Scorecard:
     previous: Meeting | None
     priorities: list[PmaPriority]
     rows: list[Row]
+    page: selectors.ListPage | None = None  # the page of agencies that `rows` are, when paged
 
 
 def meetings_for(user) -> list[Meeting]:
@@ -116,47 +114,84 @@ def previous_in(meetings: list[Meeting], meeting: Meeting) -> Meeting | None:
     return next((earlier for earlier in meetings if earlier.starts_at < meeting.starts_at), None)
 
 
-def build(user, meeting: Meeting | None, meetings: list[Meeting] | None = None) -> Scorecard:
-    """The scorecard of a meeting; with meetings_for's list, the previous meeting costs no query."""
+# Agencies a scorecard page shows (sorted by name, as the whole scorecard's export is).
+AGENCIES_PER_PAGE = 50
+# The worst card of a cell has the highest rank (RANK above), computed by the database per cell.
+_RATING_OF_RANK = {rank: rating for rating, rank in RANK.items()}
+
+
+def _rank(column: str) -> Max:
+    return Max(
+        Case(*(When(**{column: rating}, then=Value(rank)) for rating, rank in RANK.items() if rating), default=0)
+    )
+
+
+def build(
+    user,
+    meeting: Meeting | None,
+    meetings: list[Meeting] | None = None,
+    *,
+    page_number: str | None = None,
+    per_page: int | None = None,
+) -> Scorecard:
+    """The scorecard of a meeting; with meetings_for's list, the previous meeting costs no query.
+
+    With `per_page`, only page `page_number` of the agencies (by name) and their cells are read: one query
+    for the page of agencies (with their count, see selectors.list_page), one grouped query for their cells,
+    so a page costs the same whatever the number of agencies. Without it, every agency (the exports).
+    """
     priorities = list(PmaPriority.objects.order_by("number"))
     if meeting is None:
         return Scorecard(meeting=None, previous=None, priorities=priorities, rows=[])
     previous = previous_in(meetings, meeting) if meetings is not None else Meeting.objects.previous_to(meeting)
     meeting_ids = [meeting.pk] + ([previous.pk] if previous else [])
-    cards = (
-        ChallengeCard.objects.visible_to(user)
-        .filter(meeting_id__in=meeting_ids)
-        .annotate(is_open=ExpressionWrapper(open_card_q(), output_field=BooleanField()))
-        .values_list("meeting_id", "agency_id", "priority_id", "agency_rating", "omb_rating", "is_open")
+    visible = ChallengeCard.objects.visible_to(user).filter(meeting_id__in=meeting_ids)
+    agencies = (
+        Agency.objects.visible_to(user).filter(Exists(visible.filter(agency_id=OuterRef("pk")))).order_by("name", "pk")
     )
-    now: dict[tuple[int, int], list[tuple[str, str]]] = {}
-    before: dict[tuple[int, int], list[tuple[str, str]]] = {}
-    still_open: dict[tuple[int, int], int] = {}
-    for meeting_id, agency_id, priority_id, agency_rating, omb_rating, is_open in cards:
-        target = now if meeting_id == meeting.pk else before
-        target.setdefault((agency_id, priority_id), []).append((agency_rating, omb_rating))
-        if meeting_id == meeting.pk and is_open:
-            still_open[(agency_id, priority_id)] = still_open.get((agency_id, priority_id), 0) + 1
-    agency_ids = {agency_id for agency_id, _ in now} | {agency_id for agency_id, _ in before}
-    agencies = Agency.objects.visible_to(user).filter(pk__in=agency_ids).order_by("name")
+    page = None
+    if per_page is not None:
+        page = selectors.list_page(agencies, page_number, per_page)
+        listed: list[Agency] = page.object_list
+        cells = visible.filter(agency_id__in=[agency.pk for agency in listed])
+    else:
+        listed, cells = list(agencies), visible
+    grouped = (
+        cells.order_by()
+        .values_list("meeting_id", "agency_id", "priority_id")
+        .annotate(
+            cards=Count("pk"),
+            still_open=Count("pk", filter=open_card_q()),
+            agency_rank=_rank("agency_rating"),
+            omb_rank=_rank("omb_rating"),
+        )
+    )
+    now: dict[tuple[int, int], tuple[int, int, str, str]] = {}
+    before: dict[tuple[int, int], tuple[str, str]] = {}
+    for meeting_id, agency_id, priority_id, count, still_open, agency_rank, omb_rank in grouped:
+        ratings = (_RATING_OF_RANK[agency_rank], _RATING_OF_RANK[omb_rank])
+        if meeting_id == meeting.pk:
+            now[(agency_id, priority_id)] = (count, still_open, *ratings)
+        else:
+            before[(agency_id, priority_id)] = ratings
     rows = []
-    for agency in agencies:
+    for agency in listed:
         row = Row(agency=agency)
         for priority in priorities:
-            current = now.get((agency.pk, priority.pk), [])
+            count, still_open, agency_rating, omb_rating = now.get((agency.pk, priority.pk), (0, 0, "", ""))
             earlier = before.get((agency.pk, priority.pk))
             row.cells.append(
                 Cell(
-                    card_count=len(current),
-                    open_count=still_open.get((agency.pk, priority.pk), 0),
-                    agency_rating=worst([a for a, _ in current]),
-                    omb_rating=worst([o for _, o in current]),
-                    previous_agency_rating=worst([a for a, _ in earlier]) if earlier else None,
-                    previous_omb_rating=worst([o for _, o in earlier]) if earlier else None,
+                    card_count=count,
+                    open_count=still_open,
+                    agency_rating=agency_rating,
+                    omb_rating=omb_rating,
+                    previous_agency_rating=earlier[0] if earlier else None,
+                    previous_omb_rating=earlier[1] if earlier else None,
                 )
             )
         rows.append(row)
-    return Scorecard(meeting=meeting, previous=previous, priorities=priorities, rows=rows)
+    return Scorecard(meeting=meeting, previous=previous, priorities=priorities, rows=rows, page=page)
 
 
 def _rating_text(value: str | None) -> str:

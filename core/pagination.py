@@ -24,13 +24,17 @@ def page_number_to_read(number: str | int | None) -> int | None:
 
 
 class TotalOf(models.Subquery):
-    """COUNT(*) of a queryset as a scalar sub-select: one value the database computes once per query."""
+    """COUNT(*) of a queryset as a scalar sub-select: one value the database computes once per query.
+
+    With `up_to`, it counts no further than that (a LIMIT inside): a count that stops growing with the data.
+    """
 
     template = "(SELECT COUNT(*) FROM (%(subquery)s) AS total_of)"
     output_field = models.IntegerField()
 
-    def __init__(self, queryset: models.QuerySet):
-        super().__init__(queryset.order_by().values("pk"))
+    def __init__(self, queryset: models.QuerySet, *, up_to: int | None = None):
+        rows = queryset.order_by().values("pk")
+        super().__init__(rows if up_to is None else rows[:up_to])
 
 
 class TotalInPagePaginator(Paginator):

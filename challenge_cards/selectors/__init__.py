@@ -7,6 +7,7 @@ from .cards import RowPage, card_list_page
 from .due import DueItem, as_items, due_before_next_meeting, due_by, home_actions
 from .pages import (
     HOME_ORDER,
+    ListPage,
     agencies_with_counts,
     agency_prefetch_deputies,
     awaiting_my_certification,
@@ -18,6 +19,7 @@ from .pages import (
     home_cards,
     home_reads,
     home_sections,
+    list_page,
     meeting_cards,
     meeting_context,
     meetings_with_counts,
@@ -27,11 +29,12 @@ from .pages import (
     with_action_counts,
     with_flags,
 )
-from .review import BoardFilters, omb_summary, review_board_filtered
+from .review import BoardFilters, omb_summary, review_board_filtered, review_board_page
 
 __all__ = [
     "BoardFilters",
     "HOME_ORDER",
+    "ListPage",
     "DueItem",
     "RowPage",
     "agencies_with_counts",
@@ -50,6 +53,7 @@ __all__ = [
     "home_cards",
     "home_reads",
     "home_sections",
+    "list_page",
     "meeting_cards",
     "meeting_context",
     "meetings_with_counts",
@@ -57,6 +61,7 @@ __all__ = [
     "overdue_actions",
     "review_board",
     "review_board_filtered",
+    "review_board_page",
     "review_row",
     "with_action_counts",
     "with_flags",

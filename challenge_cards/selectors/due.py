@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Q
 from django.utils import timezone
 
 from ..models import EASTERN, ChallengeCard, FollowUpAction, Meeting
@@ -81,9 +80,10 @@ def home_actions(
     today = today or timezone.localdate()
     visible = FollowUpAction.objects.visible_to(user)
     ordered = visible.order_by("due_date", "id").values("pk")
-    wanted = Q(pk__in=ordered.filter(overdue_action_q(today), card__disposition="open")[:overdue_shown])
+    wanted = ordered.filter(overdue_action_q(today), card__disposition="open")[:overdue_shown]
     if until is not None:
-        wanted |= Q(pk__in=ordered.filter(due_action_q(today, until))[:due_shown])
-    rows = list(visible.filter(wanted).select_related("card__agency", "owner").order_by("due_date", "id"))
+        # One IN over a UNION, not two INs joined by OR: with OR the database read every action to test both.
+        wanted = wanted.union(ordered.filter(due_action_q(today, until))[:due_shown], all=True)
+    rows = list(visible.filter(pk__in=wanted).select_related("card__agency", "owner").order_by("due_date", "id"))
     overdue = [a for a in rows if a.due_date is not None and a.due_date < today]
     return overdue, [a for a in rows if a.due_date is not None and a.due_date >= today]

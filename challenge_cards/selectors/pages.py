@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -39,11 +40,37 @@ def _flag(condition: Q) -> Case:
     return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
-def meeting_context(user, now: datetime.datetime | None = None) -> dict:
-    """The next and last meetings and the days until the next one."""
-    upcoming, last = Meeting.objects.visible_to(user).next_and_last(now)
+def _cards_changes() -> dict[str, Subquery]:
+    """What changes when any card or follow-up action is added or saved (bulk-created too: auto_now): the
+    newest ids and the latest updated_at of both, each a look-up in an index."""
+
+    def latest(model, column: str) -> Subquery:
+        return Subquery(model.objects.order_by(f"-{column}").values(column)[:1])
+
+    return {
+        f"changes_{name}_{column}": latest(model, column)
+        for name, model in (("card", ChallengeCard), ("action", FollowUpAction))
+        for column in ("pk", "updated_at")
+    }
+
+
+def cards_fingerprint() -> tuple:
+    """_cards_changes in a query of its own (meeting_context(..., fingerprint=True) reads it with the meetings)."""
+    changes = _cards_changes()
+    return tuple(ChallengeCard.objects.annotate(**changes).values_list(*changes)[:1].first() or ())
+
+
+def meeting_context(user, now: datetime.datetime | None = None, *, fingerprint: bool = False) -> dict:
+    """The next and last meetings and the days until the next one; with `fingerprint`, also the cards'
+    fingerprint (_cards_changes, read in the same query) under "cards_fingerprint" (see selectors.review)."""
+    meetings = Meeting.objects.visible_to(user)
+    changes = _cards_changes() if fingerprint else {}
+    upcoming, last = meetings.annotate(**changes).next_and_last(now)
     days = (upcoming.starts_at_eastern.date() - timezone.localdate()).days if upcoming else None
-    return {"next_meeting": upcoming, "last_meeting": last, "days_to_next_meeting": days}
+    context = {"next_meeting": upcoming, "last_meeting": last, "days_to_next_meeting": days}
+    if fingerprint:  # no meeting: no card either (every card is issued at one)
+        context["cards_fingerprint"] = tuple(getattr(upcoming or last, name, None) for name in changes)
+    return context
 
 
 def with_flags(cards: QuerySet[ChallengeCard], last_meeting: Meeting | None) -> Flagged:
@@ -93,8 +120,9 @@ HOME_ORDER = ("-meeting__starts_at", "meeting_id", "-is_overdue", "due_date", "i
 
 
 def home_cards(user, last_meeting: Meeting | None) -> Flagged:
-    """My agency's open cards, by the meeting that issued them; overdue ones first within a meeting."""
-    cards = ChallengeCard.objects.visible_to(user).open().with_related()
+    """My agency's open cards, by the meeting that issued them; overdue ones first within a meeting (with the
+    agency and meeting that the home page shows, not every related row: each costs a join and an object)."""
+    cards = ChallengeCard.objects.visible_to(user).open().select_related("agency", "meeting")
     return with_flags(cards, last_meeting).order_by(*HOME_ORDER)
 
 
@@ -168,9 +196,83 @@ def _with_overdue(cards: QuerySet[ChallengeCard]) -> QuerySet[ChallengeCard]:
     return cards.annotate(is_overdue=_flag(overdue_card_q(today)))
 
 
+# The card list page's order, newest first: an index on the card itself (card_issued_id) gives it, so a
+# page, however deep, is read from the index without sorting every card (by meeting, then agency name, it was).
+CARD_LIST_ORDER = ("-issued_at", "-id")
+# Up to this many cards a list says exactly how many there are; past it, "more than" that.
+LIST_EXACT_UP_TO = 1000
+
+
 def card_list(user) -> QuerySet[ChallengeCard]:
     cards = ChallengeCard.objects.visible_to(user).with_related()
-    return _with_overdue(cards).order_by("-meeting__starts_at", "agency__name", "id")
+    return _with_overdue(cards).order_by(*CARD_LIST_ORDER)
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """A page of a long list, its number and whether a next page exists; the total is exact up to
+    `exact_up_to` and otherwise only known to be larger (see list_page)."""
+
+    object_list: list[Any]
+    number: int
+    per_page: int
+    total: int
+    has_next: bool
+    exact_up_to: int = LIST_EXACT_UP_TO
+
+    @property
+    def total_is_exact(self) -> bool:
+        return self.total <= self.exact_up_to
+
+    @property
+    def num_pages(self) -> int | None:
+        """The number of pages when the total is exact, else None."""
+        return max(1, -(-self.total // self.per_page)) if self.total_is_exact else None
+
+    @property
+    def paginator(self) -> ListPage:
+        """As a Django Page has one: templates ask page.paginator.num_pages."""
+        return self
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        """The 1-based position of the page's first item in the list (as Django's Page)."""
+        return (self.number - 1) * self.per_page + 1
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.object_list)
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def list_page(
+    queryset: QuerySet, page_number: str | None, per_page: int, *, exact_up_to: int = LIST_EXACT_UP_TO
+) -> ListPage:
+    """Page `page_number` of `queryset` (ordered by an index), in one query whose cost does not grow with the
+    list: the page's ids (and one more, to know there is a next page) are read from the index by OFFSET and
+    LIMIT, only those rows are joined and read, and the total is counted no further than `exact_up_to` + 1.
+
+    A number that is no page number reads the first page; a page past the end is empty (and its total 0).
+    """
+    number = page_number_to_read(page_number) or 1
+    bottom = (number - 1) * per_page
+    ids = queryset.values("pk")[bottom : bottom + per_page + 1]
+    rows = list(queryset.filter(pk__in=ids).annotate(total_up_to=TotalOf(queryset, up_to=exact_up_to + 1)))
+    total = rows[0].total_up_to if rows else 0
+    return ListPage(rows[:per_page], number, per_page, total, len(rows) > per_page, exact_up_to)
 
 
 def review_row(user, pk: int, last_meeting: Meeting | None) -> ChallengeCard:

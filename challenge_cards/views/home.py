@@ -12,7 +12,7 @@ from agencies.roles import roles_of
 
 from .. import selectors
 from ..filters import CardFilter
-from ._common import paged, require_omb
+from ._common import PAGE_SIZE, paged, require_omb
 
 
 @require_GET
@@ -44,26 +44,30 @@ def home(request: HttpRequest) -> HttpResponse:
 def _omb_home(request: HttpRequest) -> HttpResponse:
     """OMB's home: a summary, each count a link to the review board filtered to those cards (one query)."""
     user = request.user
-    context = selectors.meeting_context(user)
-    context.update(
-        nav="home",
-        roles=roles_of(user),
-        summary=selectors.omb_summary(user, context["last_meeting"], context["next_meeting"]),
-    )
+    context = selectors.meeting_context(user, fingerprint=True)
+    context.update(nav="home", roles=roles_of(user), summary=selectors.omb_summary(user, context))
     return render(request, "challenge_cards/home_omb.html", context)
 
 
 @require_GET
 @login_required
 def card_list(request: HttpRequest) -> HttpResponse:
-    filterset = CardFilter(request.GET or None, queryset=selectors.card_list(request.user), request=request)
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else selectors.card_list(request.user)
+    """Every card the user may see, newest first, filtered by the URL; 25 a page, any page as cheap as the first."""
+    base = selectors.card_list(request.user)
+    filterset = CardFilter(request.GET or None, queryset=base, request=request)
+    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    cards = selectors.list_page(queryset, request.GET.get("page"), PAGE_SIZE)
+    agency = request.GET.get("agency", "").strip()
+    if agency.isdigit() and cards.object_list:  # an agency's id from an older link: show its abbreviation
+        shown = request.GET.copy()
+        shown["agency"] = cards.object_list[0].agency.abbreviation
+        filterset.form.data = shown
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "challenge_cards/card_list.html",
-        {"nav": "cards", "filter": filterset, "cards": paged(request, queryset), "query": query.urlencode()},
+        {"nav": "cards", "filter": filterset, "cards": cards, "query": query.urlencode()},
     )
 
 

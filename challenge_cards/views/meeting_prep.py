@@ -154,29 +154,36 @@ class ScorecardFilter(forms.Form):
         return self.meetings.get(self.cleaned_data.get("meeting")) if self.is_valid() else None
 
 
-def _scorecard(request: HttpRequest) -> tuple[ScorecardFilter, scorecards.Scorecard]:
+def _scorecard(request: HttpRequest, *, paged: bool) -> tuple[ScorecardFilter, scorecards.Scorecard]:
     meetings = scorecards.meetings_for(request.user)
     form = ScorecardFilter(request.GET or None, meetings=meetings)
     meeting = form.chosen_meeting() or scorecards.default_meeting(meetings)
-    return form, scorecards.build(request.user, meeting, meetings)
+    if not paged:
+        return form, scorecards.build(request.user, meeting, meetings)
+    page = request.GET.get("page")
+    return form, scorecards.build(
+        request.user, meeting, meetings, page_number=page, per_page=scorecards.AGENCIES_PER_PAGE
+    )
 
 
 @require_GET
 @login_required
 def scorecard(request: HttpRequest) -> HttpResponse:
-    form, card = _scorecard(request)
-    query = request.GET.urlencode()
+    """A page of agencies (by name) against the priorities; the downloads hold every agency."""
+    form, card = _scorecard(request, paged=True)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "challenge_cards/meeting_prep/scorecard.html",
-        {"nav": "meetings", "form": form, "scorecard": card, "query": query},
+        {"nav": "meetings", "form": form, "scorecard": card, "query": query.urlencode()},
     )
 
 
 @require_GET
 @login_required
 def scorecard_export(request: HttpRequest, file_format: str) -> HttpResponse:
-    _form, card = _scorecard(request)
+    _form, card = _scorecard(request, paged=False)
     header, rows = scorecards.table(card)
     return exports.response(header, rows, file_format=file_format, name="scorecard")
 

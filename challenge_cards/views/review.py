@@ -13,13 +13,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from agencies.models import Agency
 from core.limits import whole_number
 
-from .. import forms, permissions, selectors, services
+from .. import board, forms, permissions, selectors, services
 from ..domain import REVIEW_DECISIONS
 from ..models import PmaPriority
-from ._common import STALE_MESSAGE, add_errors, paged, require_omb
+from ._common import STALE_MESSAGE, add_errors, require_omb
 
 # Sixty cards, the council's size, fit on the board's first page.
 BOARD_PAGE_SIZE = 60
@@ -30,15 +29,13 @@ BOARD_PAGE_SIZE = 60
 def review_board(request: HttpRequest) -> HttpResponse:
     """Every open card as a compact table, filtered by the URL (agency, priority, status, rating, flags)."""
     require_omb(request)
-    context = selectors.meeting_context(request.user)
-    agencies = list(Agency.objects.active().order_by("name"))
+    context = selectors.meeting_context(request.user, fingerprint=True)
     priorities = list(PmaPriority.objects.order_by("number"))
-    board_filter = forms.ReviewBoardFilterForm(request.GET, agencies=agencies, priorities=priorities)
+    board_filter = forms.ReviewBoardFilterForm(request.GET, priorities=priorities)
     filters = selectors.BoardFilters(**{k: v for k, v in board_filter.filters().items() if v not in (None, "")})
-    cards = selectors.review_board_filtered(request.user, context["last_meeting"], filters)
-    page = paged(request, cards, BOARD_PAGE_SIZE)
+    page = selectors.review_board_page(request.user, context, filters, request.GET.get("page"), BOARD_PAGE_SIZE)
     can_review = permissions.can_review_card(request.user)
-    rows = [(card, forms.ReviewForm(card=card) if can_review else None) for card in page]
+    rows = [(card, board.ReviewRowInput.fresh(card) if can_review else None) for card in page]
     query = urlencode({k: ("on" if v is True else v) for k, v in asdict(filters).items() if v not in (None, "", False)})
     context.update(
         nav="review",
@@ -138,17 +135,20 @@ def card_review(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "challenge_cards/card_review.html", context, status=status)
 
 
-def _review_row(request: HttpRequest, pk: int, *, form, saved: str = "", stale_error: str | None = None):
-    """One review-board row (for htmx): the card as it is now, with its flags, and a fresh or bound form."""
+def _review_row(
+    request: HttpRequest,
+    pk: int,
+    *,
+    form: forms.ReviewForm | None,
+    saved: str = "",
+    stale_error: str | None = None,
+) -> HttpResponse:
+    """One review-board row (for htmx): the card as it is now, with its flags, and a fresh form or what was typed."""
     last_meeting = selectors.meeting_context(request.user)["last_meeting"]
     card = selectors.review_row(request.user, pk, last_meeting)
-    if form is None:
-        form = forms.ReviewForm(card=card)
-    else:
-        form.card = card
     context = {
         "card": card,
-        "form": form,
+        "form": board.ReviewRowInput.fresh(card) if form is None else board.ReviewRowInput.typed(form),
         "saved": saved,
         "stale_error": stale_error,
         "on_board": True,

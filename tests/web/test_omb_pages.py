@@ -254,17 +254,23 @@ def test_a_far_future_meeting_date_is_a_field_error_and_every_page_still_works(c
         assert client.get(page).status_code == 200
 
 
-def test_review_board_ignores_an_agency_id_that_is_no_id(client_for, admin_user, agency, card):
+def test_review_board_agency_is_typed_an_abbreviation_a_name_or_an_id(client_for, admin_user, agency, card):
     client = client_for(admin_user)
     board = reverse("challenge_cards:review_board")
-    for value in ("99999999999999999999", "-1", "0", "x", "1.5"):
+
+    def shown(value) -> list:
         response = client.get(board, {"agency": value})
         assert response.status_code == 200
-        assert response.context["filters"].agency is None and response.context["query"] == ""
-        assert [row_card for row_card, _ in response.context["rows"]] == [card]
-    response = client.get(board, {"agency": agency.pk})
-    assert response.context["filters"].agency == agency.pk
-    assert client.get(board, {"agency": 2**63 - 1}).context["rows"] == []
+        return [row_card for row_card, _ in response.context["rows"]]
+
+    for value in ("treas", "TREAS", "treasury", " Treasury ", agency.pk):
+        assert shown(value) == [card], value
+    for value in ("99999999999999999999", 2**63 - 1, "0", "-1", "Labor"):
+        assert shown(value) == [], value
+    assert shown("x" * 201) == [card]  # longer than any name: not a filter
+    response = client.get(board, {"agency": "treas"})
+    assert response.context["filters"].agency == "treas" and response.context["query"] == "agency=treas"
+    assert 'id="id_agency-hint"' in response.content.decode()
 
 
 def test_issue_form_ignores_a_meeting_id_that_is_no_id(client_for, admin_user, meeting):

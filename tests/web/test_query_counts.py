@@ -115,9 +115,12 @@ def test_filtered_card_list_and_meeting_page_queries_do_not_grow(client, setup, 
     large = [count_queries(client, url) for url in urls]
     assert small == large
     assert max(large) <= MAX_PAGE_QUERIES, large
-    # A later page costs the same as the first (a number past the end falls back to the last page, at a cost).
+    # A later page costs the same as the first (a number past the end falls back to the last page, at a cost),
+    # both read as a second time (OMB's board and counts are kept in the cache until a card changes).
     for name in ("challenge_cards:home", "challenge_cards:card_list", "challenge_cards:review_board"):
-        assert count_queries(client, f"{reverse(name)}?page=2") == count_queries(client, reverse(name)), name
+        first, later = reverse(name), f"{reverse(name)}?page=2"
+        client.get(first), client.get(later)
+        assert count_queries(client, later) == count_queries(client, first), name
 
 
 def test_card_page_queries_do_not_grow_with_history(client, deputy, card):

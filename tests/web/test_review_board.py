@@ -178,3 +178,57 @@ def test_a_bulk_decision_on_a_card_changed_since_the_board_was_read_saves_nothin
     assert set(ChallengeCard.objects.filter(pk__in=[late.pk, quiet.pk]).values_list("disposition", flat=True)) == {
         Disposition.OPEN
     }
+
+
+def _controls(html: str) -> dict[str, tuple[str, str]]:
+    """Each named control of an HTML fragment: name -> (id, the label's text for that id)."""
+    import re
+
+    labels = {m[0]: m[1] for m in re.findall(r'<label[^>]*for="([^"]+)"[^>]*>([^<]*)</label>', html)}
+    found = {}
+    for tag in re.findall(r"<(?:input|select|textarea)\b[^>]*>", html):
+        name, id_ = re.search(r'name="([^"]+)"', tag), re.search(r'id="([^"]+)"', tag)
+        if name and id_:
+            found[name[1]] = (id_[1], labels.get(id_[1], ""))
+    return found
+
+
+def test_the_board_row_posts_what_the_review_form_reads_with_the_same_labels(client, admin_user, board):
+    """The row's plain HTML carries ReviewForm's names, ids and labels (the form alone checks the post)."""
+    from challenge_cards.forms import ReviewForm
+
+    client.force_login(admin_user)
+    card = board["red"]
+    html = client.get(reverse("challenge_cards:review_board")).content.decode()
+    row = html[html.index(f'<tr id="card-{card.pk}"') :]
+    row = row[: row.index("</tr>")]
+    form = ReviewForm(card=card)
+    expected = {f.html_name: (f.auto_id, "" if f.is_hidden else str(f.label)) for f in form}
+    assert {
+        name: control for name, control in _controls(row).items() if name.startswith(f"card-{card.pk}-")
+    } == expected
+    assert '<option value="red" selected>Red</option>' in row  # OMB's rating as it is
+    assert '<option value="keep" selected>' in row
+
+
+def test_an_invalid_decision_in_place_keeps_what_was_typed_and_says_what_to_fix(client, admin_user, board):
+    client.force_login(admin_user)
+    card = board["late"]
+    prefix = f"card-{card.pk}"
+    payload = {
+        f"{prefix}-version": 1,
+        f"{prefix}-decision": "drop",
+        f"{prefix}-omb_rating": "yellow",
+        f"{prefix}-due_date": "2031-01-15",
+        f"{prefix}-reason": "",
+    }
+    url = reverse("challenge_cards:card_review", args=[card.pk])
+    html = client.post(url, payload, headers={"HX-Request": "true"}).content.decode()
+    assert f'<span class="usa-error-message" id="id_{prefix}-reason-error" role="alert">' in html
+    assert "Reason or note: Give a reason for this disposition." in html
+    assert f'aria-describedby="id_{prefix}-reason-hint id_{prefix}-reason-error"' in html
+    assert '<option value="yellow" selected>Yellow</option>' in html
+    assert '<option value="drop" selected>Drop</option>' in html
+    assert 'value="2031-01-15"' in html
+    card.refresh_from_db()
+    assert card.disposition == Disposition.OPEN

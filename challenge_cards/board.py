@@ -1,0 +1,154 @@
+"""The review board's row form as plain HTML: what ReviewForm shows, without a bound form per row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import cache
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from .domain import NOTE_MAX_LENGTH, REVIEW_DECISIONS
+from .forms import RATING_CHOICES, ReviewForm
+from .models import ChallengeCard
+
+
+@cache
+def _options(choices: tuple[tuple[str, str], ...], selected: str) -> SafeString:
+    """<option> elements for a choice list with one selected, kept per selected value (a handful)."""
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((v, " selected" if v == selected else "", label) for v, label in choices),
+    )
+
+
+@dataclass(frozen=True)
+class ReviewRowInput:
+    """A review-board row's decision form as plain values: ReviewForm's names (prefix card-<pk>), ids, labels
+    and, after an invalid post, its errors and what was typed, rendered by the row's template as plain HTML.
+
+    Sixty bound forms rendered through Django's widgets cost most of the board's time; these cost a few
+    attribute reads. The post still goes to ReviewForm, which alone checks the input.
+    """
+
+    prefix: str
+    version: str
+    omb_rating: str = ""
+    decision: str = "keep"
+    due_date: str = ""
+    reason: str = ""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    non_field_errors: list[str] = field(default_factory=list)
+
+    labels = {name: f.label for name, f in ReviewForm.base_fields.items()}
+    hints = {name: f.help_text for name, f in ReviewForm.base_fields.items()}
+
+    @classmethod
+    def fresh(cls, card: ChallengeCard) -> ReviewRowInput:
+        """What ReviewForm(card=card) shows before anything is typed."""
+        return cls(prefix=f"card-{card.pk}", version=str(card.version), omb_rating=card.omb_rating)
+
+    @classmethod
+    def typed(cls, form: ReviewForm) -> ReviewRowInput:
+        """A bound ReviewForm's values and errors (an invalid or stale post redrawn in its row)."""
+
+        def value(name: str) -> str:
+            raw = form[name].value()
+            return "" if raw is None else str(raw)
+
+        return cls(
+            prefix=form.prefix or f"card-{form.card.pk}",
+            version=value("version"),
+            omb_rating=value("omb_rating"),
+            decision=value("decision"),
+            due_date=value("due_date"),
+            reason=value("reason"),
+            errors={name: [str(e) for e in errors] for name, errors in form.errors.items() if name != "__all__"},
+            non_field_errors=[str(e) for e in form.non_field_errors()],
+        )
+
+    def _field(self, name: str, label_class: str, control: str, **extra: object) -> SafeString:
+        """A field's error (if any), label, hint and control: ReviewForm's ids (id_<prefix>-<name>), USWDS
+        classes, aria-invalid and aria-describedby naming the hint and the error, as uswds_widget writes them."""
+        auto_id = f"id_{self.prefix}-{name}"
+        errors = self.errors.get(name)
+        hint = self.hints[name]
+        described = " ".join(([f"{auto_id}-hint"] if hint else []) + ([f"{auto_id}-error"] if errors else []))
+        error = '<span class="usa-error-message" id="{id}-error" role="alert">{label}: {text}</span>'
+        return format_html(
+            '{error}<label class="{label_class}" for="{id}">{label}</label>{hint}' + control,
+            error=format_html(error, id=auto_id, label=self.labels[name], text=" ".join(errors)) if errors else "",
+            label_class=label_class,
+            label=self.labels[name],
+            hint=format_html('<span class="usa-sr-only" id="{}-hint">{}</span>', auto_id, hint) if hint else "",
+            id=auto_id,
+            name=f"{self.prefix}-{name}",
+            error_class=" usa-input--error" if errors else "",
+            aria=format_html(
+                "{}{}",
+                mark_safe(' aria-invalid="true"') if errors else "",
+                format_html(' aria-describedby="{}"', described) if described else "",
+            ),
+            **extra,
+        )
+
+    @property
+    def fields_html(self) -> SafeString:
+        """The form's controls, as ReviewForm's widgets (through uswds_widget) render them.
+
+        A row as the board first shows it differs from another only by its prefix, version and OMB rating:
+        its HTML is made once per rating (_untouched) and the prefix and version put in.
+        """
+        untouched = ReviewRowInput(prefix=_PREFIX, version=_VERSION, omb_rating=self.omb_rating)
+        if self == replace(untouched, prefix=self.prefix, version=self.version) and self.version.isdigit():
+            html = _untouched(self.omb_rating).replace(_PREFIX, self.prefix).replace(_VERSION, self.version)
+            return mark_safe(html)  # escaped when made; the prefix (card-<id>) and version are digits
+        return self._html()
+
+    def _html(self) -> SafeString:
+        return format_html(
+            '<input type="hidden" name="{prefix}-version" value="{version}" id="id_{prefix}-version">'
+            "{rating}{decision}{due_date}{reason}",
+            prefix=self.prefix,
+            version=self.version,
+            rating=self._field(
+                "omb_rating",
+                "usa-sr-only",
+                '<select name="{name}" class="usa-select{error_class}"{aria} id="{id}">{options}</select>',
+                options=_options(_RATING_OPTIONS, self.omb_rating),
+            ),
+            decision=self._field(
+                "decision",
+                "usa-sr-only",
+                '<select name="{name}" class="usa-select{error_class}"{aria} required id="{id}">{options}</select>',
+                options=_options(_DECISION_OPTIONS, self.decision),
+            ),
+            due_date=self._field(
+                "due_date",
+                "font-body-3xs",
+                '<input type="date" name="{name}" value="{value}" class="usa-input usa-input--medium{error_class}"'
+                '{aria} id="{id}">',
+                value=self.due_date,
+            ),
+            reason=self._field(
+                "reason",
+                "font-body-3xs",
+                '<textarea name="{name}" cols="40" rows="2" class="usa-textarea{error_class}"{aria}'
+                ' maxlength="{max_length}" id="{id}">\n{value}</textarea>',
+                max_length=NOTE_MAX_LENGTH,
+                value=self.reason,
+            ),
+        )
+
+
+_PREFIX, _VERSION = "cc_row_prefix", "cc_row_version"
+
+
+@cache
+def _untouched(omb_rating: str) -> str:
+    return ReviewRowInput(prefix=_PREFIX, version=_VERSION, omb_rating=omb_rating)._html()
+
+
+_RATING_OPTIONS = tuple((str(value), str(label)) for value, label in RATING_CHOICES)
+_DECISION_OPTIONS = tuple((str(value), str(label)) for value, label in REVIEW_DECISIONS)
