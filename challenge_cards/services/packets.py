@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import BinaryField, F, Func, Value
 from django.utils import timezone
 
 from .. import permissions
@@ -113,12 +114,24 @@ def _packet_progress(packet, progress: int, note: str, **fields: Any) -> None:
     type(packet).objects.filter(pk=packet.pk).update(progress=progress, progress_note=note, **fields)
 
 
+class _Append(Func):
+    """``pdf || chunk``: bytes appended in the database (SQLite's || gives text: cast back to a blob)."""
+
+    arg_joiner = " || "
+    template = "(%(expressions)s)"
+    output_field = BinaryField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST((%(expressions)s) AS BLOB)", **extra)
+
+
 # Progress: the cards are read and laid out agency by agency between these two percentages.
 _FIRST_AGENCY, _LAST_AGENCY = 5, 90
+_STORE_CHUNK = 8 * 1024 * 1024
 
 
-def _write_pdf(packet) -> tuple[bytes, int]:
-    """The PDF built one agency at a time into a temporary file (briefings.write_packet_pdf), read once to store."""
+def _write_pdf(packet) -> int:
+    """Build the PDF one agency at a time into a temporary file (briefings.write_packet_pdf) and store it."""
     from django.conf import settings
 
     from .. import briefings
@@ -134,9 +147,12 @@ def _write_pdf(packet) -> tuple[bytes, int]:
         card_count = briefings.write_packet_pdf(
             user, packet.meeting, output, base_url=settings.SITE_URL, progress=progress
         )
-        _packet_progress(packet, 95, f"Storing the PDF ({card_count} cards)", card_count=card_count)
+        _packet_progress(packet, 95, f"Storing the PDF ({card_count} cards)", card_count=card_count, pdf=b"")
         output.seek(0)
-        return output.read(), card_count
+        while chunk := output.read(_STORE_CHUNK):
+            # Appended a piece at a time: the worker never holds the whole PDF, nor its escaped copy for the query.
+            type(packet).objects.filter(pk=packet.pk).update(pdf=_Append(F("pdf"), Value(chunk)))
+    return card_count
 
 
 def packet_build(*, packet_id: int) -> None:
@@ -163,7 +179,7 @@ def packet_build(*, packet_id: int) -> None:
             packet.save(update_fields=["status", "status_since"])
     if packet.status == BriefingPacket.Status.BUILDING:
         try:
-            pdf, card_count = _write_pdf(packet)
+            card_count = _write_pdf(packet)
         except Exception as error:
             _packet_progress(
                 packet, 0, "The packet could not be built", status=BriefingPacket.Status.FAILED, error=str(error)[:2000]
@@ -174,11 +190,9 @@ def packet_build(*, packet_id: int) -> None:
             100,
             "Ready",
             status=BriefingPacket.Status.READY,
-            pdf=pdf,
             card_count=card_count,
             finished_at=timezone.now(),
         )
-        del pdf
     packet.refresh_from_db(fields=["status", "card_count", "email_admins", "emailed_at"])
     if packet.email_admins and packet.emailed_at is None:
         admins = list(
