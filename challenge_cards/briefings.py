@@ -170,16 +170,17 @@ def render_agency_brief_html(packet: Packet, *, agency: Agency, base_url: str = 
     )
 
 
-def render_pdf(html: str, target: str | None = None) -> bytes | None:
+def render_pdf(html: str, target: str | None = None, *, font_config: Any = None) -> bytes | None:
     """A tagged PDF (PDF/UA-1: structure tags, document language and title) for screen readers.
 
-    Returned as bytes, or written to the file ``target`` (then None): the packet's parts go to disk.
+    Returned as bytes, or written to the file ``target`` (then None): the packet's parts go to disk,
+    sharing one ``font_config`` (WeasyPrint's fonts, loaded once rather than again for every part).
     """
     from weasyprint import HTML
 
     for name in ("weasyprint", "weasyprint.progress", "fontTools"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    return HTML(string=html).write_pdf(target, pdf_variant="pdf/ua-1")
+    return HTML(string=html).write_pdf(target, pdf_variant="pdf/ua-1", font_config=font_config)
 
 
 Progress = Callable[[int, int, str], None]
@@ -196,6 +197,8 @@ def write_packet_pdf(
     up on the way and rendered last, then placed first. ``progress(done, total, note)`` is called
     before each agency and before the cover.
     """
+    from weasyprint.text.fonts import FontConfiguration
+
     from core.pdf import TaggedPdfJoiner
 
     packet = Packet(meeting, Meeting.objects.previous_to(meeting), timezone.localdate(), timezone.now(), [])
@@ -203,12 +206,14 @@ def write_packet_pdf(
     agencies = list(agenda_agencies(user, meeting))
     counts: Counter = Counter()
     joiner = TaggedPdfJoiner(output)
+    fonts = FontConfiguration()
     context = {"packet": packet, "base_url": base_url, "ratings": RATINGS, "statuses": CardStatus.choices}
     with tempfile.TemporaryDirectory(prefix="packet-") as folder:
 
         def part(*, catalog: bool = False, **extra: Any) -> int:
             path = os.path.join(folder, "part.pdf")
-            render_pdf(render_to_string("challenge_cards/meeting_prep/packet_pdf.html", {**context, **extra}), path)
+            html = render_to_string("challenge_cards/meeting_prep/packet_pdf.html", {**context, **extra})
+            render_pdf(html, path, font_config=fonts)
             number = joiner.add(path, catalog=catalog)
             os.unlink(path)  # the part is in the output now
             return number
