@@ -1,6 +1,6 @@
 """The briefing packet PDF at small and large data, in a subprocess with a memory cap and a time limit.
 
-    .venv/bin/python benchmarks/packet.py [--sizes small large] [--memory-mb 2048] [--time-limit 180]
+    .venv/bin/python benchmarks/packet.py [--sizes small large] [--memory-mb 2048] [--time-limit 1800]
 
 For each size (databases from benchmarks/datasets.py) it runs `manage.py build_sample_packet`
 (the packet the Celery task builds, synchronously: the next meeting's open cards, for omb.admin)
@@ -36,7 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", default=["small", "large"], choices=list(datasets.SIZES))
     parser.add_argument("--memory-mb", type=int, default=2048, help="kill the build past this resident memory")
-    parser.add_argument("--time-limit", type=float, default=180, help="kill the build after this many seconds")
+    parser.add_argument("--time-limit", type=float, default=1800, help="kill the build after this many seconds")
     parser.add_argument(
         "--database",
         action="append",
