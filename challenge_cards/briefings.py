@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
+import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import IO, Any
 
 from django.db.models import Prefetch, Q
 from django.template.loader import render_to_string
@@ -98,15 +102,15 @@ def agenda_cards(user, meeting: Meeting) -> ChallengeCardQuerySet:
     return ChallengeCard.objects.visible_to(user).on_agenda_of(meeting)
 
 
-def packet_data(user, meeting: Meeting, *, agency: Agency | None = None, as_of: datetime.date | None = None) -> Packet:
-    """Everything the packet shows, in six queries whatever the number of agencies, cards and updates."""
-    as_of = as_of or timezone.localdate()
-    last = Meeting.objects.previous_to(meeting)
+def agenda_agencies(user, meeting: Meeting):
+    """The agencies with open cards on the meeting's agenda, in the packet's order (one query)."""
+    return Agency.objects.filter(pk__in=agenda_cards(user, meeting).values("agency_id")).order_by("name", "pk")
+
+
+def _briefs(cards: ChallengeCardQuerySet, *, since: datetime.datetime | None, as_of: datetime.date) -> list[CardBrief]:
+    """The cards with their history, overdue actions and trend: four queries whatever their number."""
     # Drafts awaiting certification are not applied to the card: the packet leaves them out for everyone.
     history = CardUpdate.objects.exclude(certification=Certification.PENDING).select_related("author", "on_behalf_of")
-    cards = agenda_cards(user, meeting)
-    if agency is not None:
-        cards = cards.filter(Q(agency=agency) | Q(agency__parent=agency))
     cards = (
         cards.with_related()
         .prefetch_related(
@@ -120,22 +124,32 @@ def packet_data(user, meeting: Meeting, *, agency: Agency | None = None, as_of: 
         )
         .order_by("agency__name", "due_date", "id")
     )
-    since = last.starts_at if last else None
-    sections: dict[int, AgencySection] = {}
-    for card in cards:
-        changes = [
-            update
-            for update in card.history
-            if (since is None or update.created_at >= since) and update.kind != UpdateKind.ISSUED
-        ]
-        brief = CardBrief(
+    return [
+        CardBrief(
             card=card,
-            changes=changes,
+            changes=[
+                update
+                for update in card.history
+                if (since is None or update.created_at >= since) and update.kind != UpdateKind.ISSUED
+            ],
             overdue_actions=card.overdue_action_list,
             trend=trends.trend_for(card, card.history, card.interim_list, as_of=as_of),
             is_overdue=card_is_overdue(card, as_of),
         )
-        sections.setdefault(card.agency_id, AgencySection(agency=card.agency)).cards.append(brief)
+        for card in cards
+    ]
+
+
+def packet_data(user, meeting: Meeting, *, agency: Agency | None = None, as_of: datetime.date | None = None) -> Packet:
+    """Everything the packet shows, in six queries whatever the number of agencies, cards and updates."""
+    as_of = as_of or timezone.localdate()
+    last = Meeting.objects.previous_to(meeting)
+    cards = agenda_cards(user, meeting)
+    if agency is not None:
+        cards = cards.filter(Q(agency=agency) | Q(agency__parent=agency))
+    sections: dict[int, AgencySection] = {}
+    for brief in _briefs(cards, since=last.starts_at if last else None, as_of=as_of):
+        sections.setdefault(brief.card.agency_id, AgencySection(agency=brief.card.agency)).cards.append(brief)
     return Packet(
         meeting=meeting,
         last_meeting=last,
@@ -148,14 +162,6 @@ def packet_data(user, meeting: Meeting, *, agency: Agency | None = None, as_of: 
 RATINGS = [(value, label) for value, label in Rating.choices]
 
 
-def render_packet_html(packet: Packet, *, base_url: str = "") -> str:
-    """The standalone HTML that WeasyPrint turns into the PDF (the same data as the packet page)."""
-    return render_to_string(
-        "challenge_cards/meeting_prep/packet_pdf.html",
-        {"packet": packet, "base_url": base_url, "ratings": RATINGS, "statuses": CardStatus.choices},
-    )
-
-
 def render_agency_brief_html(packet: Packet, *, agency: Agency, base_url: str = "") -> str:
     """The one-page brief for an agency's deputy secretary, as standalone HTML for the PDF."""
     return render_to_string(
@@ -164,10 +170,68 @@ def render_agency_brief_html(packet: Packet, *, agency: Agency, base_url: str = 
     )
 
 
-def render_pdf(html: str) -> bytes:
-    """A tagged PDF (PDF/UA-1: structure tags, document language and title) for screen readers."""
+def render_pdf(html: str, target: str | None = None, *, font_config: Any = None) -> bytes | None:
+    """A tagged PDF (PDF/UA-1: structure tags, document language and title) for screen readers.
+
+    Returned as bytes, or written to the file ``target`` (then None): the packet's parts go to disk,
+    sharing one ``font_config`` (WeasyPrint's fonts, loaded once rather than again for every part).
+    """
     from weasyprint import HTML
 
     for name in ("weasyprint", "weasyprint.progress", "fontTools"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    return HTML(string=html).write_pdf(pdf_variant="pdf/ua-1")
+    return HTML(string=html).write_pdf(target, pdf_variant="pdf/ua-1", font_config=font_config)
+
+
+Progress = Callable[[int, int, str], None]
+
+
+def write_packet_pdf(
+    user, meeting: Meeting, output: IO[bytes], *, base_url: str = "", progress: Progress | None = None
+) -> int:
+    """The packet's PDF written to ``output``, one agency at a time; returns the number of cards.
+
+    Each agency's section is read (five queries), rendered by WeasyPrint to a file of its own and
+    joined into ``output`` at once (core.pdf, which keeps the tags, the language and the bookmarks),
+    so memory is that of the largest agency, not of the packet. The cover's overall figures are added
+    up on the way and rendered last, then placed first. ``progress(done, total, note)`` is called
+    before each agency and before the cover.
+    """
+    from weasyprint.text.fonts import FontConfiguration
+
+    from core.pdf import TaggedPdfJoiner
+
+    packet = Packet(meeting, Meeting.objects.previous_to(meeting), timezone.localdate(), timezone.now(), [])
+    since = packet.last_meeting.starts_at if packet.last_meeting else None
+    agencies = list(agenda_agencies(user, meeting))
+    counts: Counter = Counter()
+    joiner = TaggedPdfJoiner(output)
+    fonts = FontConfiguration()
+    context = {"packet": packet, "base_url": base_url, "ratings": RATINGS, "statuses": CardStatus.choices}
+    with tempfile.TemporaryDirectory(prefix="packet-") as folder:
+
+        def part(*, catalog: bool = False, **extra: Any) -> int:
+            path = os.path.join(folder, "part.pdf")
+            html = render_to_string("challenge_cards/meeting_prep/packet_pdf.html", {**context, **extra})
+            render_pdf(html, path, font_config=fonts)
+            number = joiner.add(path, catalog=catalog)
+            os.unlink(path)  # the part is in the output now
+            return number
+
+        sections = []
+        for done, agency in enumerate(agencies):
+            if progress:
+                progress(done, len(agencies), f"Agency {done + 1} of {len(agencies)}: {agency.name}")
+            section = AgencySection(
+                agency, _briefs(agenda_cards(user, meeting).filter(agency=agency), since=since, as_of=packet.as_of)
+            )
+            counts.update(section.counts)
+            sections.append(part(section=section))
+        if progress:
+            progress(len(agencies), len(agencies), "The cover, the overall figures and the initiatives")
+        # The document's title, language and metadata are the cover's.
+        cover = part(catalog=True, counts=counts, agency_count=len(agencies))
+        initiatives = render_to_string("challenge_cards/meeting_prep/_packet_initiatives_pdf.html", context)
+        tail = [part(initiatives=initiatives)] if initiatives.strip() else []
+    joiner.finish(order=[cover, *sections, *tail])
+    return counts["cards"]

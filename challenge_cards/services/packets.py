@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import tempfile
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import BinaryField, F, Func, Value
 from django.utils import timezone
 
 from .. import permissions
@@ -112,6 +114,47 @@ def _packet_progress(packet, progress: int, note: str, **fields: Any) -> None:
     type(packet).objects.filter(pk=packet.pk).update(progress=progress, progress_note=note, **fields)
 
 
+class _Append(Func):
+    """``pdf || chunk``: bytes appended in the database (SQLite's || gives text: cast back to a blob)."""
+
+    arg_joiner = " || "
+    template = "(%(expressions)s)"
+    output_field = BinaryField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="CAST((%(expressions)s) AS BLOB)", **extra)
+
+
+# Progress: the cards are read and laid out agency by agency between these two percentages.
+_FIRST_AGENCY, _LAST_AGENCY = 5, 90
+_STORE_CHUNK = 8 * 1024 * 1024
+
+
+def _write_pdf(packet) -> int:
+    """Build the PDF one agency at a time into a temporary file (briefings.write_packet_pdf) and store it."""
+    from django.conf import settings
+
+    from .. import briefings
+
+    def progress(done: int, total: int, note: str) -> None:
+        share = (_LAST_AGENCY - _FIRST_AGENCY) * done // total if total else 0
+        _packet_progress(packet, _FIRST_AGENCY + share, note[:200])
+
+    _packet_progress(packet, _FIRST_AGENCY, "Finding the agencies with cards on the agenda")
+    with tempfile.TemporaryFile() as output:
+        # The packet is OMB's: read as the OMB admin who asked (or as OMB when they are gone).
+        user = packet.requested_by or _SystemOmb()
+        card_count = briefings.write_packet_pdf(
+            user, packet.meeting, output, base_url=settings.SITE_URL, progress=progress
+        )
+        _packet_progress(packet, 95, f"Storing the PDF ({card_count} cards)", card_count=card_count, pdf=b"")
+        output.seek(0)
+        while chunk := output.read(_STORE_CHUNK):
+            # Appended a piece at a time: the worker never holds the whole PDF, nor its escaped copy for the query.
+            type(packet).objects.filter(pk=packet.pk).update(pdf=_Append(F("pdf"), Value(chunk)))
+    return card_count
+
+
 def packet_build(*, packet_id: int) -> None:
     """Build the PDF and record progress; running it again for a ready packet does nothing twice."""
     from django.conf import settings
@@ -119,13 +162,13 @@ def packet_build(*, packet_id: int) -> None:
     from django.core.mail import EmailMessage
     from django.urls import reverse
 
-    from .. import briefings
     from ..models import BriefingPacket
 
     with transaction.atomic():
         packet = (
             BriefingPacket.objects.select_for_update(of=("self",))
             .select_related("meeting", "requested_by")
+            .defer("pdf")
             .get(pk=packet_id)
         )
         if packet.status == BriefingPacket.Status.FAILED:
@@ -136,20 +179,21 @@ def packet_build(*, packet_id: int) -> None:
             packet.save(update_fields=["status", "status_since"])
     if packet.status == BriefingPacket.Status.BUILDING:
         try:
-            _packet_progress(packet, 10, "Gathering the cards, their history and follow-up actions")
-            # The packet is OMB's: read as the OMB admin who asked (or as OMB when they are gone).
-            data = briefings.packet_data(packet.requested_by or _SystemOmb(), packet.meeting)
-            _packet_progress(packet, 40, f"Laying out {len(data.cards)} cards", card_count=len(data.cards))
-            html = briefings.render_packet_html(data, base_url=settings.SITE_URL)
-            _packet_progress(packet, 60, "Writing the PDF")
-            pdf = briefings.render_pdf(html)
+            card_count = _write_pdf(packet)
         except Exception as error:
             _packet_progress(
                 packet, 0, "The packet could not be built", status=BriefingPacket.Status.FAILED, error=str(error)[:2000]
             )
             raise
-        _packet_progress(packet, 100, "Ready", status=BriefingPacket.Status.READY, pdf=pdf, finished_at=timezone.now())
-    packet.refresh_from_db()
+        _packet_progress(
+            packet,
+            100,
+            "Ready",
+            status=BriefingPacket.Status.READY,
+            card_count=card_count,
+            finished_at=timezone.now(),
+        )
+    packet.refresh_from_db(fields=["status", "card_count", "email_admins", "emailed_at"])
     if packet.email_admins and packet.emailed_at is None:
         admins = list(
             get_user_model()
@@ -169,7 +213,7 @@ def packet_build(*, packet_id: int) -> None:
             )
             message.attach(
                 f"briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf",
-                bytes(packet.pdf or b""),
+                bytes(BriefingPacket.objects.values_list("pdf", flat=True).get(pk=packet.pk) or b""),
                 "application/pdf",
             )
             message.send()

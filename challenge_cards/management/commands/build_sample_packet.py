@@ -34,12 +34,12 @@ class Command(BaseCommand):
             raise CommandError("No meeting to build a packet for.")
         packet = BriefingPacket.objects.create(meeting=meeting, requested_by=admin)
         services.packet_build(packet_id=packet.pk)
-        packet.refresh_from_db()
+        packet.refresh_from_db(fields=["status", "error", "card_count"])
         if packet.status != BriefingPacket.Status.READY:
             raise CommandError(f"The packet was not built: {packet.error}")
         output = Path(options["output"])
         output.parent.mkdir(parents=True, exist_ok=True)
-        pdf = bytes(packet.pdf or b"")
+        pdf = BriefingPacket.objects.values_list("pdf", flat=True).get(pk=packet.pk) or b""
         output.write_bytes(pdf)
         self.stdout.write(
             self.style.SUCCESS(f"Wrote {output} ({len(pdf):,} bytes, {packet.card_count} cards, {meeting.title}).")
