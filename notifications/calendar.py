@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from agencies.roles import roles_of
 from challenge_cards.models import ActionStatus, ChallengeCard, FollowUpAction, Meeting
-
-from . import rules
 
 PRODID = "-//OMB//Challenge Cards//EN"
 UID_DOMAIN = "challenge-cards.omb.gov"
@@ -102,19 +99,12 @@ def meeting_uid(meeting: Meeting) -> str:
     return f"meeting-{meeting.pk}@{UID_DOMAIN}"
 
 
-def meeting_ics(meeting: Meeting, *, attendees: list[tuple[str, str]] | None = None) -> bytes:
+def meeting_ics(meeting: Meeting, *, attendees: list[tuple[str, str]], sequence: int | None = None) -> bytes:
     """One meeting as an invitation to attach to an e-mail: METHOD:REQUEST, or METHOD:CANCEL once cancelled."""
     method = "CANCEL" if meeting.status == Meeting.Status.CANCELLED else "REQUEST"
     cal = _calendar("PMC meeting", method=method)
-    cal.add_component(meeting_event(meeting, attendees=attendees if attendees is not None else invitees_of(meeting)))
+    cal.add_component(meeting_event(meeting, sequence=sequence, attendees=attendees))
     return cal.to_ical()
-
-
-def invitees_of(meeting: Meeting) -> list[tuple[str, str]]:
-    """(e-mail, name) of everyone invited: OMB admins and the agencies' deputy secretaries and delegates."""
-    ids = rules.meeting_invitee_ids()
-    users = get_user_model().objects.filter(pk__in=ids).exclude(email="").order_by("last_name", "first_name", "pk")
-    return [(user.email, user.get_full_name()) for user in users]
 
 
 def _due_event(uid: str, day: datetime.date, summary: str, url: str, description: str) -> Event:

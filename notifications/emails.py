@@ -137,7 +137,6 @@ class Reads:
         self._previous: dict[int, Meeting | None] = {}
         self._sequence: dict[int, int] = {}
         self._business_days: dict[int, int] = {}
-        self._ics: dict[int, str] = {}
         self._stale: dict[int, list[ChallengeCard]] = {}
         self._templates: dict[str, Any] = {}
         self._agency_reads: dict[tuple[int, int], dict] = {}
@@ -162,11 +161,14 @@ class Reads:
             self._sequence[meeting.pk] = calendar.sequence_of(meeting)
         return self._sequence[meeting.pk]
 
-    def ics(self, meeting: Meeting) -> str:
-        """The meeting's invitation (every invitee an attendee), the same for every e-mail of the batch."""
-        if meeting.pk not in self._ics:
-            self._ics[meeting.pk] = calendar.meeting_ics(meeting).decode()
-        return self._ics[meeting.pk]
+    def ics(self, meeting: Meeting, recipient) -> str:
+        """The meeting's invitation to one person: the organizer and the recipient as its only attendee.
+
+        Listing every invitee made each e-mail grow with the council (about 1 MB at 10,000 invitees)
+        and showed every invitee's address to all the others; a calendar needs only its own attendee.
+        """
+        attendees = [(recipient.email, recipient.get_full_name())]
+        return calendar.meeting_ics(meeting, attendees=attendees, sequence=self.sequence(meeting)).decode()
 
     def template(self, name: str) -> Any:
         if name not in self._templates:
@@ -268,7 +270,7 @@ class Reads:
             cancelled = notification.meeting.status == Meeting.Status.CANCELLED
             part = MIMEPart()
             part.set_content(
-                self.ics(notification.meeting),
+                self.ics(notification.meeting, recipient),
                 subtype="calendar",
                 params={"method": "CANCEL" if cancelled else "REQUEST"},
                 disposition="attachment",
