@@ -25,6 +25,27 @@ def test_each_call_reads_its_own_value_from_the_kept_sql(db):
     assert by_abbreviation.rows("NONE") == []
 
 
+def test_a_kept_read_converts_its_values_as_the_orm_does_on_every_call(db):
+    """Django converts some columns after the database (a JSON document arrives as text); the kept read's
+    converters are worked out once, at compile, and still applied to each call's rows."""
+    from core.models import IdempotencyRecord
+
+    user = factories.UserFactory()
+    for key, body in (("a", {"n": 1}), ("b", [1, "two"])):
+        IdempotencyRecord.objects.create(
+            user=user, key=key, request_hash="h", response_body=body, expires_at=timezone.now()
+        )
+    body_of = CompiledRead(
+        IdempotencyRecord,
+        lambda key: IdempotencyRecord.objects.filter(key=key).values_list("key", "response_body"),
+        slot="\x00",
+    )
+    for key in ("a", "b", "a"):
+        expected = list(IdempotencyRecord.objects.filter(key=key).values_list("key", "response_body"))
+        assert body_of.rows(key) == expected
+    assert body_of.rows("b") == [("b", [1, "two"])]
+
+
 def test_a_read_with_a_date_in_its_sql_is_refused(db):
     frozen = CompiledRead(
         Agency, lambda name: Agency.objects.filter(name=name, created_at__lte=timezone.now()), slot="\x00"
