@@ -23,6 +23,8 @@ class RequestAudit:
     events: list[str] = field(default_factory=list)
     # Set when a sign-in or sign-out row already tells the story of this request.
     recorded: bool = False
+    # The status of the answer whose row was written inside the change's transaction (middleware.request_audited).
+    answered: int | None = None
     # The request itself, for rows written deeper down (before and after values of a change).
     request: Any = field(default=None, repr=False)
 

@@ -1,4 +1,9 @@
-"""Records every change (any non-safe request) and every refused request, with its outcome."""
+"""Records every change (any non-safe request) and every refused request, with its outcome.
+
+A write endpoint may have its row written inside its own transaction (request_audited, through
+core.api.views.write_answered), so the change and its row commit together in one INSERT; the
+middleware then writes nothing more, unless the answer changed on the way out (a later error).
+"""
 
 from __future__ import annotations
 
@@ -61,34 +66,56 @@ class AuditMiddleware:
 
     def _record(self, request, response, audit: RequestAudit) -> None:
         status = response.status_code
-        changed = request.method not in SAFE_METHODS
-        denied = status in DENIED_STATUSES
-        api_token = _api_token(request)
-        token_first_use = api_token is not None and getattr(api_token, "use_recorded", False)
-        if audit.recorded or not (changed or denied or status >= 500 or token_first_use):
+        if audit.answered == status:  # written with the change, in its transaction (request_audited)
             return
-        view_name, object_type, object_id = _target(request)
-        details: dict = {"view": view_name} if view_name else {}
-        if audit.events:
-            details["events"] = audit.events
-        if api_token is not None:
-            details["token"] = {"id": api_token.pk, "prefix": api_token.prefix}
-        if changed or denied or status >= 500:
-            action = "access.denied" if denied else f"request.{request.method.lower()}"
-        else:
-            action = "token.used"
-        user = getattr(request, "user", None)
-        audit_record(
-            action=action,
-            outcome=_outcome(status),
-            request=request,
-            actor=user,
-            on_behalf_of_id=audit.on_behalf_of_id,
-            object_type=audit.object_type or object_type,
-            object_id=audit.object_id or object_id,
-            status_code=status,
-            details=details,
-        )
+        if audit.recorded or not _worth_a_row(request, status):
+            return
+        audit_record(**_request_row(request, status, audit))
+
+
+def _worth_a_row(request, status: int) -> bool:
+    """Every change (non-safe request), refusal and server error; a token's first use."""
+    api_token = _api_token(request)
+    token_first_use = api_token is not None and getattr(api_token, "use_recorded", False)
+    return request.method not in SAFE_METHODS or status in DENIED_STATUSES or status >= 500 or token_first_use
+
+
+def _request_row(request, status: int, audit: RequestAudit) -> dict:
+    """The audit row of this request and its answer, as audit_record's arguments."""
+    changed = request.method not in SAFE_METHODS
+    denied = status in DENIED_STATUSES
+    api_token = _api_token(request)
+    view_name, object_type, object_id = _target(request)
+    details: dict = {"view": view_name} if view_name else {}
+    if audit.events:
+        details["events"] = audit.events
+    if api_token is not None:
+        details["token"] = {"id": api_token.pk, "prefix": api_token.prefix}
+    if changed or denied or status >= 500:
+        action = "access.denied" if denied else f"request.{request.method.lower()}"
+    else:
+        action = "token.used"
+    return {
+        "action": action,
+        "outcome": _outcome(status),
+        "request": request,
+        "actor": getattr(request, "user", None),
+        "on_behalf_of_id": audit.on_behalf_of_id,
+        "object_type": audit.object_type or object_type,
+        "object_id": audit.object_id or object_id,
+        "status_code": status,
+        "details": details,
+    }
+
+
+def request_audited(request, status: int) -> None:
+    """The request's row, written now inside the transaction of the change it made (one INSERT, no commit of
+    its own); the middleware then writes none, unless the answer turns out to be another (a later error)."""
+    audit = getattr(request, "audit", None)
+    if audit is None or audit.recorded or not _worth_a_row(request, status):
+        return
+    audit_record(**_request_row(request, status, audit), with_change=True)
+    audit.answered = status
 
 
 def _api_token(request):

@@ -7,8 +7,10 @@ from django.dispatch import Signal, receiver
 
 from accounts.signals import second_factor_changed, second_factor_failed, second_factor_verified
 from challenge_cards import signals as domain
+from core.api.views import write_answered
 
 from .context import current
+from .middleware import request_audited
 from .services import Outcome, audit_record
 
 
@@ -64,6 +66,11 @@ def _annotate(*, event: str, object_type: str, object_id, on_behalf_of_id=None) 
     audit.object_type, audit.object_id = object_type, str(object_id)
     if on_behalf_of_id:
         audit.on_behalf_of_id = on_behalf_of_id
+
+
+@receiver(write_answered, dispatch_uid="audit_write_answered")
+def write_answered_(sender, request, status: int, **kwargs) -> None:
+    request_audited(request, status)
 
 
 @receiver(domain.cards_issued, dispatch_uid="audit_cards_issued")

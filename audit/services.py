@@ -1,4 +1,5 @@
-"""Writing audit rows. A failure to write is logged and never breaks the request it describes."""
+"""Writing audit rows. A failure to write is logged and never breaks the request it describes, except for
+a row written with the change it records (with_change), which stands or falls with that change."""
 
 from __future__ import annotations
 
@@ -26,8 +27,16 @@ def audit_record(
     object_id: str | int = "",
     status_code: int | None = None,
     details: dict[str, Any] | None = None,
+    with_change: bool = False,
 ) -> AuditEvent | None:
-    """Append one audit row; returns it, or None when it could not be written (the error is logged)."""
+    """Append one audit row; returns it, or None when it could not be written (the error is logged).
+
+    with_change: written inside the open transaction of the change it describes, as one INSERT (no
+    savepoint): the row commits or rolls back with the change, so a change is never left without its
+    row, and a failure to write it fails the change (raised, not logged and passed over).
+    """
+    if with_change and not transaction.get_connection().in_atomic_block:
+        raise TypeError("with_change: the audit row is written inside the change's open transaction.")
     try:
         fields: dict[str, Any] = {
             "action": action,
@@ -49,9 +58,13 @@ def audit_record(
             fields["user_agent"] = request.headers.get("User-Agent", "")[:300]
             context = current()
             fields["request_id"] = context.request_id if context else ""
+        if with_change:
+            return AuditEvent.objects.create(**fields)
         # A savepoint: a failed insert must not poison a transaction the caller is in.
         with transaction.atomic():
             return AuditEvent.objects.create(**fields)
     except Exception:
+        if with_change:
+            raise
         logger.exception("Could not write the audit event %s (%s)", action, outcome)
         return None

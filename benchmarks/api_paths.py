@@ -10,7 +10,9 @@ with raw SQL and write the same rows in one transaction. On the database of --si
 (benchmarks/datasets.py; `large` is seed_demo --scale large):
 
 - card list (OMB admin token, 50 a page) and card detail (OMB admin token, a card with 5 actions):
-  the baseline is checked to answer the same data first; throughput of --rounds rounds of
+  the baseline is checked to answer the same data first, and to refuse what the app refuses (a
+  deputy secretary's list holds only their agency's cards; another agency's card is 404 to them; a
+  bad token is 401); throughput of --rounds rounds of
   --requests requests from --clients processes, alternating baseline and app (median round);
   single-client p50/p95 of --latency-requests requests, app and baseline interleaved;
 - a posted update (a deputy secretary's token, POST /api/v1/cards/<id>/updates/ with If-Match and a
@@ -96,6 +98,7 @@ def prepare() -> dict:
     )
     if len(own) < 3:
         sys.exit(f"{deputy.username} has fewer than 3 open cards in progress or at risk to update.")
+    hidden = ChallengeCard.objects.exclude(pk__in=ChallengeCard.objects.visible_to(deputy).values("pk"))
     return {
         "admin_token": card_list.bench_token(),
         "deputy": deputy.username,
@@ -104,6 +107,7 @@ def prepare() -> dict:
         "app_card": own[0],
         "baseline_card": own[1],
         "count_card": own[2],
+        "hidden_card": hidden.order_by("id").values_list("id", flat=True).first(),
     }
 
 
@@ -156,6 +160,33 @@ def same_detail(app_port: int, base_port: int, path: str, headers: dict) -> tupl
         print("WARNING: the baseline's card detail differs from the API's", file=sys.stderr)
     statements = second[1].get("X-Statements")
     return same, int(statements) if statements else None
+
+
+def same_refusals(app_port: int, base_port: int, setup: dict) -> dict:
+    """Whether the baseline sees and refuses what the app does: a deputy secretary's list (only their
+    agency's cards), another agency's card (404 to them), a token that does not exist (401)."""
+    deputy = {
+        "Authorization": f"Bearer {setup['deputy_token']}",
+        "Accept": "application/json",
+        "X-Forwarded-Proto": "https",
+    }
+    stranger = {**deputy, "Authorization": "Bearer cc_no-such-token"}
+    list_path = card_list.ENDPOINT
+    checks = {
+        "deputy's list": card_list.same_page(
+            {"endpoint": (app_port, list_path, deputy), "baseline": (base_port, list_path, deputy)}
+        ),
+    }
+    asks = {"unknown token, list": (list_path, stranger)}
+    asks["unknown token, detail"] = (f"/api/v1/cards/{setup['detail_card']}/", stranger)
+    if setup["hidden_card"] is not None:
+        asks["another agency's card"] = (f"/api/v1/cards/{setup['hidden_card']}/", deputy)
+    for name, (path, headers) in asks.items():
+        statuses = [common.request(port, "GET", path, headers)[0] for port in (app_port, base_port)]
+        checks[name] = statuses[0] == statuses[1] and statuses[0] in (401, 404)
+        if not checks[name]:
+            print(f"WARNING: {name}: the app answered {statuses[0]}, the baseline {statuses[1]}", file=sys.stderr)
+    return checks
 
 
 def rows_written(url: str, card: int) -> dict:
@@ -322,12 +353,17 @@ def run(args: argparse.Namespace) -> dict:
     list_path, detail_path = card_list.ENDPOINT, f"/api/v1/cards/{setup['detail_card']}/"
     try:
         same_list = card_list.same_page(
-            {"endpoint": (app_port, list_path, admin), "baseline": (base_port, list_path, {})}
+            {"endpoint": (app_port, list_path, admin), "baseline": (base_port, list_path, admin)}
         )
+        list_statements = common.request(base_port, "GET", list_path, admin)[1].get("X-Statements")
         same, detail_statements = same_detail(app_port, base_port, detail_path, admin)
+        refusals = same_refusals(app_port, base_port, setup)
         with multiprocessing.Pool(args.clients) as pool:
             listing = throughput_path(
-                pool, "card list", {"baseline": (base_port, list_path, {}), "app": (app_port, list_path, admin)}, args
+                pool,
+                "card list",
+                {"baseline": (base_port, list_path, admin), "app": (app_port, list_path, admin)},
+                args,
             )
             detail = throughput_path(
                 pool,
@@ -342,7 +378,8 @@ def run(args: argparse.Namespace) -> dict:
 
         redis.Redis.from_url(card_list.bench_redis_url()).delete("celery", "cc_bench_baseline_tasks")
 
-    listing.update(same_data=same_list, app_statements=statements["card list"], baseline_statements=2)
+    listing.update(same_data=same_list, app_statements=statements["card list"])
+    listing["baseline_statements"] = int(list_statements) if list_statements else None
     detail.update(same_data=same, app_statements=statements["card detail"], baseline_statements=detail_statements)
     update["app_statements"] = statements["update"]
     update["app_statement_kinds"] = statements["update_statements"]
@@ -357,6 +394,7 @@ def run(args: argparse.Namespace) -> dict:
         "settings": vars(args),
         "targets": TARGETS,
         "paths": {"card list": listing, "card detail": detail, "update": update},
+        "baseline_refuses_as_the_app": refusals,
     }
     common.write_json(args.json, report)
     return report
@@ -373,6 +411,8 @@ def print_report(report: dict) -> None:
             f"{lat['baseline']['p50_ms']}/{lat['baseline']['p95_ms']} ms; SQL {p['app_statements']} vs "
             f"{p['baseline_statements']}; same data: {p['same_data']}; errors {p['errors']}"
         )
+    refusals = report.get("baseline_refuses_as_the_app", {})
+    print("  the baseline sees and refuses as the app: " + ", ".join(f"{k} {v}" for k, v in refusals.items()))
     u = report["paths"]["update"]
     lat = u["latency"]
     print(

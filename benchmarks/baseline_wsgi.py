@@ -1,14 +1,18 @@
-"""The fastest the first card-list page can be served: two SQL queries, orjson, no framework.
+"""The fastest the first card-list page can be served doing the app's job: raw SQL, orjson, no framework.
 
-(A card's detail and a posted update, with the token, roles and visibility checked, are served by
-benchmarks/baseline_writes.py under the same app: see `application` at the end.)
+(A card's detail and a posted update are served by benchmarks/baseline_writes.py under the same
+app: see `application` at the end.)
 
-A WSGI app that benchmarks/card_list.py runs under gunicorn beside the real endpoint. It
-returns the same page as GET /api/v1/cards/?page_size=50 for an OMB reader — the same 50 cards,
-the same fields and values, each card's follow-up actions nested, the total count — with no
-authentication, throttling, middleware or serializer: one query for the page and its count, one
-for the page's actions (with their owners' names), dictionaries built in a loop, orjson.
-card_list.py checks that both answers hold the same data before it measures.
+A WSGI app that benchmarks/card_list.py and api_paths.py run under gunicorn beside the real
+endpoint. For GET /api/v1/cards/?page_size=50 it does what the API does, by hand
+(benchmarks/baseline_auth.py): the bearer token and its user (401), the throttle in one Redis round
+trip (429), the user's roles; then the first page of the cards those roles may see (an OMB role: all;
+an agency member: their agencies' and sub-agencies'), carried-over cards left out as the API's
+default list leaves them — the same 50 cards, the same fields and values, each card's follow-up
+actions nested, the total count: one query for the page and its count, one for the page's actions
+(with their owners' names), dictionaries built in a loop, orjson. No middleware or serializer. The
+benchmarks check that both answers hold the same data before they measure. Every answer carries
+``X-Statements``, the SQL statements the request sent.
 """
 
 from __future__ import annotations
@@ -17,23 +21,38 @@ import datetime
 import os
 import zoneinfo
 from decimal import Decimal
+from urllib.parse import urlencode
 
+import baseline_auth as auth
 import orjson
 import psycopg
+from django.core import signing
+
+# The API's next link from page 1 is a cursor: the last row's order key, signed as core.api.pagination
+# signs it (Django's Signer, this salt, the site's secret key; the suite gives both servers the same).
+CURSOR_SALT = "core.api.pagination.cursor:challenge_cards.ChallengeCard"
 
 PAGE_SIZE = 50
 TIME_ZONE = "America/New_York"  # settings.TIME_ZONE: the API writes times (and "today") in it
-CARDS_SQL = """
+CARD_COLUMNS = """
 SELECT c.id, c.meeting_id, c.agency_id, a.abbreviation, c.issued_to_id, c.issued_by_id, c.issued_at,
        c.issue_batch, c.title, c.ask, c.priority_id, p.number, c.strategy_id, c.horizon, c.due_date, c.status,
        c.agency_rating, c.omb_rating, c.metric_name, c.metric_unit, c.metric_baseline, c.metric_target,
        c.metric_value, c.carried_over_from_id, c.carry_count, c.disposition, c.disposition_reason, c.version,
-       c.last_agency_update_at, c.updated_at, (SELECT count(*) FROM challenge_cards_challengecard) AS total
+       c.last_agency_update_at, c.updated_at"""
+# challenge_cards' visible_to(user): every card for an OMB role, else the cards of the agencies it reads.
+VISIBLE = "(%(all)s OR {table}.agency_id = ANY(%(agencies)s))"
+# The API's default list (challenge_cards.api.views.current_cards) leaves carried-over cards out.
+CURRENT = "{table}.disposition <> 'carried_over'"
+CARDS_SQL = f"""{CARD_COLUMNS},
+       (SELECT count(*) FROM challenge_cards_challengecard v
+        WHERE {CURRENT.format(table="v")} AND {VISIBLE.format(table="v")}) AS total
 FROM challenge_cards_challengecard c
 JOIN agencies_agency a ON a.id = c.agency_id
 JOIN challenge_cards_pmapriority p ON p.id = c.priority_id
+WHERE {CURRENT.format(table="c")} AND {VISIBLE.format(table="c")}
 ORDER BY c.due_date, c.id
-LIMIT %s
+LIMIT %(size)s
 """
 ACTIONS_SQL = """
 SELECT f.id, f.card_id, f.description, f.owner_id, u.first_name, u.last_name, u.username, f.owner_name, f.owned_by,
@@ -121,12 +140,16 @@ def _action(row: tuple, agency_id: int, today: datetime.date) -> dict:
     }
 
 
-def page(host: str) -> bytes:
+def page(environ: dict) -> tuple[bytes, int]:
+    """The first page of the cards the token's user may see, and the statements it took."""
+    now, raw = datetime.datetime.now(datetime.UTC), auth.bearer(environ)
     with _conn().cursor() as cursor:
-        cursor.execute(CARDS_SQL, [PAGE_SIZE])
-        rows = cursor.fetchall()
-        cursor.execute(ACTIONS_SQL, [[row[0] for row in rows]])
-        action_rows = cursor.fetchall()
+        q = auth.Counted(cursor)
+        token, used, (omb, readable, _editable, _deputy_of) = auth.who(q, raw, now)
+        rows = q.all(CARDS_SQL, {"all": omb, "agencies": readable, "size": PAGE_SIZE})
+        action_rows = q.all(ACTIONS_SQL, [[row[0] for row in rows]])
+        if used:
+            auth.token_used(q, environ, token, now, view="card-list", object_id="")
     today = datetime.datetime.now(_zone).date()
     results = []
     by_card: dict[int, list[dict]] = {}
@@ -140,8 +163,28 @@ def page(host: str) -> bytes:
     for row in action_rows:
         by_card[row[1]].append(_action(row, agency_of[row[1]], today))
     total = rows[0][-1] if rows else 0
-    following = f"https://{host}/api/v1/cards/?page=2&page_size={PAGE_SIZE}" if total > PAGE_SIZE else None
-    return orjson.dumps({"count": total, "next": following, "previous": None, "results": results}, default=_default)
+    host = environ.get("HTTP_HOST", "127.0.0.1")
+    following = None
+    if total > PAGE_SIZE:
+        signer = signing.Signer(key=os.environ["DJANGO_SECRET_KEY"], salt=CURSOR_SALT, fallback_keys=[])
+        last = results[-1]
+        cursor = signer.sign_object([["due_date", "id"], [last["due_date"].isoformat(), last["id"]], 0])
+        following = f"https://{host}/api/v1/cards/?{urlencode([('cursor', cursor), ('page_size', PAGE_SIZE)])}"
+    body = {"count": total, "next": following, "previous": None, "results": results}
+    return orjson.dumps(body, default=_default), q.count
+
+
+def respond(start_response, status: str, headers: dict[str, str], body: bytes, statements: int) -> list[bytes]:
+    start_response(
+        status,
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            ("X-Statements", str(statements)),
+            *headers.items(),
+        ],
+    )
+    return [body]
 
 
 def application(environ, start_response):
@@ -151,6 +194,8 @@ def application(environ, start_response):
         import baseline_writes
 
         return baseline_writes.application(environ, start_response)
-    body = page(environ.get("HTTP_HOST", "127.0.0.1"))
-    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-    return [body]
+    try:
+        body, statements = page(environ)
+    except auth.Answer as answer:
+        return respond(start_response, answer.status, answer.headers, orjson.dumps({"detail": answer.detail}), -1)
+    return respond(start_response, "200 OK", {}, body, statements)

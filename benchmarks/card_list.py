@@ -5,7 +5,8 @@
 It builds (once) or reuses the database `cc_bench` with `seed_demo --scale large`, starts two
 gunicorn servers on 127.0.0.1 with the same settings — the real app (production settings,
 Redis cache and throttling, persistent database connections) and benchmarks/baseline_wsgi.py
-(two SQL queries plus orjson, the same cards with their follow-up actions nested) — checks that
+(the same token, throttle, roles and visibility checked by hand, then two SQL queries plus orjson,
+the same cards with their follow-up actions nested) — checks that
 both serve the same data, and in the same run measures:
 
 - throughput: a fixed number of requests from --clients client processes, rounds alternating
@@ -172,11 +173,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+SERVERS_SECRET_KEY = secrets.token_urlsafe(40)
+
+
 def start_gunicorn(app: str, port: int, workers: int, url: str, extra_env: dict | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(40),
+        "DJANGO_SECRET_KEY": SERVERS_SECRET_KEY,  # one for the app and the baseline: the same signed cursors
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DATABASE_URL": url,
@@ -312,7 +316,7 @@ def main() -> int:
         start_gunicorn("baseline_wsgi:application", base_port, args.workers, url),
     ]
     app_headers = {"Authorization": f"Bearer {raw_token}", "Accept": "application/json", "X-Forwarded-Proto": "https"}
-    targets = {"endpoint": (app_port, ENDPOINT, app_headers), "baseline": (base_port, ENDPOINT, {})}
+    targets = {"endpoint": (app_port, ENDPOINT, app_headers), "baseline": (base_port, ENDPOINT, app_headers)}
     try:
         same_data = same_page(targets)
         for port, path, headers in targets.values():

@@ -9,7 +9,10 @@ asks every path once (so the machine's swings hit every path alike):
 - the API card list (OMB admin token, 50 a page): the yardstick every other path is divided by;
 - the review board, home and scorecard pages as an OMB admin, the home page as a deputy secretary;
 - the card list page (25 a page) at page 1, 500 and 1,500, and the API card list at page 500 and
-  1,500 (50 a page) — a deep page only where the data has that many pages;
+  1,500 (50 a page) — a deep page only where the data has that many pages. The API's deep pages are
+  what a tool walking the list's `next` links asks for: the cursor of that page, taken once before the
+  timing from the `next` link of the page before it (in-process); the same pages asked for by number
+  (`?page=N`, which v1 clients may still send: OFFSET, and the count) are measured beside them;
 - the API's ``?search=`` on a word of a real card title (the same few cards match at every size).
 
 The sessions are made in-process (force_login) and read by gunicorn from Redis (BENCH_REDIS_URL,
@@ -43,8 +46,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def paths(cards: int) -> list[tuple[str, str, str]]:
-    """(name, who, path): who is 'api' (OMB admin token), 'omb' or 'deputy' (browser sessions)."""
+def paths(cards: int, cursor_of=None) -> list[tuple[str, str, str]]:
+    """(name, who, path): who is 'api' (OMB admin token), 'omb' or 'deputy' (browser sessions).
+
+    `cursor_of(path)` gives the path of the `next` link of the API page at `path` (see cursor_path);
+    without it the API's deep pages are asked for by number only."""
     found = [
         ("API card list (OMB admin, 50/page)", "api", f"/api/v1/cards/?page_size={API_PAGE_SIZE}"),
         ("review board (OMB)", "omb", "/review/"),
@@ -58,9 +64,34 @@ def paths(cards: int) -> list[tuple[str, str, str]]:
             found.append((f"card list page, page {number}", "omb", f"/cards/?page={number}"))
     for number in (500, 1500):
         if number <= math.ceil(cards / API_PAGE_SIZE):
-            found.append((f"API card list, page {number}", "api", f"/api/v1/cards/?page={number}&page_size=50"))
+            by_number = f"/api/v1/cards/?page={number}&page_size={API_PAGE_SIZE}"
+            if cursor_of is not None:
+                before = f"/api/v1/cards/?page={number - 1}&page_size={API_PAGE_SIZE}"
+                found.append((f"API card list, page {number}", "api", cursor_of(before)))
+                found.append((f"API card list, page {number} by number", "api", by_number))
+            else:
+                found.append((f"API card list, page {number}", "api", by_number))
     found.append((f"API ?search={SEARCH_WORD}", "api", f"/api/v1/cards/?search={SEARCH_WORD}&page_size=50"))
     return found
+
+
+def cursor_path(token: str):
+    """A function giving, for an API page's path, the path of its `next` link (a cursor): read once,
+    in-process, as the OMB admin, before anything is timed."""
+    from urllib.parse import urlsplit
+
+    from django.test import Client
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {token}", HTTP_ACCEPT="application/json")
+
+    def cursor_of(path: str) -> str:
+        response = client.get(path)
+        if response.status_code != 200 or not response.json().get("next"):
+            raise SystemExit(f"{path}: {response.status_code}, no next link to measure")
+        link = urlsplit(response.json()["next"])
+        return f"{link.path}?{link.query}"
+
+    return cursor_of
 
 
 def people() -> dict:
@@ -154,8 +185,8 @@ def run(args: argparse.Namespace) -> dict:
     url = datasets.ensure(args.size)
     card_list.django_setup(url)
     data = card_list.data_sizes()
-    found = paths(data["cards"])
     credentials = people()
+    found = paths(data["cards"], cursor_path(credentials["api"]))
     counts = statements(found, credentials)
     from django.db import connections
 

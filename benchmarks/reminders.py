@@ -6,18 +6,22 @@ Database: with DATABASE_URL set (PostgreSQL), a throwaway database `cc_bench_rem
 same server, dropped at the end; otherwise a temporary SQLite file (use --concurrency 1 there).
 Broker: CELERY_BROKER_URL (Redis) when set, otherwise a temporary filesystem broker.
 It runs the real scan (`services.reminders_scan`, as beat does), which writes one row per
-reminder and queues one task per row after commit; the worker sends each by SMTP.
+reminder and queues one task per batch of rows after commit (notifications.tasks.BATCH_SIZE); the
+worker claims each batch, builds it from data read once for the batch and sends it on one SMTP
+session, then records it (notifications.services.notifications_deliver).
 
 In the same run, after the worker (--no-baseline to skip), the same reminders again, as baselines:
 
 - read + build + send + record in one process: the same rows put back to pending, then read in
-  batches of 500 (locked, as delivery does), each message built by the app's own
-  notifications.emails.build, all of a batch sent over one SMTP session, the batch marked sent in
-  one UPDATE, one transaction per batch; the sink must receive the same Message-IDs, once each;
+  batches of the app's batch size (locked), each batch's messages built by the app's own
+  notifications.emails.Reads (the batch's data read once, as the worker does), all of a batch sent
+  over one SMTP session, the batch marked sent in one UPDATE, one transaction per batch; the sink
+  must receive the same Message-IDs, once each;
 - plain SMTP: the messages the baseline built, sent again over one smtplib session, nothing else.
 
-Also counts the SQL statements of one delivery (notifications.services.notification_deliver, what
-the task calls) in-process. Writes the figures to --json (default var/bench/reminders.json).
+Also counts the SQL statements of one batch (notifications.services.notifications_deliver, what
+the task calls) in-process, and per message. Writes the figures to --json (default
+var/bench/reminders.json).
 """
 
 from __future__ import annotations
@@ -233,26 +237,23 @@ def main() -> int:
     return 0 if ok else 1
 
 
-BATCH = 500
-
-
 def _pending_again(ids: list[int]) -> None:
     from notifications.models import Notification
 
     Notification.objects.filter(pk__in=ids).update(
-        status=Notification.Status.PENDING, delivered_at=None, attempts=0, last_error=""
+        status=Notification.Status.PENDING, delivered_at=None, attempts=0, last_error="", claimed_at=None
     )
 
 
-def deliver_statements(notification_id: int) -> int:
-    """SQL statements of one delivery as the task makes it (the in-process mailer: no network)."""
+def batch_statements(ids: list[int]) -> int:
+    """SQL statements of one batch as the task delivers it (the in-process mailer: no network)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from notifications.services import delivery
 
     with CaptureQueriesContext(connection) as captured:
-        delivery.notification_deliver(notification_id=notification_id)
+        delivery.notifications_deliver(ids=ids)
     return len(captured)
 
 
@@ -262,7 +263,7 @@ def sink_mailers(port: int) -> dict:
     }
 
 
-def one_process(ids: list[int], port: int) -> tuple[float, list[tuple[str, list[str], bytes]]]:
+def one_process(ids: list[int], port: int, size: int) -> tuple[float, list[tuple[str, list[str], bytes]]]:
     """Read + build + send + record: batches locked and read, built by the app, sent on one SMTP session."""
     from django.core.mail import mailers
     from django.db import transaction
@@ -278,15 +279,16 @@ def one_process(ids: list[int], port: int) -> tuple[float, list[tuple[str, list[
     sent: list[tuple[str, list[str], bytes]] = []
     started = time.perf_counter()
     smtp.open()
-    for start in range(0, len(ids), BATCH):
+    for start in range(0, len(ids), size):
         with transaction.atomic():
             rows = list(
                 Notification.objects.select_for_update(of=("self",))
                 .select_related("recipient", "meeting", "card__agency", "agency", "action")
-                .filter(pk__in=ids[start : start + BATCH], status=Notification.Status.PENDING)
+                .filter(pk__in=ids[start : start + size], status=Notification.Status.PENDING)
                 .order_by("pk")
             )
-            messages = [emails.build(row) for row in rows if not emails.reason_not_to_send(row)]
+            reads = emails.Reads(rows)
+            messages = [reads.build(row) for row in rows if not reads.reason_not_to_send(row)]
             if smtp.send_messages(messages) != len(messages):
                 raise RuntimeError("The sink refused messages")
             Notification.objects.filter(pk__in=[row.pk for row in rows]).update(
@@ -310,42 +312,51 @@ def plain_smtp(messages: list[tuple[str, list[str], bytes]], port: int) -> float
 def baselines(ids: list[int], expected_ids: set[str]) -> dict:
     from django.test.utils import override_settings
 
+    from notifications.tasks import BATCH_SIZE
     from notifications.testing import SmtpSink
 
     ids = sorted(ids)
-    _pending_again(ids[:1])
-    # The worker's mailer: SMTP to a sink (core.mail.SMTPBackend). The first delivery opens the session.
+    batch = ids[:BATCH_SIZE]
+    # The worker's mailer: SMTP to a sink (core.mail.SMTPBackend). The first batch opens the session.
     with SmtpSink() as sink, override_settings(MAILERS=sink_mailers(sink.port)):
-        deliver_statements(ids[0])
-        _pending_again(ids[:1])
-        statements = deliver_statements(ids[0])
+        _pending_again(batch)
+        batch_statements(batch)
+        _pending_again(batch)
+        statements = batch_statements(batch)
     _pending_again(ids)
     with SmtpSink() as sink:
-        seconds, messages = one_process(ids, sink.port)
+        seconds, messages = one_process(ids, sink.port, BATCH_SIZE)
         received = sink.message_ids()
     same = set(received) == expected_ids and all(n == 1 for n in received.values())
     with SmtpSink() as sink:
         smtp_seconds = plain_smtp(messages, sink.port)
         smtp_received = sink.count()
+    size = sum(len(data) for _, _, data in messages) / max(len(messages), 1)
     print(f"Baseline, read + build + send + record in one process: {len(messages) / seconds:.0f} e-mails/s", end="")
     print(f" ({len(messages)} in {seconds:.1f} s; the same Message-IDs, once each: {same})")
     print(
-        f"Baseline, plain SMTP: {smtp_received / smtp_seconds:.0f} e-mails/s ({smtp_received} in {smtp_seconds:.1f} s)"
+        f"Baseline, plain SMTP: {smtp_received / smtp_seconds:.0f} e-mails/s ({smtp_received} in {smtp_seconds:.1f} s;"
+        f" {size / 1024:.0f} KB a message)"
     )
-    print(f"SQL statements of one delivery (notification_deliver, in-process): {statements}")
+    per_message = round(statements / len(batch), 2)
+    print(f"SQL statements of one batch of {len(batch)} (notifications_deliver, in-process): {statements}", end="")
+    print(f" ({per_message} a message)")
     return {
-        "deliver_statements": statements,
+        "deliver_statements": per_message,
+        "batch_statements": statements,
+        "batch_size": len(batch),
         "one_process": {
             "sent": len(messages),
             "seconds": round(seconds, 1),
             "per_second": round(len(messages) / seconds, 1),
             "same_messages": same,
-            "batch": BATCH,
+            "batch": BATCH_SIZE,
         },
         "plain_smtp": {
             "sent": smtp_received,
             "seconds": round(smtp_seconds, 1),
             "per_second": round(smtp_received / smtp_seconds, 1),
+            "bytes_per_message": round(size),
         },
     }
 

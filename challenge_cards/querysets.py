@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Callable
 from typing import Any, cast
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Subquery, Value
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from agencies.roles import roles_of
 
@@ -128,7 +132,20 @@ class MeetingQuerySet(models.QuerySet):
         return self.past(now).first()
 
 
+@functools.cache
+def _update_annotations() -> dict[str, Callable[[], Any]]:
+    return {name: import_string(path) for name, path in getattr(settings, "CARD_UPDATE_ANNOTATIONS", {}).items()}
+
+
 class ChallengeCardQuerySet(models.QuerySet):
+    def with_update_facts(self) -> ChallengeCardQuerySet:
+        """For the read an agency's update locks: what the update's listeners decide on, in the same query.
+
+        settings.CARD_UPDATE_ANNOTATIONS names them ({"name": "dotted.path"}, each callable returning an
+        expression over the card's row), so the domain imports no listener (as core.auth's user annotations).
+        """
+        return self.annotate(**{name: build() for name, build in _update_annotations().items()})
+
     def visible_to(self, user) -> ChallengeCardQuerySet:
         roles = roles_of(user)
         if roles.is_omb:

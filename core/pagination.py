@@ -1,9 +1,12 @@
-"""Pagination shared by pages and API: the page and its total count in one query."""
+"""Pagination shared by pages and API: the page and its total count in one query; keyset pages."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import InvalidPage, Page, Paginator
 from django.db import models
 
@@ -82,3 +85,106 @@ def page_of(queryset: models.QuerySet, number: str | int | None, per_page: int) 
         return paginator.page(wanted)
     except InvalidPage:
         return paginator.get_page(number)
+
+
+# --- keyset (cursor) pages: WHERE (order key) > (the last row's key) ... LIMIT n, on an index --------------------
+
+
+def total_order(ordering: Sequence[str | Any]) -> tuple[str, ...] | None:
+    """`ordering` (a queryset's order_by) made total with the id as the last key, in the direction of the
+    key before it; None when a term is not a plain field name (an expression: no keyset over it)."""
+    if not all(isinstance(term, str) and term.lstrip("-") and "?" not in term for term in ordering):
+        return None
+    terms = tuple(term.replace("pk", "id") if term.lstrip("-") == "pk" else term for term in ordering)
+    if any(term.lstrip("-") == "id" for term in terms):
+        return terms[: [term.lstrip("-") for term in terms].index("id") + 1]  # nothing after a unique key
+    last_descends = bool(terms) and terms[-1].startswith("-")
+    return (*terms, "-id" if last_descends else "id")
+
+
+def field_at(model: type[models.Model], path: str) -> models.Field | None:
+    """The model field a `values_list`/`order_by` path names (`meeting__starts_at`), or None when the path
+    may hold NULL on some row (a nullable field, or through a nullable relation): no keyset over it."""
+    field: Any = None
+    for part in path.split("__"):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        if getattr(field, "null", True) or not field.concrete:
+            return None
+        model = field.related_model or model
+    if field is None or field.is_relation:  # ordering by a relation orders by its model's Meta.ordering
+        return None
+    return field
+
+
+def keyset_fields(model: type[models.Model], order: Sequence[str]) -> tuple[models.Field, ...] | None:
+    """The field of each key of a total order, or None when a key may be NULL (no keyset then)."""
+    fields = tuple(field_at(model, term.lstrip("-")) for term in order)
+    return None if any(field is None for field in fields) else fields  # type: ignore[return-value]
+
+
+class RowCompare(models.Expression):
+    """`(a, b, ...) > (x, y, ...)` (or <): a row-value comparison, which PostgreSQL answers with one
+    range scan of an index on (a, b, ...) — the keyset condition when every key goes the same way."""
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, columns: Sequence[Any], values: Sequence[Any], operator: str):
+        super().__init__()
+        self.columns, self.values, self.operator = list(columns), list(values), operator
+
+    def get_source_expressions(self) -> list:
+        return [*self.columns, *self.values]
+
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
+        self.columns, self.values = list(exprs[: len(self.columns)]), list(exprs[len(self.columns) :])
+
+    def as_sql(self, compiler, connection):
+        sides, params = [], []
+        for side in (self.columns, self.values):
+            parts = []
+            for expression in side:
+                sql, more = compiler.compile(expression)
+                parts.append(sql)
+                params.extend(more)
+            sides.append(", ".join(parts))
+        return f"({sides[0]}) {self.operator} ({sides[1]})", params
+
+
+def after_key(order: Sequence[str], fields: Sequence[models.Field], values: Sequence[Any]) -> Any:
+    """The condition "this row comes after the row whose order key is `values`" in the total `order`.
+
+    Every key the same way: one row-value comparison (an index range). Mixed ways: the first key's range
+    (`a >= x`, an index bound) and the lexicographic comparison of the rest.
+    """
+    names = [term.lstrip("-") for term in order]
+    typed = [models.Value(value, output_field=field) for value, field in zip(values, fields, strict=True)]
+    descending = [term.startswith("-") for term in order]
+    if len(set(descending)) == 1:
+        return RowCompare([models.F(name) for name in names], typed, "<" if descending[0] else ">")
+    beyond = models.Q()
+    for name, value, down in reversed(list(zip(names, values, descending, strict=True))):
+        past = models.Q(**{f"{name}__{'lt' if down else 'gt'}": value})
+        beyond = past if not beyond else past | (models.Q(**{name: value}) & beyond)
+    return models.Q(**{f"{names[0]}__{'lte' if descending[0] else 'gte'}": values[0]}) & beyond
+
+
+def reversed_order(order: Sequence[str]) -> tuple[str, ...]:
+    return tuple(term[1:] if term.startswith("-") else f"-{term}" for term in order)
+
+
+def keyset_slice(
+    queryset: models.QuerySet, order: Sequence[str], values: Sequence[Any] | None, *, backwards: bool, size: int
+) -> models.QuerySet:
+    """The `size` + 1 rows after (`backwards`: before, nearest first) the row keyed `values` (None: from the
+    start) in the total `order`: the extra row says whether there is more that way."""
+    fields = keyset_fields(queryset.model, order)
+    if fields is None:
+        raise ValueError(f"No keyset over {order}: a key may be NULL.")
+    way = reversed_order(order) if backwards else tuple(order)
+    if values is not None:
+        queryset = queryset.filter(after_key(way, fields, values))
+    return queryset.order_by(*way)[: size + 1]

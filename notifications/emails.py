@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import smtplib
 from email.message import MIMEPart
 from email.utils import formataddr
 from typing import Any
@@ -16,7 +17,7 @@ from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db.models import F, Prefetch
-from django.template.loader import render_to_string
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,7 +31,7 @@ from challenge_cards.models import (
     Meeting,
     UpdateKind,
 )
-from challenge_cards.querysets import update_needed_since
+from challenge_cards.querysets import due_action_q, due_card_q, update_needed_since
 from council.models import Comment, RecordVersion
 
 from . import calendar, rules
@@ -60,8 +61,13 @@ def _meeting_still_on(notification: Notification) -> str:
     return ""
 
 
-def _reminder_cards(agency_id: int, since):
-    """The agency's cards that need an update (rules.cards_to_update_of), with their open actions and the
+def _of_agency(card: ChallengeCard) -> tuple[int, ...]:
+    """The agencies whose reminder lists a card: its own, and its parent's (rules.open_cards_of)."""
+    return (card.agency_id, card.agency.parent_id) if card.agency.parent_id else (card.agency_id,)
+
+
+def _reminder_cards(agency_ids: set[int], since) -> list[Any]:
+    """The agencies' cards that need an update (open and needing an update), with their open actions and the
     agency's last update, read from the card and the card it continues (a carried-over card keeps its history)."""
     actions = FollowUpAction.objects.filter(status=ActionStatus.OPEN).select_related("owner").order_by("due_date", "pk")
     # The agency's own updates (not the issue record or OMB's reviews), drafts awaiting certification left out.
@@ -72,7 +78,8 @@ def _reminder_cards(agency_id: int, since):
         .order_by("-created_at", "-pk")
     )
     return list(
-        rules.cards_to_update_of(agency_id, since)
+        rules.open_cards_of(agency_ids)
+        .needs_update(since)
         .select_related("agency", "carried_over_from")
         .prefetch_related(
             Prefetch("actions", queryset=actions, to_attr="open_actions"),
@@ -97,34 +104,6 @@ def _last_update(card):
     return next(iter(card.history or earlier), None)
 
 
-def reason_not_to_send(notification: Notification) -> str:
-    """Why a pending notification no longer makes sense (empty when it does); build() checks the cards."""
-    if notification.rule in (Rule.MEETING_REMINDER, Rule.STALE_CARDS):
-        reason = _meeting_still_on(notification)
-        if reason:
-            return reason
-    if notification.rule == Rule.ACTION_OVERDUE:
-        action = notification.action
-        if action is None or action.status != ActionStatus.OPEN:
-            return "The action was completed or dropped."
-        if f"due:{action.due_date}" != notification.occurrence:
-            return "The action's due date changed."
-    if notification.rule in (Rule.CARD_ISSUED, Rule.CARD_UPDATED, Rule.MENTION) and notification.card is None:
-        return "The card no longer exists."
-    if notification.rule == Rule.MEETING_INVITATION:
-        return _invitation_outdated(notification)
-    return ""
-
-
-def _invitation_outdated(notification: Notification) -> str:
-    meeting = notification.meeting
-    if meeting is None:
-        return "The meeting no longer exists."
-    if notification.occurrence != f"seq:{calendar.sequence_of(meeting)}":
-        return "A newer invitation to this meeting replaced this one."
-    return ""
-
-
 def _linked(card: Any, site: str) -> Any:
     """The card with `url`, its full address, which the e-mail templates read (the model has no such field)."""
     card.url = site + card.get_absolute_url()
@@ -138,43 +117,198 @@ def _meeting_of(notification: Notification) -> Meeting:
     return meeting
 
 
-def _meeting_reminder_context(notification: Notification, site: str) -> dict:
+class Reads:
+    """What the e-mails of a batch read from the database, read once for the batch and kept for its messages.
+
+    Per meeting: the meeting before it, the calendar event, the stale-card list; for the meeting reminders of
+    all agencies in the batch at once: which have open cards, the cards to update with their actions and
+    history, what is due before the meeting. So a batch costs the same statements whether it holds 10
+    reminders or 500 (per meeting it covers; tests/notifications/test_batches.py). Templates are loaded once.
+    """
+
+    def __init__(self, notifications: list[Notification]) -> None:
+        self.site = settings.SITE_URL
+        self.today = timezone.localdate()
+        self.urls = {
+            "site_url": self.site,
+            "inbox_url": self.site + reverse("notifications:inbox"),
+            "preferences_url": self.site + reverse("notifications:preferences"),
+        }
+        self._previous: dict[int, Meeting | None] = {}
+        self._sequence: dict[int, int] = {}
+        self._business_days: dict[int, int] = {}
+        self._ics: dict[int, str] = {}
+        self._stale: dict[int, list[ChallengeCard]] = {}
+        self._templates: dict[str, Any] = {}
+        self._agency_reads: dict[tuple[int, int], dict] = {}
+        self._reminders: dict[int, set[int]] = {}  # meeting → agencies whose reminders this batch sends
+        for notification in notifications:
+            if notification.rule == Rule.MEETING_REMINDER and notification.agency_id and notification.meeting_id:
+                self._reminders.setdefault(notification.meeting_id, set()).add(notification.agency_id)
+
+    def previous(self, meeting: Meeting) -> Meeting | None:
+        if meeting.pk not in self._previous:
+            self._previous[meeting.pk] = Meeting.objects.previous_to(meeting)
+        return self._previous[meeting.pk]
+
+    def business_days(self, meeting: Meeting) -> int:
+        """Business days left until the meeting, counted day by day once per meeting and batch."""
+        if meeting.pk not in self._business_days:
+            self._business_days[meeting.pk] = rules.business_days_left(self.today, rules.meeting_date(meeting))
+        return self._business_days[meeting.pk]
+
+    def sequence(self, meeting: Meeting) -> int:
+        if meeting.pk not in self._sequence:
+            self._sequence[meeting.pk] = calendar.sequence_of(meeting)
+        return self._sequence[meeting.pk]
+
+    def ics(self, meeting: Meeting) -> str:
+        """The meeting's invitation (every invitee an attendee), the same for every e-mail of the batch."""
+        if meeting.pk not in self._ics:
+            self._ics[meeting.pk] = calendar.meeting_ics(meeting).decode()
+        return self._ics[meeting.pk]
+
+    def template(self, name: str) -> Any:
+        if name not in self._templates:
+            self._templates[name] = get_template(name)
+        return self._templates[name]
+
+    def stale_cards(self, meeting: Meeting) -> list[ChallengeCard]:
+        if meeting.pk not in self._stale:
+            stale = rules.stale_cards_for(meeting, last=self.previous(meeting))
+            cards = list(stale.select_related("agency").order_by("agency__name", "pk"))
+            last = self.previous(meeting)
+            since = last.starts_at if last else None
+            for card in cards:
+                _linked(card, self.site)
+                card.why_listed = _why_listed(card, since, self.today)
+            self._stale[meeting.pk] = cards
+        return self._stale[meeting.pk]
+
+    def agency_reminder(self, meeting: Meeting, agency_id: int) -> dict:
+        """What a meeting reminder to one agency lists; read for every agency of the batch at the first ask."""
+        if (meeting.pk, agency_id) not in self._agency_reads:
+            self._read_reminders(meeting, self._reminders.get(meeting.pk, set()) | {agency_id})
+        return self._agency_reads[(meeting.pk, agency_id)]
+
+    def _read_reminders(self, meeting: Meeting, agency_ids: set[int]) -> None:
+        last = self.previous(meeting)
+        since = last.starts_at if last else None
+        day = rules.meeting_date(meeting)
+        today = self.today
+        open_rows = rules.open_cards_of(agency_ids).values_list("agency_id", "agency__parent_id").distinct()
+        with_open = {agency for row in open_rows for agency in row if agency in agency_ids}
+        cards = _reminder_cards(agency_ids, since)
+        for card in cards:
+            _linked(card, self.site)
+            card.last_update = _last_update(card)
+            card.why_listed = _why_listed(card, since, today)
+            card.actions_due = [a for a in card.open_actions if a.due_date and a.due_date <= day]
+            for action in card.actions_due:
+                action.days_late = max((today - action.due_date).days, 0)
+        open_cards = rules.open_cards_of(agency_ids)
+        due_cards = list(open_cards.filter(due_card_q(today, day)).select_related("agency").order_by("due_date", "id"))
+        due_actions = list(
+            FollowUpAction.objects.filter(card__in=open_cards.values("pk"))
+            .filter(due_action_q(today, day))
+            .select_related("card__agency")
+            .order_by("due_date", "id")
+        )
+        for agency_id in agency_ids:
+            self._agency_reads[(meeting.pk, agency_id)] = {
+                "open": agency_id in with_open,
+                "cards": [card for card in cards if agency_id in _of_agency(card)],
+                "due_soon": selectors.as_items(
+                    [card for card in due_cards if agency_id in _of_agency(card)],
+                    [action for action in due_actions if agency_id in _of_agency(action.card)],
+                    today,
+                ),
+                "last_meeting": last,
+            }
+
+    def reason_not_to_send(self, notification: Notification) -> str:
+        """Why a pending notification no longer makes sense (empty when it does); build() checks the cards."""
+        if notification.rule in (Rule.MEETING_REMINDER, Rule.STALE_CARDS):
+            reason = _meeting_still_on(notification)
+            if reason:
+                return reason
+        if notification.rule == Rule.ACTION_OVERDUE:
+            action = notification.action
+            if action is None or action.status != ActionStatus.OPEN:
+                return "The action was completed or dropped."
+            if f"due:{action.due_date}" != notification.occurrence:
+                return "The action's due date changed."
+        if notification.rule in (Rule.CARD_ISSUED, Rule.CARD_UPDATED, Rule.MENTION) and notification.card is None:
+            return "The card no longer exists."
+        if notification.rule == Rule.MEETING_INVITATION:
+            meeting = notification.meeting
+            if meeting is None:
+                return "The meeting no longer exists."
+            if notification.occurrence != f"seq:{self.sequence(meeting)}":
+                return "A newer invitation to this meeting replaced this one."
+        return ""
+
+    def build(self, notification: Notification) -> EmailMultiAlternatives:
+        """The e-mail: subject, plain text, HTML alternative and, for meetings, the .ics event."""
+        context = _context(notification, self)
+        template = f"notifications/email/{notification.rule}"
+        text = self.template(f"{template}.txt").render(context)
+        html = self.template(f"{template}.html").render(context)
+        recipient = notification.recipient
+        name = recipient.get_full_name()
+        message = EmailMultiAlternatives(
+            subject=notification.title,
+            body=text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[formataddr((name, recipient.email)) if name else recipient.email],
+            headers={"Message-ID": message_id(notification), NOTIFICATION_HEADER: str(notification.pk)},
+        )
+        message.attach_alternative(html, "text/html")
+        if notification.meeting is not None and notification.rule in CALENDAR_RULES:
+            cancelled = notification.meeting.status == Meeting.Status.CANCELLED
+            part = MIMEPart()
+            part.set_content(
+                self.ics(notification.meeting),
+                subtype="calendar",
+                params={"method": "CANCEL" if cancelled else "REQUEST"},
+                disposition="attachment",
+                filename="pmc-meeting.ics",
+            )
+            message.attach(part)
+        return message
+
+
+def reason_not_to_send(notification: Notification) -> str:
+    """Why one pending notification no longer makes sense (empty when it does)."""
+    return Reads([notification]).reason_not_to_send(notification)
+
+
+def build(notification: Notification) -> EmailMultiAlternatives:
+    """One notification's e-mail (a batch builds through one Reads)."""
+    return Reads([notification]).build(notification)
+
+
+def _meeting_reminder_context(notification: Notification, reads: Reads) -> dict:
     agency_id = notification.agency_id
     # Made by the scan for one agency, and deleted with it (CASCADE).
     assert agency_id is not None, "a meeting reminder without its agency"
-    meeting = _meeting_of(notification)
-    day = rules.meeting_date(meeting)
-    today = timezone.localdate()
-    last = Meeting.objects.previous_to(meeting)
-    since = last.starts_at if last else None
-    if not rules.open_cards_of(agency_id).exists():
+    read = reads.agency_reminder(_meeting_of(notification), agency_id)
+    if not read["open"]:
         raise NothingToSend("Every card of this agency was closed before the reminder went out.")
-    cards = _reminder_cards(agency_id, since)
-    for card in cards:
-        _linked(card, site)
-        card.last_update = _last_update(card)
-        card.why_listed = _why_listed(card, since, today)
-        card.actions_due = [a for a in card.open_actions if a.due_date and a.due_date <= day]
-        for action in card.actions_due:
-            action.days_late = max((today - action.due_date).days, 0)
-    agency_cards = rules.open_cards_of(agency_id)
-    due = selectors.due_by(agency_cards, FollowUpAction.objects.filter(card__in=agency_cards.values("pk")), day)
-    return {"cards": cards, "agency": notification.agency, "due_soon": due, "last_meeting": last}
+    return {
+        "cards": read["cards"],
+        "agency": notification.agency,
+        "due_soon": read["due_soon"],
+        "last_meeting": read["last_meeting"],
+    }
 
 
-def _stale_cards_context(notification: Notification, site: str) -> dict:
+def _stale_cards_context(notification: Notification, reads: Reads) -> dict:
     meeting = _meeting_of(notification)
-    last = Meeting.objects.previous_to(meeting)
-    stale = rules.stale_cards_for(meeting, last=last)
-    cards = list(stale.select_related("agency").order_by("agency__name", "pk"))
+    cards = reads.stale_cards(meeting)
     if not cards:
         raise NothingToSend("Every card was updated after the last meeting before this went out.")
-    since = last.starts_at if last else None
-    today = timezone.localdate()
-    for card in cards:
-        _linked(card, site)
-        card.why_listed = _why_listed(card, since, today)
-    return {"cards": cards, "last_meeting": last}
+    return {"cards": cards, "last_meeting": reads.previous(meeting)}
 
 
 def _digest_context(notification: Notification, site: str) -> dict:
@@ -208,14 +342,12 @@ def _card_context(notification: Notification, card: ChallengeCard, site: str) ->
     return context
 
 
-def _context(notification: Notification) -> dict:
-    site = settings.SITE_URL
+def _context(notification: Notification, reads: Reads) -> dict:
+    site = reads.site
     context: dict = {
         "notification": notification,
         "recipient": notification.recipient,
-        "site_url": site,
-        "inbox_url": site + reverse("notifications:inbox"),
-        "preferences_url": site + reverse("notifications:preferences"),
+        **reads.urls,
         "link": site + notification.url if notification.url else site + "/",
     }
     meeting = notification.meeting
@@ -223,15 +355,11 @@ def _context(notification: Notification) -> dict:
         context["meeting"] = meeting
         context["meeting_url"] = site + meeting.get_absolute_url()
         # The true count on the day it goes out: a reminder planned for 7 business days and sent a day late says 6.
-        context["business_days"] = (
-            rules.business_days_left(timezone.localdate(), rules.meeting_date(meeting))
-            if "bd:" in notification.occurrence
-            else None
-        )
+        context["business_days"] = reads.business_days(meeting) if "bd:" in notification.occurrence else None
     if notification.rule == Rule.MEETING_REMINDER:
-        context.update(_meeting_reminder_context(notification, site))
+        context.update(_meeting_reminder_context(notification, reads))
     elif notification.rule == Rule.STALE_CARDS:
-        context.update(_stale_cards_context(notification, site))
+        context.update(_stale_cards_context(notification, reads))
     elif notification.rule == Rule.DAILY_DIGEST:
         context.update(_digest_context(notification, site))
     elif notification.card is not None:
@@ -248,36 +376,6 @@ def _council_context(notification: Notification) -> dict:
         number = int(notification.occurrence.removeprefix("v"))
         return {"version": RecordVersion.objects.filter(record_id=int(pk), number=number).first()}
     return {}
-
-
-def build(notification: Notification) -> EmailMultiAlternatives:
-    """The e-mail: subject, plain text, HTML alternative and, for meetings, the .ics event."""
-    context = _context(notification)
-    template = f"notifications/email/{notification.rule}"
-    text = render_to_string(f"{template}.txt", context)
-    html = render_to_string(f"{template}.html", context)
-    recipient = notification.recipient
-    name = recipient.get_full_name()
-    message = EmailMultiAlternatives(
-        subject=notification.title,
-        body=text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[formataddr((name, recipient.email)) if name else recipient.email],
-        headers={"Message-ID": message_id(notification), NOTIFICATION_HEADER: str(notification.pk)},
-    )
-    message.attach_alternative(html, "text/html")
-    if notification.meeting is not None and notification.rule in CALENDAR_RULES:
-        cancelled = notification.meeting.status == Meeting.Status.CANCELLED
-        part = MIMEPart()
-        part.set_content(
-            calendar.meeting_ics(notification.meeting).decode(),
-            subtype="calendar",
-            params={"method": "CANCEL" if cancelled else "REQUEST"},
-            disposition="attachment",
-            filename="pmc-meeting.ics",
-        )
-        message.attach(part)
-    return message
 
 
 _shared: dict[str, SMTPBackend] = {}
@@ -322,14 +420,42 @@ def _close(key: str) -> None:
             logger.debug("SMTP connection already closed")
 
 
+class Session:
+    """One SMTP session for a batch: the kept connection checked once, then each message sent on it.
+
+    A refused recipient keeps the session for the next message; any other error closes it, and the next
+    message opens a new one.
+    """
+
+    def __init__(self) -> None:
+        self.key = ""
+        self.connection: BaseEmailBackend | None = None
+
+    def send(self, message: EmailMultiAlternatives) -> None:
+        """Send or raise: a refused recipient or a dead server must count as a failed attempt."""
+        try:
+            if self.connection is None:
+                self.key, self.connection = _connection()
+            sent = self.connection.send_messages([message])
+        except smtplib.SMTPRecipientsRefused:  # one address refused: the session goes on
+            if not self._alive():
+                self.close()
+            raise
+        except Exception:
+            self.close()
+            raise
+        if sent != 1:
+            raise RuntimeError("The mail server did not accept the message.")
+
+    def _alive(self) -> bool:
+        smtp = getattr(self.connection, "connection", None)
+        return smtp is not None and getattr(smtp, "sock", None) is not None
+
+    def close(self) -> None:
+        _close(self.key)
+        self.connection = None
+
+
 def send(message: EmailMultiAlternatives) -> None:
-    """Send or raise: a refused recipient or a dead server must count as a failed attempt."""
-    key = ""
-    try:
-        key, connection = _connection()
-        sent = connection.send_messages([message])
-    except Exception:
-        _close(key)
-        raise
-    if sent != 1:
-        raise RuntimeError("The mail server did not accept the message.")
+    """Send one message on the kept connection, or raise."""
+    Session().send(message)

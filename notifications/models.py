@@ -67,7 +67,7 @@ class NotificationSettings(models.Model):
         default=30, help_text="First retry after this many seconds, doubling after each failure."
     )
     sweep_after_seconds = models.PositiveIntegerField(
-        default=600, help_text="A notification still undelivered this long after it was queued is queued again."
+        default=120, help_text="A notification still undelivered this long after it was queued is queued again."
     )
 
     class Meta:
@@ -175,6 +175,10 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     enqueued_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # The delivery attempt that holds the row (services/delivery.py): claimed and committed before sending, so a
+    # claim left by a worker that died is seen, and taken again once its lease is over.
+    claimed_by = models.UUIDField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

@@ -7,12 +7,15 @@ Notification rows, and emails.py reads them again when it renders.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
 import holidays
-from django.db.models import Q
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 
 from agencies.models import Membership, OmbRole, Role
 from challenge_cards.models import EASTERN, ChallengeCard, Meeting
@@ -99,14 +102,10 @@ def business_days_left(today: datetime.date, day: datetime.date) -> int:
     return count
 
 
-def cards_to_update_of(agency_id: int, since: datetime.datetime | None):
-    """The agency's (and its sub-agencies') cards that need an update before the meeting (the queryset's rule)."""
-    return open_cards_of(agency_id).needs_update(since)
-
-
-def open_cards_of(agency_id: int):
-    """The agency's open cards and those of its sub-agencies (IRS under Treasury)."""
-    return ChallengeCard.objects.open().filter(Q(agency_id=agency_id) | Q(agency__parent_id=agency_id))
+def open_cards_of(agency_ids: Collection[int]):
+    """The agencies' open cards and those of their sub-agencies (IRS under Treasury)."""
+    ids = list(agency_ids)
+    return ChallengeCard.objects.open().filter(Q(agency_id__in=ids) | Q(agency__parent_id__in=ids))
 
 
 def stale_cards_for(meeting: Meeting, *, last: Meeting | None | Literal[False] = False):
@@ -158,18 +157,23 @@ def switched_off(rule: str, user_ids) -> set[int]:
     )
 
 
+def is_switched_off(rule: str, user: F | int) -> Exists:
+    """switched_off for one user, as an expression (``user``: the user's id, OuterRef or value)."""
+    return Exists(Preference.objects.filter(rule=rule, enabled=False, user_id=user))
+
+
+def gets_digest(user: F | int) -> Coalesce:
+    """Whether the user gets a daily digest instead of one e-mail per event: as they chose, and OMB admins who
+    did not choose otherwise (the default for them). ``user``: the user's id, as an expression."""
+    chosen = Preference.objects.filter(rule=Rule.DAILY_DIGEST, user_id=user).values("enabled")
+    admin = Exists(OmbRole.objects.filter(kind=OmbRole.Kind.ADMIN, user_id=user))
+    return Coalesce(Subquery(chosen), admin, output_field=BooleanField())
+
+
 def digest_user_ids(user_ids) -> set[int]:
-    """Of these users, those who get a daily digest instead of one e-mail per event: those who chose it, and
-    OMB admins who did not choose otherwise (the default for them)."""
+    """Of these users, those who get a daily digest (gets_digest), in one query."""
     user_ids = set(user_ids)
     if not user_ids:
         return set()
-    chosen = dict(
-        Preference.objects.filter(rule=Rule.DAILY_DIGEST, user_id__in=user_ids).values_list("user_id", "enabled")
-    )
-    admins = set(
-        OmbRole.objects.filter(kind=OmbRole.Kind.ADMIN, user_id__in=user_ids - set(chosen)).values_list(
-            "user_id", flat=True
-        )
-    )
-    return {user_id for user_id, on in chosen.items() if on} | admins
+    users = get_user_model().objects.filter(pk__in=user_ids).alias(digest=gets_digest(OuterRef("pk")))
+    return set(users.filter(digest=True).values_list("pk", flat=True))

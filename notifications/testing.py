@@ -49,10 +49,17 @@ class SmtpSink:
         self.held = threading.Event()
         self.messages: list[EmailMessage] = []
         self.data_started = 0
+        self.sessions = 0  # SMTP sessions opened (one EHLO each)
         self._lock = threading.Lock()
         self._controller = Controller(self, hostname="127.0.0.1", port=free_port())
 
     # aiosmtpd handler hooks
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        with self._lock:
+            self.sessions += 1
+        return responses
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refuse:
             return "550 5.1.1 Mailbox unavailable"

@@ -1,6 +1,8 @@
-"""The benchmark suite's own logic (benchmarks/suite.py, packet.py): how it judges targets, from figures.
+"""The benchmark suite's own logic (benchmarks/suite.py, packet.py): how it judges targets, from figures;
+and that the baselines refuse and throttle as the API does.
 
-No database, server or benchmark run: the row builders get made-up reports, as the parts write them.
+No benchmark run: the row builders get made-up reports, as the parts write them; the baselines are
+called in-process (no database for the refusals; a private redis-server for the throttle).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.security.test_fault_redis import redis_cache  # noqa: F401  (a private redis-server)
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -113,3 +117,76 @@ def test_the_packet_benchmark_reads_a_process_memory():
     rss, peak = packet.memory_mb(os.getpid())
     assert 0 < rss <= peak
     assert packet.memory_mb(2**22 + 7) == (0.0, 0.0)  # no such process
+
+
+# --- the baselines do the API's job: who is asking, the throttle ----------------------------------
+
+
+@pytest.fixture
+def baseline(monkeypatch):
+    """benchmarks/baseline_wsgi.py (the card list; detail and update by path), with no database."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    monkeypatch.delenv("BASELINE_DATABASE_URL", raising=False)  # a query would fail: none is expected
+    return importlib.import_module("baseline_wsgi")
+
+
+def _call(application, path: str, authorization: str | None, method: str = "GET") -> tuple[str, dict]:
+    environ = {"PATH_INFO": path, "REQUEST_METHOD": method, "HTTP_HOST": "testserver"}
+    if authorization is not None:
+        environ["HTTP_AUTHORIZATION"] = authorization
+    answered: dict = {}
+
+    def start_response(status, headers):
+        answered.update(status=status, headers=dict(headers))
+
+    application(environ, start_response)
+    return answered["status"], answered["headers"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cards/", "/api/v1/cards/7/"])
+@pytest.mark.parametrize("authorization", [None, "", "Basic abc", "Bearer", "Bearer a b", "Bearer " + "x" * 201])
+def test_a_baseline_refuses_a_request_without_a_usable_bearer_token_as_the_api_does(baseline, path, authorization):
+    status, headers = _call(baseline.application, path, authorization)
+    assert status == "401 Unauthorized"
+    assert headers["WWW-Authenticate"] == 'Bearer realm="api"'
+
+
+def _token_row(token) -> tuple:
+    """The row baseline_auth.TOKEN_SQL reads: the token and its user."""
+    user = token.user
+    return (
+        *(token.pk, user.pk, token.prefix, token.expires_at, token.last_used_at, token.revoked_at),
+        *(user.is_active, user.username, user.first_name, user.last_name, user.date_joined),
+    )
+
+
+def test_the_baselines_count_in_the_app_s_budgets_with_its_script(request, deputy, settings, monkeypatch):
+    """The app takes two requests of a token's 3 a minute; the baseline the third, then refuses as the app
+    would: the same keys, script and rates, one EVALSHA a request through its own redis-py client."""
+    from rest_framework.test import APIClient
+
+    from agencies.tokens import token_create
+
+    port = request.getfixturevalue("redis_cache")["port"]  # the app's cache too
+    settings.API_THROTTLE_RATE, settings.API_USER_THROTTLE_RATE = "3/minute", "100/minute"
+    token, raw = token_create(user=deputy, name="Treasury tracker")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert [api.get("/api/v1/me/").status_code for _ in range(2)] == [200, 200]
+
+    monkeypatch.syspath_prepend(str(BENCHMARKS))
+    auth = importlib.import_module("baseline_auth")
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{port}/0")
+    monkeypatch.setattr(auth, "_redis", None)
+    sent: list[str] = []
+    client = auth.redis_client()
+    original = client.execute_command
+    monkeypatch.setattr(client, "execute_command", lambda *a, **o: sent.append(a[0]) or original(*a, **o))
+
+    auth.throttle(_token_row(token), token.key_hash)  # the budget's third request
+    with pytest.raises(auth.Answer) as refused:
+        auth.throttle(_token_row(token), token.key_hash)
+    assert refused.value.status == "429 Too Many Requests"
+    assert 15 <= int(refused.value.headers["Retry-After"]) <= 20  # the next is due 20 s after the first
+    assert sent.count("EVALSHA") == 2 and set(sent) <= {"EVALSHA", "SCRIPT LOAD"}
+    assert api.get("/api/v1/me/").status_code == 429  # the app agrees: its budget is spent

@@ -128,3 +128,58 @@ def test_what_is_kept_goes_with_its_connection(db):
     del other
     gc.collect()
     assert dropped() is None
+
+
+def test_a_keyset_page_keeps_its_sql_with_its_key_values_in_slots_of_their_types(db):
+    """Dates, times, texts and ids in slots: each call pages from its own values, the SQL built once."""
+    from core.pagination import keyset_slice
+
+    agencies = [factories.AgencyFactory(abbreviation=f"A{i}") for i in range(4)]
+    compiled, built = CompiledSql(), []
+
+    def after(values):
+        built.append(values)
+        listed = Agency.objects.values_list("pk", flat=True)
+        return keyset_slice(listed, ("created_at", "abbreviation", "id"), values, backwards=False, size=1)
+
+    for agency in agencies[:3]:
+        key = (agency.created_at, agency.abbreviation, agency.pk)
+        assert _rows(compiled, "after", after, key) == [(pk,) for pk in _next_two(agency)]
+    assert len(built) == 2  # compiled twice on the first call (the check), never again
+    assert all(value not in key for key in built for value in (agencies[0].created_at, "A0"))
+
+
+def _next_two(agency) -> list[int]:
+    later = Agency.objects.order_by("created_at", "abbreviation", "id").values_list("pk", flat=True)
+    ids = list(later)
+    return ids[ids.index(agency.pk) + 1 :][:2]
+
+
+def test_the_django_internals_the_kept_sql_relies_on_are_those_checked(db):
+    """core.db.compiled (Query.get_compiler, SQLCompiler.as_sql, results_iter, and the converters:
+    select, col_count, get_converters, apply_converters, has_composite_fields) and the card list's
+    timestamptz loader (challenge_cards.selectors.cards._timestamptz_loader) use Django internals that
+    are not public API, checked against Django 6.1. On an upgrade this fails: check them again (the
+    tests above, and that Django's loader still only sets the zone), then move the pin."""
+    import inspect
+
+    import django
+    from django.db.backends.postgresql.psycopg_any import BaseTzLoader
+    from django.db.models.sql.compiler import SQLCompiler
+    from psycopg import adapters
+    from psycopg.pq import Format
+
+    assert django.VERSION[:2] == (6, 1)
+    assert {"results", "tuple_expected"} <= set(inspect.signature(SQLCompiler.results_iter).parameters)
+    assert list(inspect.signature(SQLCompiler.get_converters).parameters) == ["self", "expressions"]
+    assert list(inspect.signature(SQLCompiler.apply_converters).parameters) == ["self", "rows", "converters"]
+    assert list(inspect.signature(SQLCompiler.has_composite_fields).parameters) == ["self", "expressions"]
+    connection = connections["default"]
+    connection.ensure_connection()
+    oid = adapters.types["timestamptz"].oid
+    psycopgs = adapters.get_loader(oid, Format.TEXT)  # psycopg's own (C) loader, which the list uses
+    djangos = connection.connection.adapters.get_loader(oid, Format.TEXT)
+    assert issubclass(djangos, BaseTzLoader) and djangos is not psycopgs  # Django's wrapper, replaced
+    text = b"2026-11-30 12:34:56.789+00"
+    ours, theirs = (loader(oid, connection.connection).load(text) for loader in (psycopgs, djangos))
+    assert ours == theirs and ours.utcoffset() == theirs.utcoffset()  # the same instant, zone aside

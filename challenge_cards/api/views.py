@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from challenge_cards import permissions as rules
 from challenge_cards import selectors, services
 from challenge_cards.models import ChallengeCard, Disposition, FollowUpAction, Meeting
-from core.api.filtering import StrictFilterBackend
+from core.api.filtering import IndexedSearchFilter, StrictFilterBackend
 from core.api.pagination import RowPagePagination
 from core.api.renderers import native_dates
 from core.api.rows import Clock
@@ -51,7 +51,7 @@ class ApiViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
     permission_classes = [permissions.IsAuthenticated, WritesNeedAnEditingRole]
     filter_backends = [
         StrictFilterBackend,
-        filters.SearchFilter,
+        IndexedSearchFilter,  # the cards' search reads the trigram indexes (migration 0007)
         filters.OrderingFilter,
     ]
     http_method_names = ["get", "post", "patch", "head"]
@@ -172,6 +172,8 @@ class ChallengeCardViewSet(ApiViewSet):
         cards = ChallengeCard.objects.visible_to(self.request.user).order_by("due_date", "id")
         if self.action == "list":
             return current_cards(cards, self.request.query_params)  # read as rows by selectors.card_list_page
+        if self.action == "updates" and self.request.method == "POST":
+            cards = cards.with_update_facts()  # read once, locked, for the update (see updates)
         return cards.select_related("agency", "priority").prefetch_related(
             Prefetch(
                 "actions",
@@ -196,23 +198,29 @@ class ChallengeCardViewSet(ApiViewSet):
         return Response(card, headers={"ETag": card["etag"]})
 
     def list(self, request, *args, **kwargs):
-        """Rows, not instances: one query for the page and its count, one for the page's actions."""
+        """Rows, not instances: one query for the page (by number: with its count), one for its actions."""
         pager = cast(RowPagePagination, self.paginator)
-        number, size = pager.requested(request)
+        cards, position, number, size = pager.requested(request, self.filter_queryset(self.get_queryset()))
         page = selectors.card_list_page(
             request.user,
-            cards=self.filter_queryset(self.get_queryset()),
+            cards=cards,
             params=request.query_params,
             number=number,
+            after=None if position is None else position.values,
+            backwards=position is not None and position.backwards,
             size=size,
             columns=s.ChallengeCardSerializer.row_columns(),
             action_columns=s.FollowUpActionSerializer.row_columns(),
             keep_as="api-card-list",  # cards: visible_to(user), then this view's filter backends
         )
-        pager.take(request, page.total, number, size)
+        items = page.items
+        if position is None:
+            pager.take_page(request, page.total or 0, number, size, page.keys[-1] if page.keys else None)
+        else:
+            items = pager.cursor_page(items, page.keys, size)
         clock = Clock(native=True)  # dates stay objects: native_dates has the renderer write them
-        cards = [s.ChallengeCardSerializer.write_row(row, actions, clock) for row, actions in page.items]
-        return native_dates(self.get_paginated_response(cards))
+        written = [s.ChallengeCardSerializer.write_row(row, actions, clock) for row, actions in items]
+        return native_dates(self.get_paginated_response(written))
 
     def _card_for_change(self) -> ChallengeCard:
         card = self.get_object()
@@ -257,25 +265,31 @@ class ChallengeCardViewSet(ApiViewSet):
             card = self.get_object()
             page = self.paginate_queryset(selectors.card_timeline(request.user, card))
             return self.get_paginated_response(s.CardUpdateSerializer(page, many=True).data)
-        card = self.get_object()
-        if isinstance(request.data, dict) and any(field in request.data for field in OMB_ONLY_FIELDS):
-            if not rules.can_review_card(request.user):
-                raise PermissionDenied("Only OMB sets the OMB rating and the disposition.")
-            raise ValidationError({"omb_rating": ["OMB sets its rating and the disposition with POST .../review/."]})
-        data = self.validated(s.CardUpdateInputSerializer)
-        check_if_match(request, self.etag(card))
-        update = services.card_update(
-            actor=request.user,
-            card=card,
-            expected_version=card.version,
-            status=data.get("status"),
-            agency_rating=data.get("agency_rating"),
-            metric_value=data.get("metric_value", services.UNSET),
-            note=data.get("note", ""),
-        )
-        card = self._reloaded(card.pk)
-        body = s.CardWithUpdateSerializer({"update": update, "card": card}).data
-        return Response(body, status=status.HTTP_201_CREATED, headers={"ETag": self.etag(card)})
+        # One transaction, one read of the card (locked, with its actions: the update leaves them as they
+        # are): the If-Match is checked on it, the service changes it and the answer is written from it.
+        with transaction.atomic():
+            card = self.get_object(for_update=True)
+            if isinstance(request.data, dict) and any(field in request.data for field in OMB_ONLY_FIELDS):
+                if not rules.can_review_card(request.user):
+                    raise PermissionDenied("Only OMB sets the OMB rating and the disposition.")
+                raise ValidationError(
+                    {"omb_rating": ["OMB sets its rating and the disposition with POST .../review/."]}
+                )
+            data = self.validated(s.CardUpdateInputSerializer)
+            check_if_match(request, self.etag(card))
+            update = services.card_update(
+                actor=request.user,
+                card=card,
+                locked=True,
+                expected_version=card.version,
+                status=data.get("status"),
+                agency_rating=data.get("agency_rating"),
+                metric_value=data.get("metric_value", services.UNSET),
+                note=data.get("note", ""),
+            )
+            body = s.CardWithUpdateSerializer({"update": update, "card": card}).data
+            response = Response(body, status=status.HTTP_201_CREATED, headers={"ETag": self.etag(card)})
+            return self.answered_in_transaction(response)
 
     @extend_schema(
         summary="OMB review: OMB's rating, accept or drop (OMB admins)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connections, models, router
@@ -12,7 +12,7 @@ from django.http import QueryDict
 from agencies.roles import roles_of
 from core.api.filtering import is_plain_list, search_and_ordering
 from core.db.compiled import CompiledSql
-from core.pagination import TotalOf
+from core.pagination import TotalOf, keyset_slice, total_order
 
 from ..models import ChallengeCard, FollowUpAction
 
@@ -24,10 +24,12 @@ _DETAIL_SQL = CompiledSql()
 
 @dataclass(frozen=True)
 class RowPage:
-    """A page of rows, each with its nested rows, and the total count of rows on every page."""
+    """A page of rows, each with its nested rows; the total count of rows on every page (None on a
+    keyset page: it reads no count); each row's order key, for the cursors of the page's links."""
 
-    total: int
+    total: int | None
     items: list[tuple[tuple[Any, ...], list[tuple[Any, ...]]]]
+    keys: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def _timestamptz_loader():
@@ -45,8 +47,8 @@ def _timestamptz_loader():
 
 def _rows(
     key: Hashable | None,
-    build: Callable[[tuple[int, ...]], models.QuerySet],
-    values: Sequence[int] = (),
+    build: Callable[[tuple[Any, ...]], models.QuerySet],
+    values: Sequence[Any] = (),
     kept: CompiledSql = _LIST_SQL,
 ) -> list[tuple[Any, ...]]:
     """The rows of the `values_list` queryset build(values): on PostgreSQL from SQL kept by `key`
@@ -71,37 +73,57 @@ def card_list_page(
     *,
     cards: models.QuerySet[ChallengeCard],
     params: QueryDict,
-    number: int,
     size: int,
     columns: Sequence[str],
     action_columns: Sequence[str],
+    number: int = 1,
+    after: Sequence[Any] | None = None,
+    backwards: bool = False,
     keep_as: Hashable | None = None,
 ) -> RowPage:
-    """Page `number` of `cards` (the visible cards, filtered and ordered by `params`), `size` a page.
+    """A page of `cards` (the visible cards, filtered and ordered by `params`), `size` a page, in the
+    cards' order made total (core.pagination.total_order): page `number`, or, given the order key
+    `after` of a row, the keyset page after it (`backwards`: before it) — then `size` + 1 rows are read
+    (the last one only says there is more) and no count.
 
-    One query reads the page with its count (a COUNT(*) sub-select), one more the page's actions
-    (visible to the user; `action_columns` include "card_id"). An empty page has no count: 0.
+    One query reads the page (a page by number with its count: a COUNT(*) sub-select), one more the
+    page's actions (visible to the user; `action_columns` include "card_id"). An empty page has no
+    count: 0. A keyset page reads `WHERE (order key) > (after) ORDER BY ... LIMIT`, on an index.
 
     `keep_as` names how the caller builds `cards` from the user and `params` (its view, say): then,
     when nothing but search and ordering was asked for, the name, who asks (their roles), the search,
     the order, the columns and the page determine both queries, and their SQL is built once per such
-    key. Two callers that build `cards` differently must not share a name; None keeps nothing.
+    key (a keyset page's key values go into slots). Two callers that build `cards` differently must not
+    share a name; None keeps nothing.
     """
     key: Hashable | None = None
     if keep_as is not None and is_plain_list(params):
         key = (keep_as, tuple(columns), tuple(action_columns), roles_of(user), *search_and_ordering(params))
-    offset = (number - 1) * size
+    order = total_order(cards.query.order_by) or ("id",)
+    key_names = [term.lstrip("-") for term in order]
+    read = (*columns, *(name for name in dict.fromkeys(key_names) if name not in columns))
+    key_at = [read.index(name) for name in key_names]
     id_at = list(columns).index("id")
 
-    def page(_no_slots: tuple[int, ...]) -> models.QuerySet:
-        return cards.annotate(total_in_page=TotalOf(cards)).values_list(*columns, "total_in_page")[
-            offset : offset + size
-        ]
+    total: int | None = None
+    if after is None:
+        offset = (number - 1) * size
 
-    rows = _rows(key and ("cards", key, offset, size), page)
+        def numbered(_no_slots: tuple[Any, ...]) -> models.QuerySet:
+            counted = cards.order_by(*order).annotate(total_in_page=TotalOf(cards))
+            return counted.values_list(*read, "total_in_page")[offset : offset + size]
+
+        rows = _rows(key and ("cards", key, offset, size), numbered)
+        total = rows[0][-1] if rows else 0
+    else:
+
+        def keyed(values: tuple[Any, ...]) -> models.QuerySet:
+            return keyset_slice(cards.values_list(*read), order, values, backwards=backwards, size=size)
+
+        rows = _rows(key and ("cards", key, "keyset", backwards, size), keyed, after)
     if not rows:
-        return RowPage(0, [])  # an empty page has no count
-    nested: dict[int, list[tuple[Any, ...]]] = {row[id_at]: [] for row in rows}
+        return RowPage(total, [])  # an empty page has no count: 0 (None on a keyset page)
+    nested: dict[int, list[tuple[Any, ...]]] = {row[id_at]: [] for row in rows[:size]}
 
     def page_actions(card_ids: tuple[int, ...]) -> models.QuerySet:
         visible = FollowUpAction.objects.visible_to(user).filter(card_id__in=card_ids)
@@ -110,7 +132,12 @@ def card_list_page(
     card_at = list(action_columns).index("card_id")
     for action in _rows(key and ("actions", key, len(nested)), page_actions, list(nested)):
         nested[action[card_at]].append(action)
-    return RowPage(rows[0][-1], [(row[:-1], nested[row[id_at]]) for row in rows])
+    width = len(columns)
+    return RowPage(
+        total,
+        [(row[:width], nested.get(row[id_at], [])) for row in rows],
+        [tuple(row[at] for at in key_at) for row in rows],
+    )
 
 
 def card_detail_row(

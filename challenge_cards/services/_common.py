@@ -36,10 +36,12 @@ def _check_version(current: int, expected: int | None) -> None:
         raise StaleWrite(current)
 
 
-def _lock_card(card: ChallengeCard | int) -> ChallengeCard:
+def _lock_card(card: ChallengeCard | int, *, update: bool = False) -> ChallengeCard:
+    """The card, locked; for an agency's update (``update``) with what the update's listeners decide on."""
     card_id = card.pk if isinstance(card, ChallengeCard) else card
     # of=("self",): lock the card only, not its agency (other cards of that agency stay writable).
-    return ChallengeCard.objects.select_for_update(of=("self",)).select_related("agency").get(pk=card_id)
+    cards = ChallengeCard.objects.select_for_update(of=("self",)).select_related("agency")
+    return (cards.with_update_facts() if update else cards).get(pk=card_id)
 
 
 def on_behalf_of_for(actor, agency: Agency):

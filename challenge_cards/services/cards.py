@@ -230,7 +230,6 @@ def _apply_agency_changes(
     return changes, status_to
 
 
-@transaction.atomic
 def card_update(
     *,
     actor,
@@ -240,14 +239,36 @@ def card_update(
     agency_rating: str | None = None,
     metric_value: Any = UNSET,
     note: str = "",
+    locked: bool = False,
 ) -> CardUpdate:
     """The agency posts an update: status, its own rating, the metric's value now, a note.
 
     A delegate's update is recorded as on behalf of the deputy secretary; where the agency
     requires certification it is a draft, not applied, until the deputy certifies it.
+
+    ``locked``: the caller read ``card`` with select_for_update, its agency and with_update_facts() in the
+    transaction it has open (the API reads the card once, locked, for its If-Match and its answer); the
+    update then joins that transaction: no second read of the card, no savepoint.
     """
     refuse_long_text(note=note)
-    card = _lock_card(card)
+    if locked:
+        if not isinstance(card, ChallengeCard) or not transaction.get_connection().in_atomic_block:
+            raise TypeError("locked=True needs the card read with select_for_update in an open transaction.")
+        return _card_update(actor, card, expected_version, status, agency_rating, metric_value, note)
+    with transaction.atomic():
+        card = _lock_card(card, update=True)
+        return _card_update(actor, card, expected_version, status, agency_rating, metric_value, note)
+
+
+def _card_update(
+    actor,
+    card: ChallengeCard,
+    expected_version: int | None,
+    status: str | None,
+    agency_rating: str | None,
+    metric_value: Any,
+    note: str,
+) -> CardUpdate:
     if not permissions.can_update_card(actor, card):
         if not card.is_open and permissions.can_view_card(actor, card):
             raise ValidationError("This card is closed; it can no longer be updated.")
@@ -323,7 +344,7 @@ def card_update_certify(*, actor, update: CardUpdate | int, expected_version: in
     )
     if not permissions.can_certify(actor, update):
         raise PermissionDenied("Only the agency's deputy secretary certifies a pending update.")
-    card = _lock_card(update.card_id)
+    card = _lock_card(update.card_id, update=True)
     if not card.is_open:
         raise ValidationError("This card is closed; the draft can no longer be certified.")
     _check_version(card.version, expected_version)

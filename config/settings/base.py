@@ -228,7 +228,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
 # Notifications: the reminder scan and the sweeper of undelivered rows (both safe to run twice).
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {"task": "notifications.tasks.scan_reminders", "schedule": 300.0}
-CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep_undelivered", "schedule": 120.0}
+# The sweeper runs every 30 s, so a worker's e-mails come back within the claim's lease and 30 s after it died.
+CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep_undelivered", "schedule": 30.0}
 # Briefing packets queued or building longer than this (broker down, worker gone) are queued again.
 BRIEFING_PACKET_STUCK_MINUTES = int(os.environ.get("BRIEFING_PACKET_STUCK_MINUTES", "30"))
 CELERY_BEAT_SCHEDULE["packets-sweep"] = {"task": "challenge_cards.tasks.sweep_stuck_packets", "schedule": 300.0}
@@ -240,6 +241,8 @@ CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600"))
 }
+# An e-mail batch's claim on its rows: past it, the attempt counts as dead and the sweeper queues the rows again.
+NOTIFICATIONS_CLAIM_LEASE_SECONDS = float(os.environ.get("NOTIFICATIONS_CLAIM_LEASE_SECONDS", "60"))
 # When set, overrides the admin-editable first retry delay (tests use a fraction of a second).
 NOTIFICATIONS_RETRY_BASE_SECONDS = os.environ.get("NOTIFICATIONS_RETRY_BASE_SECONDS") or None
 # Webhooks go only to public https addresses (notifications/webhooks.py). For local testing only: http://
@@ -366,6 +369,9 @@ AUTH_LOCKOUT_MINUTES = int(os.environ.get("AUTH_LOCKOUT_MINUTES", "15"))
 AUTHENTICATION_BACKENDS = ["audit.backends.LockoutBackend", "core.auth.PasswordBackend"]
 # Loaded with the signed-in user in the same query (core.auth): the page header's unread count.
 SIGNED_IN_USER_ANNOTATIONS = {"unread_notifications": "notifications.models.unread_count_of_user"}
+# Read with the card an agency's update locks (ChallengeCardQuerySet.with_update_facts): what its notifications
+# and webhooks decide on, so they ask no query of their own.
+CARD_UPDATE_ANNOTATIONS = {"card_updated_facts": "notifications.services.events.card_updated_facts"}
 AXES_FAILURE_LIMIT = AUTH_LOCKOUT_FAILURES
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=AUTH_LOCKOUT_MINUTES)
 # The lock is per user name *and* address (AC-7's consecutive failures from one source): a stranger who knows

@@ -6,11 +6,16 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
+from django.dispatch import Signal
 from rest_framework import exceptions, generics
 from rest_framework.response import Response
 
 from .errors import IdempotencyInProgress, IdempotencyKeyReused, PreconditionFailed, PreconditionRequired
 from .idempotency import idempotency_claim, idempotency_complete, request_fingerprint
+
+# Sent by a write endpoint inside its transaction, with the status it answers, just before the commit:
+# receivers (the audit log) write their rows in that transaction. request: the HttpRequest; status: int.
+write_answered = Signal()
 
 
 def etag_for(kind: str, obj: models.Model) -> str:
@@ -63,9 +68,13 @@ class ApiViewMixin(_GenericView):
             raise exceptions.NotFound()
         return int(raw)
 
-    def get_object(self):
+    def get_object(self, *, for_update: bool = False):
+        """for_update: a write's one read, in its transaction: the row locked (not the rows joined to it)."""
         # Detail routes are not narrowed by list filters; a bad ?status= must not turn into a 404.
-        obj = self.get_queryset().filter(**{self.lookup_field: self.requested_id()}).first()
+        queryset = self.get_queryset()
+        if for_update:
+            queryset = queryset.select_for_update(of=("self",))
+        obj = queryset.filter(**{self.lookup_field: self.requested_id()}).first()
         if obj is None:
             raise exceptions.NotFound()
         self.check_object_permissions(self.request, obj)
@@ -73,6 +82,11 @@ class ApiViewMixin(_GenericView):
 
     def etag(self, obj) -> str:
         return etag_for(self.etag_kind, obj)
+
+    def answered_in_transaction(self, response: Response) -> Response:
+        """Call inside the write's transaction: write_answered's receivers write their rows in it."""
+        write_answered.send(sender=type(self), request=self.request._request, status=response.status_code)
+        return response
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

@@ -7,9 +7,10 @@ on these machines. Both kinds below keep the SQL with some values left open, the
 
 - CompiledRead: one queryset shape, one slot (the token's hash, the user's id);
 - CompiledSql: querysets that a caller's key fully determines (who asks, what they search, which
-  page), each with slots for integers (the page's card ids), the least recently used dropped first.
+  page), each with slots for values (the page's card ids; a keyset page's order key: dates, times,
+  texts, ids), the least recently used dropped first.
 
-A kept SQL must not hold a date or a time (it would stay the moment it was compiled), nor differ
+A kept SQL must not hold a date or a time but in a slot (it would stay the moment it was compiled), nor differ
 between two compiles of the same queryset: both are refused with a ValueError. What is kept hangs
 on the connection object itself, so it goes when the connection does (a thread's end).
 """
@@ -76,9 +77,10 @@ def _compile(build: Callable[[tuple], QuerySet], slots: tuple, connection) -> _K
         return _Kept(None, "", (), ())
     compiler, sql, params = compiled
     again = _sql_of(build(slots), connection)
-    if again is None or again[1:] != (sql, params) or any(isinstance(param, datetime.date) for param in params):
-        raise ValueError(f"{_name(compiler)}: compiled SQL may depend on its slots only, not a date.")
     position = {slot: index for index, slot in enumerate(slots)}
+    frozen = [param for param in params if isinstance(param, datetime.date) and param not in position]
+    if again is None or again[1:] != (sql, params) or frozen:
+        raise ValueError(f"{_name(compiler)}: compiled SQL may depend on its slots only, not a date.")
     slots_at = tuple(
         (at, position[param]) for at, param in enumerate(params) if isinstance(param, Hashable) and param in position
     )
@@ -117,6 +119,24 @@ class CompiledRead:
 
 # Slots for integer values: no id in this database is this negative.
 _INTEGER_SLOT = -(2**62)
+_FIRST_DAY = datetime.date(1, 1, 1)
+_FIRST_MOMENT = datetime.datetime(1, 1, 1, tzinfo=datetime.UTC)
+
+
+def _slot(value: Any, at: int) -> Any:
+    """A value of `value`'s type that no caller passes, marking where the value goes in the SQL: a
+    keyset page's order key (a date, a time, a text, an id) as well as ids."""
+    if isinstance(value, bool):
+        raise TypeError("A slot is an integer, a text, a date or a time; not a boolean.")
+    if isinstance(value, int):
+        return _INTEGER_SLOT - at
+    if isinstance(value, str):
+        return f"\x00slot {at}\x00"  # no text a request gives holds a NUL (core.api.parsers refuses it)
+    if isinstance(value, datetime.datetime):
+        return _FIRST_MOMENT + datetime.timedelta(microseconds=at)
+    if isinstance(value, datetime.date):
+        return _FIRST_DAY + datetime.timedelta(days=at)
+    raise TypeError(f"A slot is an integer, a text, a date or a time; not {type(value).__name__}.")
 
 
 class CompiledSql:
@@ -130,11 +150,12 @@ class CompiledSql:
         self.keep = keep
 
     def sql(
-        self, connection, key: Hashable | None, build: Callable[[tuple[int, ...]], QuerySet], values: Sequence[int] = ()
+        self, connection, key: Hashable | None, build: Callable[[tuple[Any, ...]], QuerySet], values: Sequence[Any] = ()
     ) -> tuple[str, list] | None:
         """The SQL and parameters of build(values), or None when it matches nothing.
 
-        `build` is given the values (key None) or as many integer slots as there are values.
+        `build` is given the values (key None) or as many slots as there are values, each of its value's
+        type (integers, texts, dates, times): the key must determine the values' types.
         """
         if key is None:
             compiled = _sql_of(build(tuple(values)), connection)
@@ -142,7 +163,7 @@ class CompiledSql:
         kept_here: OrderedDict = _kept_on(connection, self, OrderedDict)
         kept = kept_here.get(key)
         if kept is None:
-            kept = kept_here[key] = _compile(build, tuple(_INTEGER_SLOT - i for i in range(len(values))), connection)
+            kept = kept_here[key] = _compile(build, tuple(_slot(v, i) for i, v in enumerate(values)), connection)
             if len(kept_here) > self.keep:
                 kept_here.popitem(last=False)
         else:

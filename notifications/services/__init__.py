@@ -5,7 +5,7 @@
 - events: what each domain event causes (receivers.py calls these inside the card service's transaction)
 - reminders: the scan beat and ``manage.py send_reminders`` run
 - webhooks: webhook events for agency subscriptions, and their payloads
-- delivery: e-mail and webhook delivery at most once, retries with backoff, the sweeper, retry by hand
+- delivery: e-mail in batches (claimed, sent, recorded), webhooks; retries with backoff, the sweeper, retry by hand
 - inbox, preferences, calendar: what a person does on their own pages
 - enqueue: the one door to the broker (IDs, after commit)
 """
@@ -13,10 +13,13 @@
 from .calendar import calendar_feed_of, calendar_feed_replace, calendar_feed_revoke
 from .create import Planned, notifications_create
 from .delivery import (
+    Batch,
     Outcome,
     backoff_seconds,
+    claim_lease,
     notification_deliver,
     notification_retry,
+    notifications_deliver,
     undelivered_sweep,
     webhook_deliver,
     webhook_delivery_retry,
@@ -44,6 +47,7 @@ from .webhooks import (
 )
 
 __all__ = [
+    "Batch",
     "Outcome",
     "Planned",
     "ScanResult",
@@ -58,6 +62,7 @@ __all__ = [
     "card_payload",
     "card_reviewed_notify",
     "card_updated_notify",
+    "claim_lease",
     "cards_issued_notify",
     "delivery_failures_for",
     "locked_rules",
@@ -68,6 +73,7 @@ __all__ = [
     "notification_mark_read",
     "notification_retry",
     "notifications_create",
+    "notifications_deliver",
     "notifications_mark_all_read",
     "preferences_of",
     "preferences_update",

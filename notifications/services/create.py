@@ -14,6 +14,7 @@ from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 
 from .. import rules
@@ -55,29 +56,45 @@ def people_planned(
     return planned
 
 
-def _status(planned: Planned, emails_of: dict, digest: set[int]) -> str:
+def _status(planned: Planned, recipient: Recipient | None) -> str:
     """Pending (e-mailed now), in the inbox only (no address), or left for the recipient's daily digest."""
-    if not emails_of.get(planned.recipient_id):
+    if recipient is None or not recipient.email:
         return Notification.Status.NO_EMAIL
-    if planned.rule in DIGEST_RULES and planned.recipient_id in digest:
+    if planned.rule in DIGEST_RULES and recipient.digest:
         return Notification.Status.IN_DIGEST
     return Notification.Status.PENDING
 
 
-def notifications_create(planned: list[Planned], *, now: datetime.datetime | None = None) -> list[Notification]:
+@dataclass(frozen=True)
+class Recipient:
+    """What the row's status depends on: the address, and whether the person gets a daily digest."""
+
+    email: str
+    digest: bool
+
+
+def notifications_create(
+    planned: list[Planned],
+    *,
+    now: datetime.datetime | None = None,
+    recipients: dict[int, Recipient] | None = None,
+    keys_are_new: bool = False,
+) -> list[Notification]:
     """Insert the planned notifications, skipping keys that exist; queue e-mail after commit.
 
     The unique key (rule, subject, recipient, occurrence) holds even when two scans run at
     once: the database keeps one row and the other insert does nothing.
+
+    recipients: the caller read them already (every recipient's); otherwise one query here.
+    keys_are_new: every key names a row made in this transaction (a new update's id), so no other
+    transaction can hold it: a plain INSERT returns the ids, with no conflict to skip and no re-read.
     """
     if not planned:
         return []
     now = now or timezone.now()
     batch = uuid.uuid4()
-    emails_of = dict(
-        get_user_model().objects.filter(pk__in={p.recipient_id for p in planned}).values_list("pk", "email")
-    )
-    digest = rules.digest_user_ids({p.recipient_id for p in planned if p.rule in DIGEST_RULES})
+    if recipients is None:
+        recipients = recipients_of({p.recipient_id for p in planned})
     rows = [
         Notification(
             rule=p.rule,
@@ -92,15 +109,26 @@ def notifications_create(planned: list[Planned], *, now: datetime.datetime | Non
             action_id=p.action_id,
             created_at=now,
             batch=batch,
-            status=_status(p, emails_of, digest),
+            status=_status(p, recipients.get(p.recipient_id)),
             enqueued_at=now,
         )
         for p in planned
     ]
-    with transaction.atomic():
-        Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-        created = list(Notification.objects.filter(batch=batch).order_by("pk"))
+    # No savepoint: a failure here fails the change that caused it (the caller's transaction).
+    with transaction.atomic(savepoint=False):
+        if keys_are_new:
+            created = Notification.objects.bulk_create(rows, batch_size=500)
+        else:
+            Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+            created = list(Notification.objects.filter(batch=batch).order_by("pk"))
         to_send = [n.pk for n in created if n.status == Notification.Status.PENDING]
         if to_send:
             transaction.on_commit(partial(enqueue.notifications, to_send))
     return created
+
+
+def recipients_of(user_ids: set[int]) -> dict[int, Recipient]:
+    """The recipients' addresses and digest choices, in one query."""
+    users = get_user_model().objects.filter(pk__in=user_ids)
+    digest = rules.gets_digest(OuterRef("pk"))
+    return {pk: Recipient(email, bool(on)) for pk, email, on in users.values_list("pk", "email", digest)}

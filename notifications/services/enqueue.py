@@ -8,10 +8,11 @@ tasks.py imports the services.
 from __future__ import annotations
 
 
-def notifications(ids: list[int]) -> None:
+def notifications(ids: list[int], countdown: float | None = None) -> None:
+    """E-mail these notifications, in batches (``countdown``: not before so many seconds, for a retry)."""
     from ..tasks import enqueue_notifications
 
-    enqueue_notifications(ids)
+    enqueue_notifications(ids, countdown=countdown)
 
 
 def webhook_deliveries(ids: list[int]) -> None:

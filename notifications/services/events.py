@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from challenge_cards.models import CardUpdate, ChallengeCard, FollowUpAction, Meeting
 
 from .. import rules
-from ..models import SCAN_RULES, EventType, Notification, NotificationSettings, Rule
-from .create import Planned, notifications_create, people_planned
+from ..models import SCAN_RULES, EventType, Notification, NotificationSettings, Rule, WebhookSubscription
+from .create import Planned, Recipient, notifications_create, people_planned
 from .reminders import reminders_scan
 from .webhooks import (
     WebhookEvent,
@@ -110,18 +112,25 @@ def card_carried_over_notify(*, card: ChallengeCard, predecessor: ChallengeCard)
 
 
 def card_updated_notify(*, update: CardUpdate, actor) -> list[Notification]:
-    """The OMB admin who issued the card hears that the agency posted an update."""
+    """The OMB admin who issued the card hears that the agency posted an update.
+
+    What decides it (card_updated_facts) comes with the card the update locked, or else in one query.
+    """
     card = update.card
-    webhook_events_create(
-        event_type=EventType.CARD_UPDATED,
-        event_id=f"card.updated:{update.pk}",
-        payload=update_payload(update),
-        agency_ids={card.agency_id},
-    )
+    facts = getattr(card, "card_updated_facts", None)  # read with the locked card (settings.CARD_UPDATE_ANNOTATIONS)
+    if facts is None:
+        facts = ChallengeCard.objects.filter(pk=card.pk).values_list(card_updated_facts(), flat=True).get()
+    if facts["subscribed"]:
+        webhook_events_create(
+            event_type=EventType.CARD_UPDATED,
+            event_id=f"card.updated:{update.pk}",
+            payload=update_payload(update),
+            agency_ids={card.agency_id},
+        )
     issuer_id = card.issued_by_id
     if not issuer_id or issuer_id == getattr(actor, "pk", None):
         return []
-    if not NotificationSettings.load().card_updated_enabled or rules.switched_off(Rule.CARD_UPDATED, [issuer_id]):
+    if not facts["enabled"] or facts["switched_off"]:
         return []
     return notifications_create(
         [
@@ -136,7 +145,27 @@ def card_updated_notify(*, update: CardUpdate, actor) -> list[Notification]:
                 agency_id=card.agency_id,
                 meeting_id=card.meeting_id,  # the inbox and the daily digest group by meeting
             )
-        ]
+        ],
+        recipients={issuer_id: Recipient(facts["email"] or "", bool(facts["digest"]))},
+        keys_are_new=True,  # the subject is the update made in this transaction
+    )
+
+
+def card_updated_facts() -> JSONObject:
+    """What card_updated_notify decides on, as one value of the card's row: whether the agency has webhook
+    subscribers, the site-wide switch, and the issuer's preference, address and digest choice."""
+    issuer = OuterRef("issued_by_id")
+    settings = NotificationSettings.objects.filter(pk=1)  # NotificationSettings.load's one row
+    return JSONObject(
+        subscribed=Exists(
+            WebhookSubscription.objects.filter(
+                active=True, event_type=EventType.CARD_UPDATED, agency_id=OuterRef("agency_id")
+            )
+        ),
+        enabled=Coalesce(Subquery(settings.values("card_updated_enabled")), Value(True), output_field=BooleanField()),
+        switched_off=rules.is_switched_off(Rule.CARD_UPDATED, issuer),
+        email=Subquery(get_user_model().objects.filter(pk=issuer).values("email")),
+        digest=rules.gets_digest(issuer),
     )
 
 

@@ -67,7 +67,8 @@ def webhook_events_create_many(*, event_type: str, events: list[WebhookEvent]) -
         )
     )
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint: a failure here fails the change that caused it (the caller's transaction).
+    with transaction.atomic(savepoint=False):
         WebhookDelivery.objects.bulk_create(
             [
                 WebhookDelivery(

@@ -309,8 +309,9 @@ def test_a_worker_killed_mid_delivery_loses_no_reminder(demo: Stack):
     finally:
         subprocess.run(["docker", "unpause", mail], check=True, capture_output=True)
 
-    # What worker 1 held is found again by the sweeper (beat runs it every 2 minutes on rows queued
-    # longer than the admin's "sweep after"; here it runs at once, on rows queued more than 5 s ago).
+    # What worker 1 held is found again by the sweeper (beat runs it every 30 s): the rows it had claimed
+    # once their claim's 60 s lease is over, rows never claimed once queued longer than the admin's "sweep
+    # after" (here more than 5 s ago).
     sql = f"SELECT id, status FROM notifications_notification WHERE id IN ({','.join(map(str, ids))})"
     sweep = "from notifications import services; print(services.undelivered_sweep(older_than=5))"
 
@@ -344,7 +345,7 @@ def _tasks_in_hand(container: str) -> set[str]:
     log = subprocess.run(["docker", "logs", container], capture_output=True, text=True).stderr
     received, finished = set(), set()
     for line in log.splitlines():
-        match = re.search(r"deliver_notification\[([0-9a-f-]{36})\]", line)
+        match = re.search(r"deliver_notifications?\[([0-9a-f-]{36})\]", line)
         if match:
             (received if " received" in line else finished).add(match.group(1))
     return received - finished

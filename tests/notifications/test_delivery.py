@@ -74,10 +74,10 @@ def test_a_task_delivered_twice_sends_once(reminder, mailoutbox):
 
 
 def test_a_refusing_mail_server_is_retried_with_backoff_then_marked_failed(reminder, monkeypatch, mailoutbox):
-    def refuse(message):
+    def refuse(session, message):
         raise smtplib.SMTPRecipientsRefused({"deputy.treas@example.gov": (550, b"Mailbox unavailable")})
 
-    monkeypatch.setattr(emails, "send", refuse)
+    monkeypatch.setattr(emails.Session, "send", refuse)
     monkeypatch.setattr("django.conf.settings.NOTIFICATIONS_RETRY_BASE_SECONDS", None)
     NotificationSettings.objects.update_or_create(pk=1, defaults={"email_max_attempts": 4, "retry_base_seconds": 30})
     delays = [services.notification_deliver(notification_id=reminder.pk).retry_in for _ in range(3)]
@@ -97,7 +97,7 @@ def test_the_sweeper_queues_again_only_what_stayed_undelivered(
     council, reminder, monkeypatch, django_capture_on_commit_callbacks
 ):
     queued: list[list[int]] = []
-    monkeypatch.setattr(tasks, "enqueue_notifications", lambda ids: queued.append(list(ids)))
+    monkeypatch.setattr(tasks, "enqueue_notifications", lambda ids, countdown=None: queued.append(list(ids)))
     fresh = Notification.objects.exclude(pk=reminder.pk).get()
     Notification.objects.filter(pk=reminder.pk).update(enqueued_at=timezone.now() - datetime.timedelta(hours=1))
     Notification.objects.filter(pk=fresh.pk).update(enqueued_at=timezone.now())
@@ -111,7 +111,7 @@ def test_enqueueing_with_the_broker_down_leaves_the_row_for_the_sweeper(reminder
     def down(*args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr(tasks.deliver_notification, "apply_async", down)
+    monkeypatch.setattr(tasks.deliver_notifications, "apply_async", down)
     assert tasks.enqueue_notifications([reminder.pk]) == 0
     reminder.refresh_from_db()
     assert reminder.status == Notification.Status.PENDING

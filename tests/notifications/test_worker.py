@@ -8,19 +8,22 @@ costs a few seconds, so these tests are few and each checks several things.
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import socket
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from challenge_cards import services as card_services
 from config.celery import app as celery_app
-from notifications import services
+from notifications import emails, services
 from notifications.models import Notification, NotificationSettings, Rule
 from notifications.testing import SmtpSink, Worker, filesystem_broker, point_app_at, wait_until, worker_env
 from tests import factories
@@ -71,14 +74,23 @@ def broker(tmp_path):
     point_app_at(celery_app, settings.CELERY_BROKER_URL, settings.CELERY_BROKER_TRANSPORT_OPTIONS)
 
 
+# A short claim lease for the worker and this process (the sweeper), so a killed worker's e-mails come back soon.
+LEASE_SECONDS = 6
+
+
 @pytest.fixture
-def workers(shared_db, broker, tmp_path):
+def workers(shared_db, broker, tmp_path, settings):
     """Start workers on the test's database and broker; all are stopped at the end."""
+    settings.NOTIFICATIONS_CLAIM_LEASE_SECONDS = LEASE_SECONDS
     started: list[Worker] = []
 
     def start(sink: SmtpSink, broker_url: str | None = None) -> Worker:
         env = worker_env(
-            database_url=shared_db, smtp_port=sink.port, broker_url=broker_url or broker.url, var_dir=broker.var_dir
+            database_url=shared_db,
+            smtp_port=sink.port,
+            broker_url=broker_url or broker.url,
+            var_dir=broker.var_dir,
+            extra={"NOTIFICATIONS_CLAIM_LEASE_SECONDS": str(LEASE_SECONDS)},
         )
         worker = Worker(env, tmp_path / "worker.log").start()
         started.append(worker)
@@ -123,27 +135,47 @@ def test_a_real_worker_delivers_reminders_by_smtp_and_retries_a_refusal_then_mar
     assert "DTSTART:20261201T150000Z" in body
 
 
-def test_a_worker_killed_mid_delivery_then_restarted_delivers_every_reminder_exactly_once(
+def test_a_worker_killed_between_acceptance_and_record_loses_nothing_and_a_copy_keeps_its_message_id(
     council, other_agency, workers
 ):
+    """Eight reminders in four batches of two. The worker is killed while the mail server holds the fourth
+    message: the third was accepted but not recorded, the fourth never accepted. Its claim holds both until
+    the lease is over; then the sweeper queues them again. Every reminder arrives; the only copy is the
+    accepted-but-unrecorded one, with the same Message-ID."""
     for n in range(6):
         factories.delegate_of(council["card"].agency, user__username=f"pio{n}.treas")
-    with SmtpSink(hold_at=3, hold_seconds=3) as sink:
+    with SmtpSink(hold_at=4, hold_seconds=3) as sink:
         first = workers(sink)
         created = services.reminders_scan(now=at("2026-11-19")).created
         assert len(created) == 8
         assert sink.held.wait(60), first.log()
-        first.kill()  # SIGKILL while the mail server holds the third message's DATA
-        assert wait_until(lambda: sink.data_started >= 3 and sink.count() == 2, 10)
+        first.kill()  # SIGKILL while the mail server holds the fourth message's DATA
+        killed_at = time.monotonic()
+        assert wait_until(lambda: sink.count() == 3, 10)
+        accepted = set(sink.message_ids())
+        in_flight = Notification.objects.filter(status=Notification.Status.PENDING, claimed_at__isnull=False)
+        unrecorded = {emails.message_id(n) for n in in_flight}
+        assert len(unrecorded) == 2 and len(accepted & unrecorded) == 1
+        claimed_at = in_flight.first().claimed_at
         workers(sink)
-        # What beat's sweeper does; on Redis the unacknowledged task would also come back after its visibility timeout.
-        services.undelivered_sweep(older_than=0)
-        assert wait_until(all_done, 60), statuses()
+        # Beat's sweeper, every half second here: nothing claimed is queued again before the lease is over.
+        while not all_done():
+            assert time.monotonic() - killed_at < LEASE_SECONDS + 30, statuses()
+            notes, _ = services.undelivered_sweep(older_than=0)
+            if timezone.now() < claimed_at + datetime.timedelta(seconds=LEASE_SECONDS):
+                assert not set(notes) & {n.pk for n in in_flight}
+            time.sleep(0.5)
+        time.sleep(1)  # a late copy would arrive now
         ids = sink.message_ids()
+        by_notification: dict[str, set[str]] = {}
+        for message in sink.messages:
+            by_notification.setdefault(message[emails.NOTIFICATION_HEADER], set()).add(message["Message-ID"])
     assert set(Notification.objects.values_list("status", flat=True)) == {Notification.Status.SENT}
-    assert sorted(ids.values()) == [1] * 8  # no duplicate
-    assert len(ids) == len(created)  # no loss
-    assert sink.data_started >= 9  # the killed delivery really was attempted twice
+    assert set(ids) == {emails.message_id(n) for n in Notification.objects.filter(pk__in=created)}  # no loss
+    copies = {message_id for message_id, count in ids.items() if count > 1}
+    assert copies == accepted & unrecorded and ids[copies.pop()] == 2  # the one copy: accepted, not recorded
+    assert all(len(message_ids) == 1 for message_ids in by_notification.values())  # a copy keeps its Message-ID
+    assert sink.data_started == 10  # eight, the held one, the copy
 
 
 def _start_redis(port: int, tmp_path: Path) -> subprocess.Popen:
