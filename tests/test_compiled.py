@@ -25,6 +25,27 @@ def test_each_call_reads_its_own_value_from_the_kept_sql(db):
     assert by_abbreviation.rows("NONE") == []
 
 
+def test_a_kept_read_converts_its_values_as_the_orm_does_on_every_call(db):
+    """Django converts some columns after the database (a JSON document arrives as text); the kept read's
+    converters are worked out once, at compile, and still applied to each call's rows."""
+    from core.models import IdempotencyRecord
+
+    user = factories.UserFactory()
+    for key, body in (("a", {"n": 1}), ("b", [1, "two"])):
+        IdempotencyRecord.objects.create(
+            user=user, key=key, request_hash="h", response_body=body, expires_at=timezone.now()
+        )
+    body_of = CompiledRead(
+        IdempotencyRecord,
+        lambda key: IdempotencyRecord.objects.filter(key=key).values_list("key", "response_body"),
+        slot="\x00",
+    )
+    for key in ("a", "b", "a"):
+        expected = list(IdempotencyRecord.objects.filter(key=key).values_list("key", "response_body"))
+        assert body_of.rows(key) == expected
+    assert body_of.rows("b") == [("b", [1, "two"])]
+
+
 def test_a_read_with_a_date_in_its_sql_is_refused(db):
     frozen = CompiledRead(
         Agency, lambda name: Agency.objects.filter(name=name, created_at__lte=timezone.now()), slot="\x00"
@@ -135,7 +156,8 @@ def _next_two(agency) -> list[int]:
 
 
 def test_the_django_internals_the_kept_sql_relies_on_are_those_checked(db):
-    """core.db.compiled (Query.get_compiler, SQLCompiler.as_sql and results_iter) and the card list's
+    """core.db.compiled (Query.get_compiler, SQLCompiler.as_sql, results_iter, and the converters:
+    select, col_count, get_converters, apply_converters, has_composite_fields) and the card list's
     timestamptz loader (challenge_cards.selectors.cards._timestamptz_loader) use Django internals that
     are not public API, checked against Django 6.1. On an upgrade this fails: check them again (the
     tests above, and that Django's loader still only sets the zone), then move the pin."""
@@ -149,6 +171,9 @@ def test_the_django_internals_the_kept_sql_relies_on_are_those_checked(db):
 
     assert django.VERSION[:2] == (6, 1)
     assert {"results", "tuple_expected"} <= set(inspect.signature(SQLCompiler.results_iter).parameters)
+    assert list(inspect.signature(SQLCompiler.get_converters).parameters) == ["self", "expressions"]
+    assert list(inspect.signature(SQLCompiler.apply_converters).parameters) == ["self", "rows", "converters"]
+    assert list(inspect.signature(SQLCompiler.has_composite_fields).parameters) == ["self", "expressions"]
     connection = connections["default"]
     connection.ensure_connection()
     oid = adapters.types["timestamptz"].oid

@@ -15,7 +15,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import filters, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from challenge_cards import permissions as rules
@@ -183,6 +183,19 @@ class ChallengeCardViewSet(ApiViewSet):
                 .order_by("due_date", "id"),
             )
         )
+
+    def retrieve(self, request, *args, **kwargs):
+        """Rows, not instances, as in the list: one query for the card, one for its actions (both visible)."""
+        found = selectors.card_detail_row(
+            request.user,
+            self.requested_id(),
+            columns=s.ChallengeCardSerializer.row_columns(),
+            action_columns=s.FollowUpActionSerializer.row_columns(),
+        )
+        if found is None:
+            raise NotFound()
+        card = s.ChallengeCardSerializer.write_row(*found, Clock())
+        return Response(card, headers={"ETag": card["etag"]})
 
     def list(self, request, *args, **kwargs):
         """Rows, not instances: one query for the page (by number: with its count), one for its actions."""

@@ -3,7 +3,7 @@
 Callers use one style: `from challenge_cards import selectors; selectors.card_detail(user, pk)`.
 """
 
-from .cards import RowPage, card_list_page
+from .cards import RowPage, card_detail_row, card_list_page
 from .due import DueItem, as_items, due_before_next_meeting, due_by, home_actions
 from .pages import (
     HOME_ORDER,
@@ -43,6 +43,7 @@ __all__ = [
     "awaiting_my_certification",
     "card_actions",
     "card_detail",
+    "card_detail_row",
     "card_evidence",
     "card_list",
     "card_list_page",

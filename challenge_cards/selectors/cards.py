@@ -1,4 +1,4 @@
-"""The API's card list: one page of visible cards and their follow-up actions, as plain rows, in two queries."""
+"""The API's card list and card detail: visible cards and their follow-up actions, as plain rows, in two queries."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from ..models import ChallengeCard, FollowUpAction
 
 # The card list's SQL, kept per key (who asks, the search, the order, the page): see card_list_page.
 _LIST_SQL = CompiledSql()
+# The card detail's SQL, kept per who asks (see card_detail_row); apart, so neither pushes the other's out.
+_DETAIL_SQL = CompiledSql()
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,10 @@ def _timestamptz_loader():
 
 
 def _rows(
-    key: Hashable | None, build: Callable[[tuple[Any, ...]], models.QuerySet], values: Sequence[Any] = ()
+    key: Hashable | None,
+    build: Callable[[tuple[Any, ...]], models.QuerySet],
+    values: Sequence[Any] = (),
+    kept: CompiledSql = _LIST_SQL,
 ) -> list[tuple[Any, ...]]:
     """The rows of the `values_list` queryset build(values): on PostgreSQL from SQL kept by `key`
     (core.db.compiled.CompiledSql) and read with psycopg's C loaders (see _timestamptz_loader).
@@ -54,7 +59,7 @@ def _rows(
     connection = connections[router.db_for_read(ChallengeCard)]
     if connection.vendor != "postgresql":
         return list(build(tuple(values)))
-    compiled = _LIST_SQL.sql(connection, key, build, values)
+    compiled = kept.sql(connection, key, build, values)
     if compiled is None:  # the queryset matches nothing: the ORM would not ask either
         return []
     with connection.cursor() as cursor:
@@ -133,3 +138,27 @@ def card_list_page(
         [(row[:width], nested.get(row[id_at], [])) for row in rows],
         [tuple(row[at] for at in key_at) for row in rows],
     )
+
+
+def card_detail_row(
+    user, pk: int, *, columns: Sequence[str], action_columns: Sequence[str]
+) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]] | None:
+    """Card `pk` as a row and its actions' rows by due date (both visible to the user), or None.
+
+    The API's detail, read like the list's page: two queries whose SQL is built once per who asks
+    (their roles) and columns; building it each time cost the detail more than everything else.
+    """
+    key = ("card detail", tuple(columns), tuple(action_columns), roles_of(user))
+
+    def card(ids: tuple[int, ...]) -> models.QuerySet:
+        return ChallengeCard.objects.visible_to(user).filter(pk=ids[0]).order_by().values_list(*columns)
+
+    rows = _rows(("card", key), card, [pk], kept=_DETAIL_SQL)
+    if not rows:
+        return None
+
+    def actions(ids: tuple[int, ...]) -> models.QuerySet:
+        visible = FollowUpAction.objects.visible_to(user).filter(card_id=ids[0])
+        return visible.order_by("due_date", "id").values_list(*action_columns)
+
+    return rows[0], _rows(("actions", key), actions, [pk], kept=_DETAIL_SQL)

@@ -121,7 +121,7 @@ class _Writer:
 
     def __init__(self, serializer_class: type[RowSerializer]) -> None:
         self.columns: list[str] = []
-        self.nested: dict[str, _Writer] = {}
+        self.nested: dict[str, type[RowSerializer]] = {}  # a nested list's serializer, by field name
         env: dict[str, Any] = {}
         parts = []
         for name, field in serializer_class().fields.items():
@@ -144,8 +144,8 @@ class _Writer:
             child = type(field.child)
             if not issubclass(child, RowSerializer) or name in self.nested:
                 raise TypeError(f"{name}: only one nested list of a RowSerializer is written from rows.")
-            self.nested[name] = child.row_writer()
-            env[f"_w_{name}"] = self.nested[name].write
+            self.nested[name] = child
+            env[f"_w_{name}"] = child.row_writer().write
             return f"[_w_{name}(item, (), clock) for item in nested]"
         value = self._at(_column_of(field))
         if isinstance(field, serializers.DateTimeField):
@@ -184,9 +184,10 @@ class RowSerializer(serializers.ModelSerializer):
         return tuple(attribute_path(instance, column) for column in cls.row_columns())
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
+        # Never self.fields: a ModelSerializer builds its fields anew for each instance, which cost
+        # several times what writing the object does.
         writer = self.row_writer()
         nested: list[tuple[Any, ...]] = []
-        for name in writer.nested:  # at most one
-            child_class: type[RowSerializer] = type(self.fields[name].child)  # type: ignore[attr-defined]
+        for name, child_class in writer.nested.items():  # at most one
             nested = [child_class.row_of(item) for item in getattr(instance, name).all()]
         return writer.write(self.row_of(instance), nested, Clock())

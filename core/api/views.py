@@ -61,16 +61,20 @@ class ApiViewMixin(_GenericView):
 
     _idempotency_record = None
 
-    def get_object(self, *, for_update: bool = False):
-        """for_update: a write's one read, in its transaction: the row locked (not the rows joined to it)."""
-        # Detail routes are not narrowed by list filters; a bad ?status= must not turn into a 404.
+    def requested_id(self) -> int:
+        """The id in the URL; 404 unless it is a plain number."""
         raw = str(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
         if not _ID.fullmatch(raw):
             raise exceptions.NotFound()
+        return int(raw)
+
+    def get_object(self, *, for_update: bool = False):
+        """for_update: a write's one read, in its transaction: the row locked (not the rows joined to it)."""
+        # Detail routes are not narrowed by list filters; a bad ?status= must not turn into a 404.
         queryset = self.get_queryset()
         if for_update:
             queryset = queryset.select_for_update(of=("self",))
-        obj = queryset.filter(**{self.lookup_field: int(raw)}).first()
+        obj = queryset.filter(**{self.lookup_field: self.requested_id()}).first()
         if obj is None:
             raise exceptions.NotFound()
         self.check_object_permissions(self.request, obj)

@@ -21,7 +21,7 @@ import datetime
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -36,6 +36,10 @@ class _Kept:
     sql: str
     params: tuple
     slots_at: tuple[tuple[int, int], ...]  # (position in params, position in the values)
+    # The compiler's converters for the selected columns (SQLite's dates come back as text without them),
+    # worked out once: results_iter works them out again on every call, which cost more than the query.
+    # None: columns of a composite key, which results_iter also joins into tuples.
+    converters: dict | None = field(default_factory=dict)
 
     def params_for(self, values: Sequence[Any]) -> list:
         params = list(self.params)
@@ -82,7 +86,9 @@ def _compile(build: Callable[[tuple], QuerySet], slots: tuple, connection) -> _K
     )
     if {which for _, which in slots_at} != set(range(len(slots))):
         raise ValueError(f"{_name(compiler)}: each slot must be a parameter of the SQL.")
-    return _Kept(compiler, sql, params, slots_at)
+    columns = [selected[0] for selected in compiler.select[: compiler.col_count]]
+    converters = None if compiler.has_composite_fields(columns) else compiler.get_converters(columns)
+    return _Kept(compiler, sql, params, slots_at, converters)
 
 
 class CompiledRead:
@@ -104,8 +110,11 @@ class CompiledRead:
         with connection.cursor() as cursor:
             cursor.execute(kept.sql, kept.params_for((value,)))
             fetched = cursor.fetchall()
-        # The compiler's converters: SQLite's dates come back as text without them.
-        return list(kept.compiler.results_iter(results=[fetched], tuple_expected=True))
+        if kept.converters is None:
+            return list(kept.compiler.results_iter(results=[fetched], tuple_expected=True))
+        if not kept.converters:
+            return [tuple(row) for row in fetched]
+        return [tuple(row) for row in kept.compiler.apply_converters(fetched, kept.converters)]
 
 
 # Slots for integer values: no id in this database is this negative.

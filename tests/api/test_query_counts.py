@@ -81,3 +81,30 @@ def test_card_list_with_nested_actions_stays_constant(world, django_assert_num_q
         expected = list(card.actions.order_by("due_date", "id").values_list("id", flat=True))
         assert [action["id"] for action in results[card.pk]["actions"]] == expected
         assert len(expected) == (4 if card == world["own_card"] else 3)
+
+
+@pytest.mark.parametrize("who", ["deputy", "omb_admin"])
+def test_card_detail_costs_four_queries_whatever_its_number_of_actions(world, django_assert_num_queries, who):
+    """Token, roles, the card, its actions: read as rows, with SQL built once per who asks (and checked
+    again each time with the card's own id, so a kept SQL never answers another card)."""
+    card, other = world["own_card"], factories.ChallengeCardFactory(agency=world["agency"])
+    factories.FollowUpActionFactory.create_batch(20, card=card, owner=world["users"]["delegate"])
+    client = client_for(world["users"][who])
+    client.get("/api/v1/me/")
+    for shown in (card, other, card):
+        with django_assert_num_queries(4):
+            response = client.get(f"/api/v1/cards/{shown.pk}/")
+        assert response.status_code == 200
+        assert response.json()["id"] == shown.pk
+        assert len(response.json()["actions"]) == (21 if shown == card else 0)
+
+
+def test_another_agencys_card_is_a_404_after_the_same_reads_and_no_more(world, django_assert_num_queries):
+    client = client_for(world["users"]["deputy"])
+    client.get("/api/v1/me/")
+    # Token, roles, the card (not visible: its actions are not read); the audit row of the refusal (in its
+    # own transaction: BEGIN, INSERT, COMMIT).
+    with django_assert_num_queries(6):
+        response = client.get(f"/api/v1/cards/{world['other_card'].pk}/")
+    assert response.status_code == 404
+    assert client.get(f"/api/v1/cards/{world['own_card'].pk}/").status_code == 200

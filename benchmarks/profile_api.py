@@ -1,0 +1,199 @@
+"""The API's per-request cost in-process: the WSGI application called directly, no server, no sockets.
+
+    DATABASE_URL=postgres://... .venv/bin/python benchmarks/profile_api.py [--requests 500] [--profile detail]
+
+Production settings (as the suite's gunicorn gets them: Redis cache, sessions and throttle, persistent
+database connection, DEBUG off), an OMB admin's bearer token, and `config.wsgi.application` called
+with a WSGI environ for the card detail and the card list (50 a page), --rounds times each. It prints
+microseconds per request (median round): wall time, and this process's CPU time, which leaves out the
+database's and Redis's own work and is steadier on a loaded machine; and the SQL statements of one
+request. `--profile detail` (or list) runs the loop under cProfile (CPU time) instead and prints the
+top functions by cumulative and own time.
+
+`--baseline` times the suite's raw psycopg + orjson baseline (benchmarks/baseline_wsgi.py) in the same
+loop, after the app. `--root DIR` runs another checkout's code (say a worktree at main) with this same
+loop, for an A/B: the database must be migrated for both. Writes one API token, deleted at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import secrets
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+Application = Callable[..., object]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--root", default=str(Path(__file__).resolve().parent.parent), help="the code to run")
+    parser.add_argument("--requests", type=int, default=500, help="requests per round (default 500)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per path (default 3)")
+    parser.add_argument("--profile", choices=["detail", "list"], help="cProfile one path instead of timing")
+    parser.add_argument("--top", type=int, default=45, help="functions to print when profiling")
+    parser.add_argument("--baseline", action="store_true", help="time the raw baseline (baseline_wsgi.py) too")
+    return parser.parse_args(argv)
+
+
+def django_setup(root: str) -> None:
+    if not os.environ.get("DATABASE_URL"):
+        sys.exit("Set DATABASE_URL to a migrated database with demo data (manage.py seed_demo).")
+    sys.path.insert(0, root)
+    os.chdir(root)
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/12")
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.production",
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(40),
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            "DATABASE_CONN_MAX_AGE": "600",
+            "REDIS_URL": redis_url,
+            "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", redis_url),
+            "API_THROTTLE_RATE": "100000000/hour",
+            "API_USER_THROTTLE_RATE": "100000000/hour",
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    import django
+
+    django.setup()
+
+
+def environ_for(path: str, token: str) -> dict:
+    target, _, query = path.partition("?")
+    return {
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": target,
+        "QUERY_STRING": query,
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_ACCEPT": "application/json",
+        "HTTP_X_FORWARDED_PROTO": "https",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+
+
+def call(application: Application, path: str, token: str) -> tuple[str, bytes]:
+    answer: list[str] = []
+
+    def start_response(status, headers, exc_info=None):
+        answer.append(status)
+
+    result = application(environ_for(path, token), start_response)
+    try:
+        body = b"".join(result)  # type: ignore[call-overload]
+    finally:
+        if hasattr(result, "close"):
+            result.close()  # request_finished: what a server does after each response
+    return answer[0], body
+
+
+def check(application: Application, paths: dict[str, str], token: str) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for name, path in paths.items():
+        status, body = call(application, path, token)
+        if not status.startswith("200"):
+            sys.exit(f"{name}: {status}: {body[:300]!r}")
+        with CaptureQueriesContext(connection) as captured:
+            call(application, path, token)
+        print(f"{name}: {path} -> {status}, {len(captured)} SQL statements")
+
+
+def profile(application: Application, path: str, token: str, requests: int, top: int) -> None:
+    for _ in range(50):
+        call(application, path, token)
+    profiler = cProfile.Profile(time.process_time)  # CPU time: the database's own time is not ours
+    profiler.enable()
+    for _ in range(requests):
+        call(application, path, token)
+    profiler.disable()
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(top)
+        print(out.getvalue())
+
+
+def timed(application: Application, path: str, token: str, requests: int, rounds: int) -> tuple[list, list]:
+    """(wall, CPU) microseconds per request, one figure per round."""
+    for _ in range(50):  # warm
+        call(application, path, token)
+    wall, cpu = [], []
+    for _ in range(rounds):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        for _ in range(requests):
+            call(application, path, token)
+        wall.append((time.perf_counter() - started) / requests * 1e6)
+        cpu.append((time.process_time() - started_cpu) / requests * 1e6)
+    return wall, cpu
+
+
+def run(args: argparse.Namespace, token: str) -> None:
+    from challenge_cards.models import ChallengeCard
+    from config.wsgi import application
+
+    card = ChallengeCard.objects.order_by("id").values_list("id", flat=True)[10]
+    paths = {"detail": f"/api/v1/cards/{card}/", "list": "/api/v1/cards/?page_size=50"}
+    check(application, paths, token)
+    if args.profile:
+        profile(application, paths[args.profile], token, args.requests, args.top)
+        return
+    applications: dict[str, Application] = {"": application}
+    if args.baseline:
+        os.environ["BASELINE_DATABASE_URL"] = os.environ["DATABASE_URL"]
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import baseline_wsgi
+
+        applications["baseline "] = baseline_wsgi.application
+    for name, path in paths.items():
+        for side, app in applications.items():
+            wall, cpu = timed(app, path, token, args.requests, args.rounds)
+            print(
+                f"{side}{name}: {statistics.median(wall):.0f} µs/request wall, {statistics.median(cpu):.0f} µs CPU"
+                f" in this process (rounds, wall: {', '.join(f'{r:.0f}' for r in wall)};"
+                f" CPU: {', '.join(f'{r:.0f}' for r in cpu)})"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    django_setup(args.root)
+    from django.contrib.auth import get_user_model
+
+    from agencies.tokens import token_create
+    from challenge_cards import demo
+
+    admin = get_user_model().objects.filter(username=demo.ADMIN_USERNAME).first()
+    if admin is None:
+        sys.exit("No OMB admin: run manage.py seed_demo on this database first.")
+    row, token = token_create(user=admin, name="profile_api", expires_days=1)
+    try:
+        run(args, token)
+    finally:
+        row.delete()  # each user's live tokens are capped (API_TOKENS_PER_USER)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
