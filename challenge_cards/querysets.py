@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from agencies.roles import roles_of
+from core.limits import whole_number
 
 
 def _today() -> datetime.date:
@@ -31,8 +32,9 @@ def agency_typed_q(text: str, prefix: str = "agency__") -> Q:
     """The one rule for an agency typed into a filter (card list, review board): its abbreviation in any
     case or part of its name; a whole number is an agency's id (links from the agency list, older links)."""
     text = text.strip()
-    if text.isdigit():  # past a bigint no row has that id (and the database would refuse the number)
-        return Q(**{f"{prefix}id": int(text)}) if int(text) < 2**63 else Q(pk__in=[])
+    if text.isascii() and text.isdigit():  # ASCII digits only: int() refuses some that isdigit() takes ('²')
+        number = whole_number(text)  # past the largest id no row has it (and the database refuses the number)
+        return Q(**{f"{prefix}id": number}) if number is not None else Q(pk__in=[])
     return Q(**{f"{prefix}abbreviation__iexact": text}) | Q(**{f"{prefix}name__icontains": text})
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from agencies.roles import roles_of
+from core.limits import whole_number
 
 from .. import selectors
 from ..filters import CardFilter
@@ -55,10 +56,12 @@ def card_list(request: HttpRequest) -> HttpResponse:
     """Every card the user may see, newest first, filtered by the URL; 25 a page, any page as cheap as the first."""
     base = selectors.card_list(request.user)
     filterset = CardFilter(request.GET or None, queryset=base, request=request)
-    queryset = filterset.qs if filterset.is_bound and filterset.is_valid() else base
+    filtered = filterset.is_bound and filterset.is_valid()
+    queryset = filterset.qs if filtered else base
     cards = selectors.list_page(queryset, request.GET.get("page"), PAGE_SIZE)
     agency = request.GET.get("agency", "").strip()
-    if agency.isdigit() and cards.object_list:  # an agency's id from an older link: show its abbreviation
+    if filtered and whole_number(agency) is not None and cards.object_list:  # an agency id from an older link:
+        # show the agency's abbreviation (only when the list was filtered by it)
         shown = request.GET.copy()
         shown["agency"] = cards.object_list[0].agency.abbreviation
         filterset.form.data = shown

@@ -38,3 +38,12 @@ def test_the_audit_export_takes_the_last_day_a_date_can_hold(omb):
     response = omb.get("/audit/export/", {"first": "2026-01-01", "last": "9999-12-31"})
     assert response.status_code == 200
     b"".join(response.streaming_content)  # the whole body streams without an error
+
+
+@pytest.mark.parametrize("typed", ["²", "٣", "0", str(2**63), "9" * 40])
+@pytest.mark.parametrize("page", ["/cards/", "/review/"])
+def test_an_agency_typed_in_other_digits_or_past_any_id_finds_none_and_is_no_error(omb, page, typed):
+    card = factories.ChallengeCardFactory()
+    response = omb.get(page, {"agency": typed})
+    assert response.status_code == 200
+    assert card.title not in response.content.decode()
