@@ -20,6 +20,7 @@ from rest_framework.settings import api_settings
 
 from core.limits import MAX_ID
 
+from .pagination import CURSOR_PARAM
 from .parsers import bad_text
 
 BOOLEAN_WORDS = frozenset({"true", "false", "1", "0"})
@@ -27,7 +28,14 @@ BOOLEAN_WORDS = frozenset({"true", "false", "1", "0"})
 
 # Query parameters that other backends read (pagination, search, ordering, format), never django-filter's.
 PLAIN_LIST_PARAMS = frozenset(
-    {"page", "page_size", api_settings.SEARCH_PARAM, api_settings.ORDERING_PARAM, api_settings.URL_FORMAT_OVERRIDE}
+    {
+        "page",
+        "page_size",
+        CURSOR_PARAM,
+        api_settings.SEARCH_PARAM,
+        api_settings.ORDERING_PARAM,
+        api_settings.URL_FORMAT_OVERRIDE,
+    }
 )
 
 
