@@ -155,6 +155,12 @@ MARKED = [
 ]
 
 
+def _enqueue_held(ids: list[int], held: set[int], countdown: float | None = None) -> None:
+    """Queue again, after the commit, those of ``ids`` this attempt still held."""
+    if ids := [pk for pk in ids if pk in held]:
+        transaction.on_commit(partial(enqueue.notifications, ids, countdown=countdown))
+
+
 def notifications_deliver(*, ids: list[int], now: datetime.datetime | None = None) -> Batch:
     """E-mail a batch of notifications: claim, send over one SMTP session, then record, each step committed.
 
@@ -176,16 +182,17 @@ def notifications_deliver(*, ids: list[int], now: datetime.datetime | None = Non
         return batch
     others = _send(rows, batch, now)
     with transaction.atomic():
+        # Only rows this attempt still holds: past the lease another attempt may have claimed (and sent) one,
+        # and its record must not be overwritten nor the row queued again.
+        held = Notification.objects.filter(claimed_by=batch.attempt, status=Notification.Status.PENDING)
         if batch.sent:
-            Notification.objects.filter(pk__in=batch.sent).update(
-                status=Notification.Status.SENT, delivered_at=now, last_error=""
-            )
+            held.filter(pk__in=batch.sent).update(status=Notification.Status.SENT, delivered_at=now, last_error="")
         if others:
-            Notification.objects.bulk_update(others, MARKED)
-        for delay, retry_ids in batch.retry.items():
-            transaction.on_commit(partial(enqueue.notifications, retry_ids, countdown=delay))
-        if batch.released:
-            transaction.on_commit(partial(enqueue.notifications, batch.released))
+            still = set(held.filter(pk__in=[row.pk for row in others]).select_for_update().values_list("pk", flat=True))
+            Notification.objects.bulk_update([row for row in others if row.pk in still], MARKED)
+            for delay, retry_ids in batch.retry.items():
+                _enqueue_held(retry_ids, still, countdown=delay)
+            _enqueue_held(batch.released, still)
     return batch
 
 

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from notifications import emails, services
 from notifications.models import Notification, Rule
+from notifications.services import delivery
 from notifications.testing import SmtpSink
 from tests import factories
 
@@ -133,3 +134,43 @@ def test_a_claim_holds_its_rows_until_its_lease_is_over_then_the_sweeper_queues_
     sent = Notification.objects.filter(pk__in=created)
     assert sorted(m.extra_headers["Message-ID"] for m in mailoutbox) == sorted(emails.message_id(n) for n in sent)
     assert {(n.status, n.attempts, n.claimed_by) for n in sent} == {(Notification.Status.SENT, 2, batch.attempt)}
+
+
+@pytest.mark.parametrize("mail_server", ["accepts", "is down"])
+def test_a_record_leaves_alone_the_rows_another_attempt_took_after_the_lease(
+    council, monkeypatch, mailoutbox, django_capture_on_commit_callbacks, mail_server
+):
+    """A worker stalled past its lease: the sweeper queued its rows again and another attempt claimed one and
+    sent it. The stalled worker's record must neither overwrite that row nor queue it once more."""
+    with time_machine.travel(SCAN_AT, tick=False):
+        created = sorted(services.reminders_scan().created)
+    taken, kept = created
+    other = uuid.uuid4()
+    send = delivery._send
+
+    def stalled_past_the_lease(rows, batch, now):
+        others = send(rows, batch, now)
+        Notification.objects.filter(pk=taken).update(claimed_by=other, status=Notification.Status.SENT)
+        return others
+
+    def down(self, message):
+        raise ConnectionRefusedError("mail server down")
+
+    monkeypatch.setattr(delivery, "_send", stalled_past_the_lease)
+    if mail_server == "is down":
+        monkeypatch.setattr(emails.Session, "send", down)
+    queued: list[list[int]] = []
+    monkeypatch.setattr(delivery.enqueue, "notifications", lambda ids, countdown=None: queued.append(ids))
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = services.notifications_deliver(ids=created, now=SCAN_AT + datetime.timedelta(hours=1))
+
+    row = Notification.objects.get(pk=taken)
+    assert (row.status, row.claimed_by, row.delivered_at, row.last_error) == (Notification.Status.SENT, other, None, "")
+    mine = Notification.objects.get(pk=kept)
+    assert mine.claimed_by == batch.attempt
+    if mail_server == "accepts":
+        assert mine.status == Notification.Status.SENT and queued == []
+    else:
+        assert sorted(sum(batch.retry.values(), [])) == created  # this attempt failed both...
+        assert queued == [[kept]]  # ...but queues again only the one it still held
+        assert mine.status == Notification.Status.PENDING and "mail server down" in mine.last_error
