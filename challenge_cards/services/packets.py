@@ -109,9 +109,13 @@ def packet_reset(*, actor, packet):
     return packet
 
 
-def _packet_progress(packet, progress: int, note: str, **fields: Any) -> None:
-    """Committed at once (no surrounding transaction), so the page shows it while the task runs."""
-    type(packet).objects.filter(pk=packet.pk).update(progress=progress, progress_note=note, **fields)
+def _packet_progress(packet, progress: int, note: str, *, rows: Any = None, **fields: Any) -> None:
+    """Committed at once (no surrounding transaction), so the page shows it while the task runs.
+
+    ``rows``: the packet's row only while it is still this build's (by default, the row whatever its state).
+    """
+    rows = type(packet).objects.filter(pk=packet.pk) if rows is None else rows
+    rows.update(progress=progress, progress_note=note, **fields)
 
 
 class _Append(Func):
@@ -147,12 +151,26 @@ def _write_pdf(packet) -> int:
         card_count = briefings.write_packet_pdf(
             user, packet.meeting, output, base_url=settings.SITE_URL, progress=progress
         )
-        _packet_progress(packet, 95, f"Storing the PDF ({card_count} cards)", card_count=card_count, pdf=b"")
+        _packet_progress(packet, 95, f"Storing the PDF ({card_count} cards)")
         output.seek(0)
-        while chunk := output.read(_STORE_CHUNK):
-            # Appended a piece at a time: the worker never holds the whole PDF, nor its escaped copy for the query.
-            type(packet).objects.filter(pk=packet.pk).update(pdf=_Append(F("pdf"), Value(chunk)))
+        with transaction.atomic():
+            # Only the build that started last stores, under the row's lock: a build queued again while an
+            # older one still ran (stuck, or the broker's redelivery) must not interleave its pieces.
+            mine = type(packet).objects.filter(
+                pk=packet.pk, status=packet.Status.BUILDING, status_since=packet.status_since
+            )
+            if not mine.select_for_update().exists():
+                raise _Superseded
+            mine.update(pdf=b"", card_count=card_count)
+            while chunk := output.read(_STORE_CHUNK):
+                # Appended a piece at a time: the worker never holds the whole PDF, nor its escaped copy.
+                mine.update(pdf=_Append(F("pdf"), Value(chunk)))
+            _packet_progress(packet, 100, "Ready", rows=mine, status=packet.Status.READY, finished_at=timezone.now())
     return card_count
+
+
+class _Superseded(Exception):
+    """A newer build of the same packet started: this one stops and leaves the packet to it."""
 
 
 def packet_build(*, packet_id: int) -> None:
@@ -179,20 +197,14 @@ def packet_build(*, packet_id: int) -> None:
             packet.save(update_fields=["status", "status_since"])
     if packet.status == BriefingPacket.Status.BUILDING:
         try:
-            card_count = _write_pdf(packet)
+            _write_pdf(packet)
+        except _Superseded:
+            return
         except Exception as error:
             _packet_progress(
                 packet, 0, "The packet could not be built", status=BriefingPacket.Status.FAILED, error=str(error)[:2000]
             )
             raise
-        _packet_progress(
-            packet,
-            100,
-            "Ready",
-            status=BriefingPacket.Status.READY,
-            card_count=card_count,
-            finished_at=timezone.now(),
-        )
     packet.refresh_from_db(fields=["status", "card_count", "email_admins", "emailed_at"])
     if packet.email_admins and packet.emailed_at is None:
         admins = list(
