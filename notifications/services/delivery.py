@@ -117,8 +117,14 @@ def _send(rows: list[Notification], batch: Batch, now: datetime.datetime) -> lis
     """Build and send the claimed rows on one SMTP session; returns the rows not sent, changed for the record."""
     stop_at = time.monotonic() + claim_lease().total_seconds() / 2
     conf = NotificationSettings.load()
-    reads = emails.Reads(rows)
-    session = emails.Session()
+    try:
+        reads = emails.Reads(rows)
+        session = emails.Session()
+    except Exception as error:  # the batch's reads failed: every row fails this attempt (retried, then failed)
+        logger.exception("A batch of %d notifications could not be prepared", len(rows))
+        for row in rows:
+            _failure(row, error, conf, now, batch)
+        return list(rows)
     others: list[Notification] = []
     for row in rows:
         if time.monotonic() > stop_at:  # the rest would be sent too close to the lease's end: queued again

@@ -174,3 +174,24 @@ def test_a_record_leaves_alone_the_rows_another_attempt_took_after_the_lease(
         assert sorted(sum(batch.retry.values(), [])) == created  # this attempt failed both...
         assert queued == [[kept]]  # ...but queues again only the one it still held
         assert mine.status == Notification.Status.PENDING and "mail server down" in mine.last_error
+
+
+def test_a_batch_that_cannot_be_prepared_is_retried_then_failed_not_claimed_forever(council, monkeypatch):
+    with time_machine.travel(SCAN_AT, tick=False):
+        created = sorted(services.reminders_scan().created)
+
+    def broken(self, rows):
+        raise RuntimeError("a card the batch reads is broken")
+
+    monkeypatch.setattr(emails.Reads, "__init__", broken)
+    monkeypatch.setattr(delivery.enqueue, "notifications", lambda ids, countdown=None: None)
+    limit = delivery.NotificationSettings.load().email_max_attempts
+    now = SCAN_AT + datetime.timedelta(hours=1)
+    for attempt in range(1, limit + 1):
+        batch = services.notifications_deliver(ids=created, now=now)
+        rows = Notification.objects.filter(pk__in=created)
+        assert {(row.attempts, row.claimed_at) for row in rows} == {(attempt, None)}  # released for the retry
+        assert all("a card the batch reads is broken" in row.last_error for row in rows)
+        now += datetime.timedelta(hours=2)
+    assert sorted(batch.failed) == created
+    assert set(Notification.objects.filter(pk__in=created).values_list("status", flat=True)) == {"failed"}
