@@ -132,6 +132,7 @@ class ApiPagination(PageNumberPagination):
         without cursors, is a 404.
         """
         self.request, self.position, self.next_key, self.previous_key = request, None, None, None
+        self.from_start = False
         self.model = queryset.model if isinstance(queryset, models.QuerySet) else None
         order = total_order(queryset.query.order_by or self.model._meta.ordering) if self.model else None
         self.order = order if order and self.model and keyset_fields(self.model, order) else None
@@ -159,6 +160,7 @@ class ApiPagination(PageNumberPagination):
             # Going forward there is a row before the first (the cursor's); going back, after the last.
             self.previous_key = keys[0] if more or not self.position.backwards else None
             self.next_key = keys[-1] if more or self.position.backwards else None
+        self.from_start = not items and self.position.backwards  # nothing before the cursor's row
         return items
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -183,6 +185,10 @@ class ApiPagination(PageNumberPagination):
     def get_next_link(self) -> str | None:
         if self.position is None and self.order is None:
             return super().get_next_link()  # a list without a keyset keeps page links
+        if self.from_start and self.request is not None:
+            # Walked back past the first row: the way on is the first page (the cursor's row is on it).
+            url = remove_query_param(self.request.build_absolute_uri(), self.cursor_query_param)
+            return remove_query_param(url, self.page_query_param)
         return self._cursor_link(self.next_key, backwards=False)
 
     def get_previous_link(self) -> str | None:

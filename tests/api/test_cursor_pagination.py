@@ -165,3 +165,15 @@ def test_the_schema_documents_the_cursor_and_a_count_only_on_numbered_pages(worl
     assert parameters["cursor"]["schema"]["type"] == "string"
     page = schema["components"]["schemas"]["PaginatedChallengeCardList"]
     assert "count" not in page["required"] and "next" in page["required"]
+
+
+def test_walking_back_past_the_first_row_links_on_to_the_first_page(world, many_cards):
+    """A cursor before the first row (say the rows before it were deleted) gives an empty page whose `next`
+    is the first page, so the walk can go on."""
+    client = client_for(world["users"]["omb_admin"])
+    first_page = client.get("/api/v1/cards/", {"page_size": 3}).json()
+    first = ChallengeCard.objects.get(pk=first_page["results"][0]["id"])
+    cursor = _cursor([first.due_date, first.pk], backwards=True)
+    body = client.get("/api/v1/cards/", {"cursor": cursor, "page_size": 3}).json()
+    assert (body["results"], body["previous"]) == ([], None)
+    assert client.get("/api/v1/cards/", _query(body["next"])).json()["results"] == first_page["results"]
