@@ -1,7 +1,8 @@
 """The briefing packet at a few hundred agencies: built one agency at a time, in bounded memory, with progress.
 
 The build runs in a child process (``services.packet_build`` on the test database, committed rows),
-which reports its own peak resident memory (``ru_maxrss``, the kernel's VmHWM) when it is done, and
+which reports its own peak resident memory (VmHWM from /proc/self/status: its own memory since exec;
+``ru_maxrss`` would not do, Linux carries it over exec from the forking pytest process) when it is done, and
 its resident memory at each step of progress (the growth from the 31st agency to the last is bounded):
 the limit is asserted on that peak, not enforced with RLIMIT_AS (WeasyPrint's libraries map far more
 address space than they touch, so an address-space cap measures the wrong thing).
@@ -32,7 +33,7 @@ PEAK_LIMIT_MB = 500
 GROWTH_LIMIT_MB = 50
 
 CHILD = """
-import json, resource, sys
+import json, sys
 from pathlib import Path
 import django
 django.setup()
@@ -45,7 +46,8 @@ def progress(packet, percent, note, **fields):
 
 services.packets._packet_progress = progress
 services.packet_build(packet_id=int(sys.argv[1]))
-print(json.dumps({"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rss_mb": rss}))
+peak_kb = int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0])
+print(json.dumps({"peak_mb": peak_kb / 1024, "rss_mb": rss}))
 """
 
 
