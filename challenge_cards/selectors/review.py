@@ -70,9 +70,10 @@ def _kept[T](what: tuple, context: dict, compute: Callable[[], T]) -> T:
     from meeting_context(..., fingerprint=True)): for reads over every open card that OMB (who sees every
     card) makes, whose cost grows with the council.
 
-    Exact: the day (overdue), the last meeting (not updated since) and any card or action saved change the
-    key, so a change shows at once and the read is made again on the first view after it (or after
-    KEPT_SECONDS). A best-effort cache: unreachable, it is a miss.
+    The day (overdue), the last meeting (not updated since) and a card or action saved change the key, so
+    the read is made again on the first view after it, or after KEPT_SECONDS at most. Not seen before then:
+    a deletion that leaves the newest id and time alone, and two writes that commit in the other order than
+    they saved (docs/performance.md). A best-effort cache: unreachable, it is a miss.
     """
     last = context["last_meeting"]
     fingerprint = context.get("cards_fingerprint")
