@@ -83,10 +83,11 @@ def ensure(size: str, rebuild: bool = False, quiet: bool = False) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
+    # No default list here: argparse checks a list default against `choices` as one value and refuses it.
+    parser.add_argument("sizes", nargs="*", choices=list(SIZES), help="default: every size")
     parser.add_argument("--rebuild", action="store_true", help="drop and seed again")
     args = parser.parse_args()
-    for size in args.sizes:
+    for size in args.sizes or list(SIZES):
         print(ensure(size, args.rebuild))
     return 0
 
