@@ -233,7 +233,7 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.swee
 # Briefing packets queued or building longer than this (broker down, worker gone) are queued again.
 BRIEFING_PACKET_STUCK_MINUTES = int(os.environ.get("BRIEFING_PACKET_STUCK_MINUTES", "30"))
 # Child processes that lay out the briefing packet's agencies in parallel (WeasyPrint takes one core each;
-# each holds one agency's part, ~100 MB): 2 on a 2-core worker halves the large packet's time; 0 lays out in the worker.
+# each holds one agency's part, ~120 MB): 2 uses both cores of a 2-core worker; 0 lays out in the worker.
 BRIEFING_PACKET_PROCESSES = int(os.environ.get("BRIEFING_PACKET_PROCESSES", "2"))
 CELERY_BEAT_SCHEDULE["packets-sweep"] = {"task": "challenge_cards.tasks.sweep_stuck_packets", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
