@@ -221,7 +221,8 @@ def write_packet_pdf(
         def join_one() -> None:
             path = renderers.next_done()
             parts.append(joiner.add(path, catalog=len(parts) == len(agencies)))  # the cover holds the catalog
-            os.unlink(path)  # the part is in the output now
+            os.unlink(path)  # the part is in the output now, and its HTML done with
+            os.unlink(os.path.splitext(path)[0] + ".html")
 
         def submit(number: int, **extra: Any) -> None:
             while renderers.busy:
