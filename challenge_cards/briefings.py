@@ -10,7 +10,6 @@ the metric's trend and how many times it was carried over; by agency and overall
 from __future__ import annotations
 
 import datetime
-import logging
 import os
 import tempfile
 from collections import Counter
@@ -170,55 +169,70 @@ def render_agency_brief_html(packet: Packet, *, agency: Agency, base_url: str = 
     )
 
 
-def render_pdf(html: str, target: str | None = None, *, font_config: Any = None) -> bytes | None:
-    """A tagged PDF (PDF/UA-1: structure tags, document language and title) for screen readers.
+def render_pdf(html: str) -> bytes:
+    """A tagged PDF (PDF/UA-1: structure tags, document language and title) for screen readers."""
+    from core.pdf_render import render_tagged_pdf
 
-    Returned as bytes, or written to the file ``target`` (then None): the packet's parts go to disk,
-    sharing one ``font_config`` (WeasyPrint's fonts, loaded once rather than again for every part).
-    """
-    from weasyprint import HTML
-
-    for name in ("weasyprint", "weasyprint.progress", "fontTools"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    return HTML(string=html).write_pdf(target, pdf_variant="pdf/ua-1", font_config=font_config)
+    pdf = render_tagged_pdf(html)
+    assert pdf is not None
+    return pdf
 
 
 Progress = Callable[[int, int, str], None]
+_AGENCIES_FOR_CHILDREN = 4
 
 
 def write_packet_pdf(
-    user, meeting: Meeting, output: IO[bytes], *, base_url: str = "", progress: Progress | None = None
+    user,
+    meeting: Meeting,
+    output: IO[bytes],
+    *,
+    base_url: str = "",
+    progress: Progress | None = None,
+    processes: int | None = None,
 ) -> int:
     """The packet's PDF written to ``output``, one agency at a time; returns the number of cards.
 
-    Each agency's section is read (five queries), rendered by WeasyPrint to a file of its own and
-    joined into ``output`` at once (core.pdf, which keeps the tags, the language and the bookmarks),
-    so memory is that of the largest agency, not of the packet. The cover's overall figures are added
-    up on the way and rendered last, then placed first. ``progress(done, total, note)`` is called
-    before each agency and before the cover.
+    Each agency's section is read (five queries) and its HTML written to a file here, laid out by
+    WeasyPrint to a PDF of its own in one of ``processes`` child processes (settings.
+    BRIEFING_PACKET_PROCESSES; 0: here), and joined into ``output`` in order as soon as it is done
+    (core.pdf, which keeps the tags, the language and the bookmarks). Memory is that of the largest
+    agency in each process, not of the packet; a few agencies are in flight at once. The cover's
+    overall figures are added up on the way and rendered last, then placed first.
+    ``progress(done, total, note)`` is called before each agency and before the cover.
     """
-    from weasyprint.text.fonts import FontConfiguration
+    from django.conf import settings
 
     from core.pdf import TaggedPdfJoiner
+    from core.pdf_render import Renderers
 
     packet = Packet(meeting, Meeting.objects.previous_to(meeting), timezone.localdate(), timezone.now(), [])
     since = packet.last_meeting.starts_at if packet.last_meeting else None
     agencies = list(agenda_agencies(user, meeting))
     counts: Counter = Counter()
     joiner = TaggedPdfJoiner(output)
-    fonts = FontConfiguration()
     context = {"packet": packet, "base_url": base_url, "ratings": RATINGS, "statuses": CardStatus.choices}
-    with tempfile.TemporaryDirectory(prefix="packet-") as folder:
+    processes = settings.BRIEFING_PACKET_PROCESSES if processes is None else processes
+    if len(agencies) < _AGENCIES_FOR_CHILDREN:
+        processes = 0  # starting a child (importing WeasyPrint) costs about what a large agency's layout does
+    parts: list[int] = []  # each rendered part's number in the joiner, in the order submitted
+    with tempfile.TemporaryDirectory(prefix="packet-") as folder, Renderers(processes) as renderers:
 
-        def part(*, catalog: bool = False, **extra: Any) -> int:
-            path = os.path.join(folder, "part.pdf")
+        def join_one() -> None:
+            path = renderers.next_done()
+            parts.append(joiner.add(path, catalog=len(parts) == len(agencies)))  # the cover holds the catalog
+            os.unlink(path)  # the part is in the output now, and its HTML done with
+            os.unlink(os.path.splitext(path)[0] + ".html")
+
+        def submit(number: int, **extra: Any) -> None:
+            while renderers.busy:
+                join_one()
+            html_path, pdf_path = (os.path.join(folder, f"part-{number}.{kind}") for kind in ("html", "pdf"))
             html = render_to_string("challenge_cards/meeting_prep/packet_pdf.html", {**context, **extra})
-            render_pdf(html, path, font_config=fonts)
-            number = joiner.add(path, catalog=catalog)
-            os.unlink(path)  # the part is in the output now
-            return number
+            with open(html_path, "w", encoding="utf-8") as file:
+                file.write(html)
+            renderers.submit(html_path, pdf_path)
 
-        sections = []
         for done, agency in enumerate(agencies):
             if progress:
                 progress(done, len(agencies), f"Agency {done + 1} of {len(agencies)}: {agency.name}")
@@ -226,12 +240,16 @@ def write_packet_pdf(
                 agency, _briefs(agenda_cards(user, meeting).filter(agency=agency), since=since, as_of=packet.as_of)
             )
             counts.update(section.counts)
-            sections.append(part(section=section))
+            submit(done, section=section)
         if progress:
             progress(len(agencies), len(agencies), "The cover, the overall figures and the initiatives")
         # The document's title, language and metadata are the cover's.
-        cover = part(catalog=True, counts=counts, agency_count=len(agencies))
+        submit(len(agencies), counts=counts, agency_count=len(agencies))
         initiatives = render_to_string("challenge_cards/meeting_prep/_packet_initiatives_pdf.html", context)
-        tail = [part(initiatives=initiatives)] if initiatives.strip() else []
+        if initiatives.strip():
+            submit(len(agencies) + 1, initiatives=initiatives)
+        while renderers.pending:
+            join_one()
+    sections, cover, tail = parts[: len(agencies)], parts[len(agencies)], parts[len(agencies) + 1 :]
     joiner.finish(order=[cover, *sections, *tail])
     return counts["cards"]

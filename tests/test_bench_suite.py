@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -108,15 +109,35 @@ def test_reminders_and_packet_rows(suite):
     assert row["met"] is False and "still growing" in row["now"] and row["ratio"] == "10.5x small's memory"
 
 
-def test_the_packet_benchmark_reads_a_process_memory():
+@pytest.fixture
+def packet():
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        packet = importlib.import_module("packet")
+        yield importlib.import_module("packet")
     finally:
         sys.path.remove(str(BENCHMARKS))
+
+
+def test_the_packet_benchmark_reads_a_process_memory(packet):
     rss, peak = packet.memory_mb(os.getpid())
     assert 0 < rss <= peak
     assert packet.memory_mb(2**22 + 7) == (0.0, 0.0)  # no such process
+
+
+def test_the_packet_benchmark_adds_up_the_builds_children(packet):
+    """The build lays out agencies in child processes: their memory counts against the packet's limit."""
+    holder = "import sys, time; block = b\"x\" * (80 * 1024 * 1024); print('ready', flush=True); time.sleep(60)"
+    child = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        assert child.pid in packet.descendants(os.getpid())
+        alone_rss, alone_peak = packet.memory_mb(os.getpid())
+        tree_rss, tree_peak = packet.tree_memory_mb(os.getpid())
+        assert tree_rss >= alone_rss + 80 and tree_peak >= alone_peak + 80
+    finally:
+        child.kill()
+        child.wait()
+    assert child.pid not in packet.descendants(os.getpid())
 
 
 # --- the baselines do the API's job: who is asking, the throttle ----------------------------------

@@ -232,6 +232,9 @@ CELERY_BEAT_SCHEDULE["notifications-scan"] = {"task": "notifications.tasks.scan_
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep_undelivered", "schedule": 30.0}
 # Briefing packets queued or building longer than this (broker down, worker gone) are queued again.
 BRIEFING_PACKET_STUCK_MINUTES = int(os.environ.get("BRIEFING_PACKET_STUCK_MINUTES", "30"))
+# Child processes that lay out the briefing packet's agencies in parallel (WeasyPrint takes one core each;
+# each holds one agency's part, ~120 MB): 2 uses both cores of a 2-core worker; 0 lays out in the worker.
+BRIEFING_PACKET_PROCESSES = int(os.environ.get("BRIEFING_PACKET_PROCESSES", "2"))
 CELERY_BEAT_SCHEDULE["packets-sweep"] = {"task": "challenge_cards.tasks.sweep_stuck_packets", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
     "task": "agencies.tasks.purge_expired_idempotency_keys",  # core.tasks, under its first name

@@ -125,7 +125,7 @@ def test_building_a_ready_packet_again_does_nothing_twice_and_emails_once(world,
     factories.omb_viewer(user__username="just.a.viewer")
     packet = BriefingPacket.objects.create(meeting=world["december"], requested_by=admin_user, email_admins=True)
     services.packet_build(packet_id=packet.pk)
-    with mock.patch("challenge_cards.briefings.render_pdf") as render:
+    with mock.patch("core.pdf_render.render_tagged_pdf") as render:
         services.packet_build(packet_id=packet.pk)
     render.assert_not_called()
     [message] = mail.outbox
@@ -139,7 +139,7 @@ def test_building_a_ready_packet_again_does_nothing_twice_and_emails_once(world,
 def test_a_failed_build_is_recorded(world, admin_user, now):
     packet = BriefingPacket.objects.create(meeting=world["december"], requested_by=admin_user)
     with (
-        mock.patch("challenge_cards.briefings.render_pdf", side_effect=RuntimeError("no fonts")),
+        mock.patch("core.pdf_render.render_tagged_pdf", side_effect=RuntimeError("no fonts")),
         pytest.raises(RuntimeError),
     ):
         services.packet_build(packet_id=packet.pk)

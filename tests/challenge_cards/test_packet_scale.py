@@ -20,12 +20,14 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from pypdf import PdfReader
 
 from agencies.models import Agency
-from challenge_cards import services
+from challenge_cards import briefings, services
 from challenge_cards.models import BriefingPacket, ChallengeCard, Meeting
+from core import pdf_render
 from tests import factories
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -33,7 +35,7 @@ PEAK_LIMIT_MB = 500
 GROWTH_LIMIT_MB = 50
 
 CHILD = """
-import json, sys
+import json, resource, sys
 from pathlib import Path
 import django
 django.setup()
@@ -47,7 +49,8 @@ def progress(packet, percent, note, **fields):
 services.packets._packet_progress = progress
 services.packet_build(packet_id=int(sys.argv[1]))
 peak_kb = int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0])
-print(json.dumps({"peak_mb": peak_kb / 1024, "rss_mb": rss}))
+children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the largest renderer child, ended and waited for
+print(json.dumps({"peak_mb": peak_kb / 1024, "children_peak_mb": children_kb / 1024, "rss_mb": rss}))
 """
 
 
@@ -84,6 +87,10 @@ def test_a_packet_for_300_agencies_is_built_in_bounded_memory_with_a_bookmark_pe
     report = json.loads(child.stdout.strip().splitlines()[-1])
     stages = {note: mb for note, mb in report["rss_mb"].items() if not note.startswith("Agency ")}
     assert report["peak_mb"] <= PEAK_LIMIT_MB, (report["peak_mb"], stages, child.stderr[-2000:])
+    # The agencies are laid out in renderer children (core.pdf_render): the build and all of them at their peaks.
+    assert settings.BRIEFING_PACKET_PROCESSES >= 1 and report["children_peak_mb"] > 50, report
+    total = report["peak_mb"] + settings.BRIEFING_PACKET_PROCESSES * report["children_peak_mb"]
+    assert total <= PEAK_LIMIT_MB, report
     # Bounded, not only small: the 270 agencies after the 30th add little (a whole-document build grows with each).
     rss = report["rss_mb"]
     assert rss["The cover, the overall figures and the initiatives"] - rss["Agency 31 of 300"] <= GROWTH_LIMIT_MB, (
@@ -135,3 +142,30 @@ def test_the_progress_moves_agency_by_agency_up_to_ready():
     pdf = bytes(packet.pdf)
     assert len(pdf) > 3 * 4096 and pdf.rstrip().endswith(b"%%EOF")
     assert len(PdfReader(io.BytesIO(pdf), strict=True).outline) >= 5
+
+
+@pytest.mark.django_db
+def test_agencies_laid_out_in_children_make_the_packet_made_in_one_process():
+    """Parts come back from the renderer children in order: the same pages, bookmarks and structure."""
+    meeting, agencies = _agencies_with_cards(6, cards_each=2)
+    admin = factories.omb_admin()
+    built = {}
+    for processes in (0, 2):
+        output = io.BytesIO()
+        with mock.patch("core.pdf_render.Renderers", wraps=pdf_render.Renderers) as renderers:
+            assert briefings.write_packet_pdf(admin, meeting, output, processes=processes) == 12
+        renderers.assert_called_once_with(processes)
+        built[processes] = PdfReader(io.BytesIO(output.getvalue()), strict=True)
+    in_one, in_children = built[0], built[2]
+    titles = [item.title for item in in_children.outline if not isinstance(item, list)]
+    assert titles == [
+        f"Briefing packet: {meeting.title}",
+        *(f"{agency.name} ({agency.abbreviation})" for agency in agencies),
+    ]
+    assert titles == [item.title for item in in_one.outline if not isinstance(item, list)]
+    texts = [[page.extract_text() for page in reader.pages] for reader in (in_one, in_children)]
+    assert texts[0] == texts[1] and len(texts[1]) >= 7
+    root = in_children.trailer["/Root"]
+    assert root["/Lang"] == "en" and root["/MarkInfo"]["/Marked"]
+    parts = root["/StructTreeRoot"]["/K"][0].get_object()["/K"]
+    assert len(parts) == 7 and all(part.get_object()["/S"] == "/Part" for part in parts)

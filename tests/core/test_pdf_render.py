@@ -1,0 +1,65 @@
+"""HTML laid out to tagged PDFs in child processes (core.pdf_render): in order, tagged, errors raised here."""
+
+from __future__ import annotations
+
+from pypdf import PdfReader
+
+from core.pdf_render import Renderers
+
+
+def _html(tmp_path, name: str, paragraphs: int) -> str:
+    body = "".join(f"<p>Paragraph {n} of {name}.</p>" for n in range(paragraphs))
+    html = f'<!doctype html><html lang="en"><head><title>{name}</title></head><body><h1>{name}</h1>{body}</body></html>'
+    path = tmp_path / f"{name}.html"
+    path.write_text(html, encoding="utf-8")
+    return str(path)
+
+
+def test_children_render_each_file_to_a_tagged_pdf_and_answer_in_the_order_submitted(tmp_path):
+    # The first parts are the longest: a child that finished a later one first must not change the order.
+    names = [("Long", 300), ("Middle", 60), ("Short", 1), ("Last", 5)]
+    with Renderers(2) as renderers:
+        children = list(renderers.children)
+        assert len(children) == 2
+        for name, paragraphs in names:
+            renderers.submit(_html(tmp_path, name, paragraphs), str(tmp_path / f"{name}.pdf"))
+        assert renderers.pending == 4 and renderers.busy
+        done = [renderers.next_done() for _ in names]
+    assert done == [str(tmp_path / f"{name}.pdf") for name, _ in names]
+    for name, _ in names:
+        reader = PdfReader(tmp_path / f"{name}.pdf")
+        root = reader.trailer["/Root"]
+        assert reader.metadata.title == name and root["/Lang"] == "en" and "/StructTreeRoot" in root
+        assert f"Paragraph 0 of {name}." in reader.pages[0].extract_text()
+    assert len(PdfReader(tmp_path / "Long.pdf").pages) > len(PdfReader(tmp_path / "Short.pdf").pages)
+    assert all(child.poll() == 0 for child in children)  # ended with their input
+
+
+def test_an_error_in_a_child_is_raised_by_the_caller_and_the_children_stop(tmp_path):
+    renderers = Renderers(1)
+    child = renderers.children[0]
+    try:
+        renderers.submit(str(tmp_path / "missing.html"), str(tmp_path / "missing.pdf"))
+        renderers.submit(_html(tmp_path, "Fine", 1), str(tmp_path / "fine.pdf"))
+        try:
+            renderers.next_done()
+        except RuntimeError as error:
+            assert "FileNotFoundError" in str(error) and "missing.html" in str(error)
+        else:
+            raise AssertionError("the child's error was not raised")
+        assert renderers.next_done() == str(tmp_path / "fine.pdf")  # the child carries on with the next job
+    finally:
+        renderers.close()
+    assert child.poll() is not None and renderers.children == []
+
+
+def test_without_children_each_file_is_rendered_at_submit(tmp_path):
+    with Renderers(0) as renderers:
+        assert renderers.children == []
+        renderers.submit(_html(tmp_path, "Here", 2), str(tmp_path / "here.pdf"))
+        assert (tmp_path / "here.pdf").exists() and renderers.pending == 1 and not renderers.busy
+        renderers.submit(_html(tmp_path, "Again", 2), str(tmp_path / "again.pdf"))
+        assert renderers.busy  # two waiting: the caller joins one before it submits more
+        done = [renderers.next_done(), renderers.next_done()]
+    assert done == [str(tmp_path / "here.pdf"), str(tmp_path / "again.pdf")]
+    assert PdfReader(tmp_path / "again.pdf").metadata.title == "Again"
