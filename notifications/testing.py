@@ -161,6 +161,22 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-6000:]
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the worker's process and its pool's live processes (Linux)."""
+        if self.process is None or self.process.poll() is not None:
+            return 0.0
+        pids = [self.process.pid]
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:  # a pool process that just exited
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def kill(self) -> None:
         """SIGKILL the worker's whole process group: no clean shutdown, no acknowledgement."""
         if self.process and self.process.poll() is None:
