@@ -107,6 +107,38 @@ def meeting_ics(meeting: Meeting, *, attendees: list[tuple[str, str]], sequence:
     return cal.to_ical()
 
 
+def _attendee_line(email: str, name: str) -> bytes:
+    """The ATTENDEE content line, folded, as Calendar.to_ical writes it (each line is folded on its own)."""
+    event = Event()
+    event.add("attendee", attendee(email, name))
+    return event.content_line("ATTENDEE", event["ATTENDEE"]).to_ical()
+
+
+class Invitation:
+    """One meeting's invitation made once and addressed to each recipient (a batch of e-mails).
+
+    The invitations differ only in their one ATTENDEE line: the rest is rendered once, around a stand-in
+    attendee, and each recipient's line is folded and put in its place. The bytes are meeting_ics()'s with
+    that attendee (tests/notifications/test_invitations.py); DTSTAMP is the time the batch made it.
+    """
+
+    STAND_IN = "stand-in@attendee.invalid"
+
+    def __init__(self, meeting: Meeting, *, sequence: int | None = None) -> None:
+        self.meeting, self.sequence = meeting, sequence
+        whole = meeting_ics(meeting, attendees=[(self.STAND_IN, "")], sequence=sequence)
+        head, found, tail = whole.partition(b"\r\n" + _attendee_line(self.STAND_IN, "") + b"\r\n")
+        # Not found only if icalendar changed how it writes a calendar: then each is made whole, as before.
+        self.shared = (head, tail) if found else None
+
+    def to(self, email: str, name: str) -> bytes:
+        """The invitation with this recipient as its one attendee."""
+        if self.shared is None:
+            return meeting_ics(self.meeting, attendees=[(email, name)], sequence=self.sequence)
+        head, tail = self.shared
+        return b"\r\n".join((head, _attendee_line(email, name), tail))
+
+
 def _due_event(uid: str, day: datetime.date, summary: str, url: str, description: str) -> Event:
     event = Event()
     event.add("uid", f"{uid}@{UID_DOMAIN}")

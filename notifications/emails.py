@@ -6,6 +6,7 @@ Content is rendered when the e-mail is sent, so it shows the cards as they are t
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import logging
 import smtplib
 from email.message import MIMEPart
@@ -32,6 +33,7 @@ from challenge_cards.models import (
     UpdateKind,
 )
 from challenge_cards.querysets import due_action_q, due_card_q, update_needed_since
+from core.mail import BatchEmail, kept_headers
 from council.models import Comment, RecordVersion
 
 from . import calendar, rules
@@ -123,7 +125,9 @@ class Reads:
     Per meeting: the meeting before it, the calendar event, the stale-card list; for the meeting reminders of
     all agencies in the batch at once: which have open cards, the cards to update with their actions and
     history, what is due before the meeting. So a batch costs the same statements whether it holds 10
-    reminders or 500 (per meeting it covers; tests/notifications/test_batches.py). Templates are loaded once.
+    reminders or 500 (per meeting it covers; tests/notifications/test_batches.py). Templates are loaded once; what
+    many messages share is made once: the meeting's invitation (calendar.Invitation), what a reminder says to an
+    agency (agency_parts), and the headers the e-mails repeat (core.mail.BatchEmail).
     """
 
     def __init__(self, notifications: list[Notification]) -> None:
@@ -139,6 +143,7 @@ class Reads:
         self._business_days: dict[int, int] = {}
         self._stale: dict[int, list[ChallengeCard]] = {}
         self._templates: dict[str, Any] = {}
+        self._invitations: dict[int, calendar.Invitation] = {}
         self._agency_reads: dict[tuple[int, int], dict] = {}
         self._reminders: dict[int, set[int]] = {}  # meeting → agencies whose reminders this batch sends
         for notification in notifications:
@@ -167,8 +172,9 @@ class Reads:
         Listing every invitee made each e-mail grow with the council (about 1 MB at 10,000 invitees)
         and showed every invitee's address to all the others; a calendar needs only its own attendee.
         """
-        attendees = [(recipient.email, recipient.get_full_name())]
-        return calendar.meeting_ics(meeting, attendees=attendees, sequence=self.sequence(meeting)).decode()
+        if meeting.pk not in self._invitations:
+            self._invitations[meeting.pk] = calendar.Invitation(meeting, sequence=self.sequence(meeting))
+        return self._invitations[meeting.pk].to(recipient.email, recipient.get_full_name()).decode()
 
     def template(self, name: str) -> Any:
         if name not in self._templates:
@@ -192,6 +198,26 @@ class Reads:
         if (meeting.pk, agency_id) not in self._agency_reads:
             self._read_reminders(meeting, self._reminders.get(meeting.pk, set()) | {agency_id})
         return self._agency_reads[(meeting.pk, agency_id)]
+
+    def agency_parts(self, meeting: Meeting, agency: Any, read: dict) -> dict:
+        """What a meeting reminder says to the agency, in HTML and plain text: the same for each of its recipients,
+        so rendered once per agency and batch; each message renders only its greeting around it."""
+        if "parts" not in read:
+            context = {
+                **self.urls,
+                "meeting": meeting,
+                "meeting_url": self.site + meeting.get_absolute_url(),
+                "agency": agency,
+                "cards": read["cards"],
+                "due_soon": read["due_soon"],
+                "last_meeting": read["last_meeting"],
+            }
+            part = "notifications/email/_meeting_reminder_agency"
+            read["parts"] = {
+                "agency_html": self.template(f"{part}.html").render(context),
+                "agency_text": self.template(f"{part}.txt").render(context),
+            }
+        return read["parts"]
 
     def _read_reminders(self, meeting: Meeting, agency_ids: set[int]) -> None:
         last = self.previous(meeting)
@@ -258,7 +284,7 @@ class Reads:
         html = self.template(f"{template}.html").render(context)
         recipient = notification.recipient
         name = recipient.get_full_name()
-        message = EmailMultiAlternatives(
+        message = BatchEmail(
             subject=notification.title,
             body=text,
             from_email=settings.DEFAULT_FROM_EMAIL,
@@ -268,7 +294,7 @@ class Reads:
         message.attach_alternative(html, "text/html")
         if notification.meeting is not None and notification.rule in CALENDAR_RULES:
             cancelled = notification.meeting.status == Meeting.Status.CANCELLED
-            part = MIMEPart()
+            part = MIMEPart(policy=kept_headers(email.policy.default))
             part.set_content(
                 self.ics(notification.meeting, recipient),
                 subtype="calendar",
@@ -297,12 +323,7 @@ def _meeting_reminder_context(notification: Notification, reads: Reads) -> dict:
     read = reads.agency_reminder(_meeting_of(notification), agency_id)
     if not read["open"]:
         raise NothingToSend("Every card of this agency was closed before the reminder went out.")
-    return {
-        "cards": read["cards"],
-        "agency": notification.agency,
-        "due_soon": read["due_soon"],
-        "last_meeting": read["last_meeting"],
-    }
+    return reads.agency_parts(_meeting_of(notification), notification.agency, read)
 
 
 def _stale_cards_context(notification: Notification, reads: Reads) -> dict:

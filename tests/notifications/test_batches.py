@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections import Counter
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test.signals import template_rendered
 from django.test.utils import CaptureQueriesContext
+from django.utils.html import escape
 
+from challenge_cards.models import ChallengeCard
 from notifications import emails, services
 from notifications.models import Notification, Rule
 from notifications.services import delivery
@@ -20,6 +25,7 @@ from tests import factories
 from .conftest import LAST_MEETING_AT, MEETING_AT, at
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 
 SCAN_AT = at("2026-11-19")  # 7 business days before the meeting
 # The claim (BEGIN, SELECT ... FOR UPDATE SKIP LOCKED, UPDATE, COMMIT); the settings row; the batch's reads: the
@@ -195,3 +201,42 @@ def test_a_batch_that_cannot_be_prepared_is_retried_then_failed_not_claimed_fore
         now += datetime.timedelta(hours=2)
     assert sorted(batch.failed) == created
     assert set(Notification.objects.filter(pk__in=created).values_list("status", flat=True)) == {"failed"}
+
+
+def test_the_agency_part_is_rendered_once_per_agency_and_each_message_greets_its_own_recipient(council, mailoutbox):
+    """A batch renders what a reminder says to an agency once; each message adds its greeting, escaped in HTML
+    only, and the agency's card title is escaped once in HTML and left as typed in the plain text."""
+    agencies = _agencies(council, 2, 3)
+    ChallengeCard.objects.filter(agency=agencies[0], carry_count=1).update(title="Hire <data> & AI staff")
+    people = User.objects.filter(memberships__agency__in=agencies).order_by("pk")
+    for n, person in enumerate(people):
+        User.objects.filter(pk=person.pk).update(first_name=f"Pat {n} <b>&", last_name="O'Neil")
+    rendered: list[str] = []
+
+    def record(sender, template, context, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(record)
+    try:
+        with time_machine.travel(SCAN_AT, tick=False):
+            services.reminders_scan()
+            ids = _reminders_of(agencies)
+            assert len(services.notifications_deliver(ids=ids).sent) == 6
+    finally:
+        template_rendered.disconnect(record)
+    assert Counter(rendered)["notifications/email/_meeting_reminder_agency.html"] == 2
+    assert Counter(rendered)["notifications/email/_meeting_reminder_agency.txt"] == 2
+    assert Counter(rendered)["notifications/email/meeting_reminder.html"] == 6
+    for message in mailoutbox:
+        notification = Notification.objects.select_related("recipient", "agency").get(
+            pk=message.extra_headers[emails.NOTIFICATION_HEADER]
+        )
+        name = notification.recipient.get_full_name()
+        html = message.alternatives[0][0]
+        assert f"Hello {name}," in message.body and f"Hello {escape(name)},</p>" in html
+        assert html.count("Hello ") == message.body.count("Hello ") == 1
+        if notification.agency == agencies[0]:
+            assert "Hire <data> & AI staff (" in message.body
+            assert "Hire &lt;data&gt; &amp; AI staff</a>" in html and "&amp;amp;" not in html
+        else:
+            assert f"The card of {notification.agency.abbreviation} " in message.body

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 from icalendar import Calendar
@@ -73,3 +74,22 @@ def test_cancellation_sends_method_cancel_with_a_higher_sequence(scheduled, depu
     assert event["STATUS"] == "CANCELLED" and event["SEQUENCE"] == 1
     assert str(event["UID"]) == f"meeting-{scheduled.pk}@challenge-cards.omb.gov"
     assert not mail.outbox  # rows only until the worker delivers them
+
+
+@pytest.mark.parametrize("status", ["scheduled", "cancelled"])
+def test_an_invitation_made_once_for_a_batch_is_meeting_ics_for_each_recipient(scheduled, status):
+    """The batch renders the meeting once and puts each recipient's ATTENDEE line in (folded as icalendar does)."""
+    scheduled.status = status
+    people = [
+        ("deputy@treasury.example", ""),
+        ("zoe@treasury.example", "Zoë Ñúñez-O'Brien, Jr."),  # escaped and quoted parameter
+        ("a-very-long-address-for-folding@bureau-of-the-fiscal-service.treasury.example", "Name " * 20),
+        ("quote@treasury.example", 'She said "yes"; then: no'),
+    ]
+    with time_machine.travel(scheduled.starts_at - datetime.timedelta(days=7), tick=False):
+        invitation = calendar.Invitation(scheduled, sequence=4)
+        assert invitation.shared is not None  # made once, not once per recipient
+        for address, name in people:
+            made = invitation.to(address, name)
+            assert made == calendar.meeting_ics(scheduled, attendees=[(address, name)], sequence=4), name
+            assert str(_event(Calendar.from_ical(made))["ATTENDEE"]) == f"mailto:{address}"
