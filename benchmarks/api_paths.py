@@ -66,12 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --- who and what ---------------------------------------------------------------------------
 
 
-def prepare() -> dict:
-    """Tokens (OMB admin, a deputy secretary), the cards to read and update, the app's SQL counts."""
+def deputy_with_cards(count: int) -> tuple:
+    """A deputy secretary (deputy.usda, or the first one) and the ids of `count` of their agency's open cards
+    in progress or at risk, issued by someone else (so an update notifies the issuer); exits if fewer."""
     from django.contrib.auth import get_user_model
-    from django.db.models import Count
 
-    from agencies.tokens import token_create
     from challenge_cards.models import ChallengeCard
 
     users = get_user_model().objects
@@ -79,11 +78,6 @@ def prepare() -> dict:
         users.filter(username="deputy.usda").first()
         or users.filter(memberships__role="deputy_secretary", memberships__ended_on__isnull=True).order_by("id").first()
     )
-    _token, deputy_token = token_create(user=deputy, name="benchmark api_paths", expires_days=1)
-    detail_card = (
-        ChallengeCard.objects.annotate(n=Count("actions")).filter(n__gte=5).order_by("id").values_list("id", flat=True)
-    )
-    detail_card = detail_card[len(detail_card) // 2] if detail_card else ChallengeCard.objects.first().pk
     own = (
         ChallengeCard.objects.filter(
             agency__memberships__user=deputy,
@@ -94,10 +88,26 @@ def prepare() -> dict:
         )
         .exclude(issued_by=deputy)
         .order_by("id")
-        .values_list("id", flat=True)[:3]
+        .values_list("id", flat=True)[:count]
     )
-    if len(own) < 3:
-        sys.exit(f"{deputy.username} has fewer than 3 open cards in progress or at risk to update.")
+    if len(own) < count:
+        sys.exit(f"{deputy.username} has fewer than {count} open cards in progress or at risk to update.")
+    return deputy, list(own)
+
+
+def prepare() -> dict:
+    """Tokens (OMB admin, a deputy secretary), the cards to read and update, the app's SQL counts."""
+    from django.db.models import Count
+
+    from agencies.tokens import token_create
+    from challenge_cards.models import ChallengeCard
+
+    deputy, own = deputy_with_cards(3)
+    _token, deputy_token = token_create(user=deputy, name="benchmark api_paths", expires_days=1)
+    detail_card = (
+        ChallengeCard.objects.annotate(n=Count("actions")).filter(n__gte=5).order_by("id").values_list("id", flat=True)
+    )
+    detail_card = detail_card[len(detail_card) // 2] if detail_card else ChallengeCard.objects.first().pk
     hidden = ChallengeCard.objects.exclude(pk__in=ChallengeCard.objects.visible_to(deputy).values("pk"))
     return {
         "admin_token": card_list.bench_token(),
