@@ -68,8 +68,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.common.CommonMiddleware",  # every answer's Content-Length, the API's too
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Browser only: an API request with a bearer token passes from each Start to its End (core/api/middleware.py):
-    # its token alone authenticates it, and a session cookie it carries is never read.
+    # Browser only: a bearer API request passes from each Start to its End (its token alone; core/api/middleware.py).
     "core.api.middleware.BrowserOnlyStart",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
