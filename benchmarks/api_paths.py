@@ -121,6 +121,16 @@ def prepare() -> dict:
     }
 
 
+def revoke_tokens(setup: dict) -> None:
+    """The run's two tokens, revoked: each user may hold only API_TOKENS_PER_USER live ones (ten runs a day)."""
+    from agencies.models import ApiToken
+    from agencies.tokens import hash_token, token_revoke
+
+    for raw in (setup["admin_token"], setup["deputy_token"]):
+        token = ApiToken.objects.select_related("user").get(key_hash=hash_token(raw))
+        token_revoke(actor=token.user, token=token)
+
+
 def app_statements(setup: dict) -> dict:
     """The app's SQL statements per request, in-process on the same data (as served: Redis on)."""
     from django.db import connection
@@ -384,6 +394,7 @@ def run(args: argparse.Namespace) -> dict:
         update = update_path(url, app_port, base_port, setup, args.updates)
     finally:
         common.stop(servers)
+        revoke_tokens(setup)
         import redis
 
         redis.Redis.from_url(card_list.bench_redis_url()).delete("celery", "cc_bench_baseline_tasks")
