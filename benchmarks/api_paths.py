@@ -66,12 +66,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 # --- who and what ---------------------------------------------------------------------------
 
 
-def prepare() -> dict:
-    """Tokens (OMB admin, a deputy secretary), the cards to read and update, the app's SQL counts."""
+def deputy_with_cards(count: int) -> tuple:
+    """A deputy secretary (deputy.usda, or the first one) and the ids of `count` of their agency's open cards
+    in progress or at risk, issued by someone else (so an update notifies the issuer); exits if fewer."""
     from django.contrib.auth import get_user_model
-    from django.db.models import Count
 
-    from agencies.tokens import token_create
     from challenge_cards.models import ChallengeCard
 
     users = get_user_model().objects
@@ -79,11 +78,6 @@ def prepare() -> dict:
         users.filter(username="deputy.usda").first()
         or users.filter(memberships__role="deputy_secretary", memberships__ended_on__isnull=True).order_by("id").first()
     )
-    _token, deputy_token = token_create(user=deputy, name="benchmark api_paths", expires_days=1)
-    detail_card = (
-        ChallengeCard.objects.annotate(n=Count("actions")).filter(n__gte=5).order_by("id").values_list("id", flat=True)
-    )
-    detail_card = detail_card[len(detail_card) // 2] if detail_card else ChallengeCard.objects.first().pk
     own = (
         ChallengeCard.objects.filter(
             agency__memberships__user=deputy,
@@ -94,10 +88,26 @@ def prepare() -> dict:
         )
         .exclude(issued_by=deputy)
         .order_by("id")
-        .values_list("id", flat=True)[:3]
+        .values_list("id", flat=True)[:count]
     )
-    if len(own) < 3:
-        sys.exit(f"{deputy.username} has fewer than 3 open cards in progress or at risk to update.")
+    if len(own) < count:
+        sys.exit(f"{deputy.username} has fewer than {count} open cards in progress or at risk to update.")
+    return deputy, list(own)
+
+
+def prepare() -> dict:
+    """Tokens (OMB admin, a deputy secretary), the cards to read and update, the app's SQL counts."""
+    from django.db.models import Count
+
+    from agencies.tokens import token_create
+    from challenge_cards.models import ChallengeCard
+
+    deputy, own = deputy_with_cards(3)
+    _token, deputy_token = token_create(user=deputy, name="benchmark api_paths", expires_days=1)
+    detail_card = (
+        ChallengeCard.objects.annotate(n=Count("actions")).filter(n__gte=5).order_by("id").values_list("id", flat=True)
+    )
+    detail_card = detail_card[len(detail_card) // 2] if detail_card else ChallengeCard.objects.first().pk
     hidden = ChallengeCard.objects.exclude(pk__in=ChallengeCard.objects.visible_to(deputy).values("pk"))
     return {
         "admin_token": card_list.bench_token(),
@@ -109,6 +119,16 @@ def prepare() -> dict:
         "count_card": own[2],
         "hidden_card": hidden.order_by("id").values_list("id", flat=True).first(),
     }
+
+
+def revoke_tokens(setup: dict) -> None:
+    """The run's two tokens, revoked: each user may hold only API_TOKENS_PER_USER live ones (ten runs a day)."""
+    from agencies.models import ApiToken
+    from agencies.tokens import hash_token, token_revoke
+
+    for raw in (setup["admin_token"], setup["deputy_token"]):
+        token = ApiToken.objects.select_related("user").get(key_hash=hash_token(raw))
+        token_revoke(actor=token.user, token=token)
 
 
 def app_statements(setup: dict) -> dict:
@@ -374,6 +394,7 @@ def run(args: argparse.Namespace) -> dict:
         update = update_path(url, app_port, base_port, setup, args.updates)
     finally:
         common.stop(servers)
+        revoke_tokens(setup)
         import redis
 
         redis.Redis.from_url(card_list.bench_redis_url()).delete("celery", "cc_bench_baseline_tasks")

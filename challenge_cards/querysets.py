@@ -148,6 +148,11 @@ def _update_annotations() -> dict[str, Callable[[], Any]]:
     return {name: import_string(path) for name, path in getattr(settings, "CARD_UPDATE_ANNOTATIONS", {}).items()}
 
 
+def update_fact_names() -> tuple[str, ...]:
+    """The names with_update_facts() annotates (settings.CARD_UPDATE_ANNOTATIONS)."""
+    return tuple(_update_annotations())
+
+
 class ChallengeCardQuerySet(models.QuerySet):
     def with_update_facts(self) -> ChallengeCardQuerySet:
         """For the read an agency's update locks: what the update's listeners decide on, in the same query.

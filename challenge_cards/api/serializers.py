@@ -70,12 +70,6 @@ def _amount_input() -> serializers.DecimalField:
     return AmountField(allow_null=True, required=False)
 
 
-def _person(user) -> str | None:
-    if user is None:
-        return None
-    return user.get_full_name() or user.username
-
-
 @extend_schema_field(serializers.CharField(help_text="Send back as If-Match to change this object."))
 class EtagField(serializers.Field):
     """The object's ETag in lists too, so a sync tool can send If-Match without another GET."""
@@ -301,7 +295,19 @@ class CardIssueResultSerializer(serializers.Serializer):
     cards = ChallengeCardSerializer(many=True)
 
 
-class CardUpdateSerializer(serializers.ModelSerializer):
+def _person_name(user_id, first_name, last_name, username) -> str | None:
+    """A person's name as User.get_full_name() gives it, or else their username; from columns."""
+    if user_id is None:
+        return None
+    return f"{first_name} {last_name}".strip() or username
+
+
+def _name_of(relation: str) -> RowField:
+    columns = [f"{relation}_id", *(f"{relation}__{name}" for name in ("first_name", "last_name", "username"))]
+    return RowField(_person_name, columns, output=serializers.CharField(allow_null=True))
+
+
+class CardUpdateSerializer(RowSerializer):
     """One entry of a card's history."""
 
     changes = ChangesField(read_only=True)
@@ -310,8 +316,8 @@ class CardUpdateSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The status this set, if any.",
     )
-    author_name = serializers.SerializerMethodField()
-    on_behalf_of_name = serializers.SerializerMethodField()
+    author_name = _name_of("author")
+    on_behalf_of_name = _name_of("on_behalf_of")
 
     class Meta:
         model = CardUpdate
@@ -332,14 +338,6 @@ class CardUpdateSerializer(serializers.ModelSerializer):
             "certified_at",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_author_name(self, update: CardUpdate) -> str | None:
-        return _person(update.author)
-
-    @extend_schema_field(serializers.CharField(allow_null=True))
-    def get_on_behalf_of_name(self, update: CardUpdate) -> str | None:
-        return _person(update.on_behalf_of)
 
 
 class CardUpdateInputSerializer(StrictSerializer):

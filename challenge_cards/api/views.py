@@ -172,8 +172,6 @@ class ChallengeCardViewSet(ApiViewSet):
         cards = ChallengeCard.objects.visible_to(self.request.user).order_by("due_date", "id")
         if self.action == "list":
             return current_cards(cards, self.request.query_params)  # read as rows by selectors.card_list_page
-        if self.action == "updates" and self.request.method == "POST":
-            cards = cards.with_update_facts()  # read once, locked, for the update (see updates)
         return cards.select_related("agency", "priority").prefetch_related(
             Prefetch(
                 "actions",
@@ -265,10 +263,16 @@ class ChallengeCardViewSet(ApiViewSet):
             card = self.get_object()
             page = self.paginate_queryset(selectors.card_timeline(request.user, card))
             return self.get_paginated_response(s.CardUpdateSerializer(page, many=True).data)
-        # One transaction, one read of the card (locked, with its actions: the update leaves them as they
+        # One transaction, one read of the card (locked; its actions' rows: the update leaves them as they
         # are): the If-Match is checked on it, the service changes it and the answer is written from it.
         with transaction.atomic():
-            card = self.get_object(for_update=True)
+            found = selectors.card_for_update(
+                request.user, self.requested_id(), action_columns=s.FollowUpActionSerializer.row_columns()
+            )
+            if found is None:
+                raise NotFound()
+            card = found.card
+            self.check_object_permissions(request, card)
             if isinstance(request.data, dict) and any(field in request.data for field in OMB_ONLY_FIELDS):
                 if not rules.can_review_card(request.user):
                     raise PermissionDenied("Only OMB sets the OMB rating and the disposition.")
@@ -287,7 +291,10 @@ class ChallengeCardViewSet(ApiViewSet):
                 metric_value=data.get("metric_value", services.UNSET),
                 note=data.get("note", ""),
             )
-            body = s.CardWithUpdateSerializer({"update": update, "card": card}).data
+            written = s.ChallengeCardSerializer.write_row(
+                s.ChallengeCardSerializer.row_of(card), found.actions, Clock()
+            )
+            body = {"update": s.CardUpdateSerializer(update).data, "card": written}
             response = Response(body, status=status.HTTP_201_CREATED, headers={"ETag": self.etag(card)})
             return self.answered_in_transaction(response)
 

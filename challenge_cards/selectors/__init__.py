@@ -3,7 +3,7 @@
 Callers use one style: `from challenge_cards import selectors; selectors.card_detail(user, pk)`.
 """
 
-from .cards import RowPage, card_detail_row, card_list_page
+from .cards import LockedCard, RowPage, card_detail_row, card_for_update, card_list_page
 from .due import DueItem, as_items, due_before_next_meeting, due_by, home_actions
 from .pages import (
     HOME_ORDER,
@@ -35,6 +35,7 @@ __all__ = [
     "BoardFilters",
     "HOME_ORDER",
     "ListPage",
+    "LockedCard",
     "DueItem",
     "RowPage",
     "agencies_with_counts",
@@ -45,6 +46,7 @@ __all__ = [
     "card_detail",
     "card_detail_row",
     "card_evidence",
+    "card_for_update",
     "card_list",
     "card_list_page",
     "card_timeline",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,12 +11,14 @@ from typing import Any
 from django.db import connections, models, router
 from django.http import QueryDict
 
+from agencies.models import Agency
 from agencies.roles import roles_of
 from core.api.filtering import is_plain_list, search_and_ordering
 from core.db.compiled import CompiledSql
 from core.pagination import TotalOf, keyset_slice, total_order
 
-from ..models import ChallengeCard, FollowUpAction
+from ..models import ChallengeCard, FollowUpAction, PmaPriority
+from ..querysets import update_fact_names
 
 # The card list's SQL, kept per key (who asks, the search, the order, the page): see card_list_page.
 _LIST_SQL = CompiledSql()
@@ -50,11 +54,16 @@ def _rows(
     build: Callable[[tuple[Any, ...]], models.QuerySet],
     values: Sequence[Any] = (),
     kept: CompiledSql = _LIST_SQL,
+    *,
+    lock: bool = False,
 ) -> list[tuple[Any, ...]]:
     """The rows of the `values_list` queryset build(values): on PostgreSQL from SQL kept by `key`
     (core.db.compiled.CompiledSql) and read with psycopg's C loaders (see _timestamptz_loader).
 
     Only for columns that need no Django conversion (no from_db_value); other databases go through the ORM.
+    `lock`: the cards read are locked FOR UPDATE (the cards' rows only, not the rows joined to them: a
+    values_list queryset cannot say select_for_update(of=...), so the clause is the backend's own, added
+    to the kept SQL). In the caller's transaction; SQLite has no row locks (as select_for_update there).
     """
     connection = connections[router.db_for_read(ChallengeCard)]
     if connection.vendor != "postgresql":
@@ -62,9 +71,13 @@ def _rows(
     compiled = kept.sql(connection, key, build, values)
     if compiled is None:  # the queryset matches nothing: the ORM would not ask either
         return []
+    sql, params = compiled
+    if lock:
+        table = connection.ops.quote_name(ChallengeCard._meta.db_table)
+        sql = f"{sql} {connection.ops.for_update_sql(of=[table])}"
     with connection.cursor() as cursor:
         cursor.cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
-        cursor.execute(*compiled)
+        cursor.execute(sql, params)
         return cursor.fetchall()
 
 
@@ -162,3 +175,57 @@ def card_detail_row(
         return visible.order_by("due_date", "id").values_list(*action_columns)
 
     return rows[0], _rows(("actions", key), actions, [pk], kept=_DETAIL_SQL)
+
+
+@functools.cache
+def _locked_fields() -> tuple[list[str], list[str]]:
+    """The card's and its agency's columns, as model instances hold them (every concrete field)."""
+    return (
+        [field.attname for field in ChallengeCard._meta.concrete_fields],
+        [field.attname for field in Agency._meta.concrete_fields],
+    )
+
+
+@dataclass(frozen=True)
+class LockedCard:
+    """A card read for a change: the instance (its agency, its priority's number and with_update_facts()'s
+    values on it) and its actions' rows, by due date, as the detail reads them."""
+
+    card: ChallengeCard
+    actions: list[tuple[Any, ...]]
+
+
+def card_for_update(user, pk: int, *, action_columns: Sequence[str]) -> LockedCard | None:
+    """Card `pk` if visible to the user, locked FOR UPDATE (its row only) in the caller's transaction, with
+    what an agency's update needs: its agency, its priority's number, with_update_facts(); and its actions.
+
+    The API's posted update, read like the detail: two queries whose SQL is built once per who asks; the
+    card is made from its row (Model.from_db, as the ORM makes it), with its agency and priority. Building
+    and compiling the locked queryset, its annotations and its actions' prefetch each time cost more than
+    the rest of the update.
+    """
+    key = ("card for update", tuple(action_columns), roles_of(user))
+    card_fields, agency_fields = _locked_fields()
+    facts = update_fact_names()
+
+    def card(ids: tuple[int, ...]) -> models.QuerySet:
+        cards = ChallengeCard.objects.visible_to(user).filter(pk=ids[0]).with_update_facts().order_by()
+        agency = [f"agency__{name}" for name in agency_fields]
+        return cards.values_list(*card_fields, *agency, "priority__number", *facts)
+
+    rows = _rows(("card", key), card, [pk], kept=_DETAIL_SQL, lock=True)
+    if not rows:
+        return None
+    row = rows[0]
+    split = len(card_fields) + len(agency_fields)
+    found = ChallengeCard.from_db(router.db_for_write(ChallengeCard), card_fields, row[: len(card_fields)])
+    found.agency = Agency.from_db(found._state.db, agency_fields, row[len(card_fields) : split])
+    found.priority = PmaPriority.from_db(found._state.db, ["id", "number"], [found.priority_id, row[split]])
+    for name, value in zip(facts, row[split + 1 :], strict=True):
+        setattr(found, name, json.loads(value) if isinstance(value, str) else value)
+
+    def actions(ids: tuple[int, ...]) -> models.QuerySet:
+        visible = FollowUpAction.objects.visible_to(user).filter(card_id=ids[0])
+        return visible.order_by("due_date", "id").values_list(*action_columns)
+
+    return LockedCard(found, _rows(("actions", key), actions, [pk], kept=_DETAIL_SQL))

@@ -298,7 +298,8 @@ def _card_update(
         )
     card.version += 1
     card.last_agency_update_at = now
-    card.save()
+    # Only what an update changes: the card is locked, and a full save wrote (and bound) every column again.
+    card.save(update_fields=[*changes, "version", "last_agency_update_at", "updated_at"])
     update = _record(
         card=card,
         kind=UpdateKind.UPDATE,

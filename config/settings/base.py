@@ -66,16 +66,21 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "core.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.common.CommonMiddleware",  # every answer's Content-Length, the API's too
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Browser only: a bearer API request passes from each Start to its End (its token alone; core/api/middleware.py).
+    "core.api.middleware.BrowserOnlyStart",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.api.middleware.BrowserOnlyEnd",
     "audit.middleware.AuditMiddleware",
+    "core.api.middleware.BrowserOnlyStart",
     "core.security.SessionTimeoutMiddleware",
     "accounts.middleware.SignInPolicyMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "core.api.middleware.BrowserOnlyEnd",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -68,13 +68,9 @@ class ApiViewMixin(_GenericView):
             raise exceptions.NotFound()
         return int(raw)
 
-    def get_object(self, *, for_update: bool = False):
-        """for_update: a write's one read, in its transaction: the row locked (not the rows joined to it)."""
+    def get_object(self):
         # Detail routes are not narrowed by list filters; a bad ?status= must not turn into a 404.
-        queryset = self.get_queryset()
-        if for_update:
-            queryset = queryset.select_for_update(of=("self",))
-        obj = queryset.filter(**{self.lookup_field: self.requested_id()}).first()
+        obj = self.get_queryset().filter(**{self.lookup_field: self.requested_id()}).first()
         if obj is None:
             raise exceptions.NotFound()
         self.check_object_permissions(self.request, obj)

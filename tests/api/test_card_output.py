@@ -15,11 +15,12 @@ import pytest
 from django.utils import timezone
 from rest_framework import serializers
 
-from challenge_cards.api.serializers import ChallengeCardSerializer, FollowUpActionSerializer
+from challenge_cards.api.serializers import CardUpdateSerializer, ChallengeCardSerializer, FollowUpActionSerializer
 from challenge_cards.models import (
     ActionOwnerSide,
     ActionStatus,
     CardStatus,
+    CardUpdate,
     ChallengeCard,
     Disposition,
     FollowUpAction,
@@ -95,6 +96,46 @@ def test_rendered_bytes_match_drf_json(world):
     response = client_for(world["users"]["deputy"]).get("/api/v1/cards/")
     assert response.content == JSONRenderer().render(response.json())
     assert b"\\u2028" in response.content
+
+
+def _drf_update(update: CardUpdate) -> dict:
+    """DRF's field-by-field output of a history entry; the names as User.get_full_name() or the username."""
+    serializer = CardUpdateSerializer()
+    for name in ("author_name", "on_behalf_of_name"):
+        serializer.fields.pop(name)
+    data = dict(serializers.ModelSerializer.to_representation(serializer, update))
+    for name, user in (("author_name", update.author), ("on_behalf_of_name", update.on_behalf_of)):
+        data[name] = None if user is None else user.get_full_name() or user.username
+    return data
+
+
+@pytest.mark.parametrize("poster", ["deputy", "delegate"])
+def test_a_posted_updates_answer_and_the_history_equal_drf_fields(world, poster):
+    """The update's answer is written from the locked read's rows (selectors.card_for_update): the card as the
+    detail shows it after the change, with its actions, and the history entry as DRF writes it."""
+    card = _varied_card(world)
+    world["users"]["deputy"].first_name = ""  # a deputy without a name is shown by username
+    world["users"]["deputy"].save()
+    client = client_for(world["users"][poster])
+    etag = client.get(f"/api/v1/cards/{card.pk}/")["ETag"]
+    answer = client.post(
+        f"/api/v1/cards/{card.pk}/updates/",
+        {"status": "at_risk", "agency_rating": "red", "note": "Hiring froze."},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+
+    assert answer.status_code == 201, answer.content
+    update = CardUpdate.objects.select_related("author", "on_behalf_of").get(card=card, kind="update")
+    assert (update.on_behalf_of is not None) == (poster == "delegate")
+    card = ChallengeCard.objects.get(pk=card.pk)
+    assert answer.json() == {"update": _drf_update(update), "card": _drf_card(card)}
+    assert list(answer.json()["update"]) == CardUpdateSerializer.Meta.fields
+    assert answer.json()["card"] == client.get(f"/api/v1/cards/{card.pk}/").json()
+    assert answer["ETag"] == f'W/"card-{card.pk}-v{card.version}"'
+    history = client.get(f"/api/v1/cards/{card.pk}/updates/").json()["results"]
+    entries = CardUpdate.objects.filter(card=card).select_related("author", "on_behalf_of")
+    assert {row["id"]: row for row in history} == {entry.pk: _drf_update(entry) for entry in entries}
 
 
 # --- the list's row path (selectors.card_list_page) against the instance path, for every shape of data -----------

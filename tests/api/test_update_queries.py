@@ -7,12 +7,15 @@ them, as it sees a SAVEPOINT; a savepoint here would be counted.
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
-from challenge_cards.models import CardStatus, CardUpdate
+from challenge_cards import selectors
+from challenge_cards.api.serializers import FollowUpActionSerializer
+from challenge_cards.models import CardStatus, CardUpdate, ChallengeCard
 from notifications.models import Notification, Preference, Rule, WebhookDelivery, WebhookSubscription
 from tests.api.conftest import client_for
 
@@ -127,3 +130,57 @@ def test_a_stale_if_match_is_refused_and_leaves_no_change_behind(world, issued_c
     assert CardUpdate.objects.filter(card=issued_card, kind="update").count() == 1
     refused = AuditEvent.objects.get(action="request.post", status_code=412)
     assert refused.outcome == "failure"  # written on its own by the middleware, after the rollback
+
+
+def _other_session() -> psycopg.Connection:
+    """A second session on the test database, as another request's would be."""
+    info = connection.connection.info
+    return psycopg.connect(
+        host=info.host, port=info.port, dbname=info.dbname, user=info.user, password=info.password, autocommit=True
+    )
+
+
+def test_the_locked_read_locks_the_card_and_not_its_agency_or_priority(world, issued_card):
+    """selectors.card_for_update reads the card with its agency and priority joined, locked FOR UPDATE OF the
+    card: another session cannot lock the card, and can still lock (and so write) the agency and priority."""
+    assert connection.vendor == "postgresql"
+    with transaction.atomic():
+        found = selectors.card_for_update(
+            world["users"]["deputy"], issued_card.pk, action_columns=FollowUpActionSerializer.row_columns()
+        )
+        assert found is not None and found.card.pk == issued_card.pk
+        with _other_session() as other:
+            for table, pk in (
+                ("agencies_agency", issued_card.agency_id),
+                ("challenge_cards_pmapriority", issued_card.priority_id),
+            ):
+                assert other.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE NOWAIT", [pk]).fetchone() == (
+                    pk,
+                )
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute(
+                    "SELECT id FROM challenge_cards_challengecard WHERE id = %s FOR UPDATE NOWAIT", [issued_card.pk]
+                )
+
+
+def test_the_locked_read_gives_the_card_as_the_orm_reads_it(world, issued_card, admin_user):
+    """The instance made from the kept row holds what the ORM's own locked read holds: every field, the agency,
+    the priority's number and what the update's notifications decide on; another agency's card is None."""
+    deputy = world["users"]["deputy"]
+    expected = ChallengeCard.objects.select_related("agency", "priority").with_update_facts().get(pk=issued_card.pk)
+    columns = FollowUpActionSerializer.row_columns()
+    with transaction.atomic():
+        found = selectors.card_for_update(deputy, issued_card.pk, action_columns=columns)
+        hidden = selectors.card_for_update(deputy, world["other_card"].pk, action_columns=columns)
+    assert hidden is None
+    assert found is not None
+    card = found.card
+    fields = [field.attname for field in ChallengeCard._meta.concrete_fields]
+    assert [getattr(card, name) for name in fields] == [getattr(expected, name) for name in fields]
+    assert card.agency == expected.agency and card.agency.abbreviation == expected.agency.abbreviation
+    assert card.agency.certification_required == expected.agency.certification_required
+    assert card.priority.number == expected.priority.number
+    assert card.card_updated_facts == expected.card_updated_facts
+    assert card.card_updated_facts["email"] == admin_user.email and card.card_updated_facts["digest"] is False
+    assert not card._state.adding
+    assert [row[0] for row in found.actions] == [world["own_action"].pk]
