@@ -122,12 +122,17 @@ def check(application: Application, paths: dict[str, str], token: str) -> None:
 
 
 def profile(application: Application, path: str, token: str, requests: int, top: int) -> None:
-    for _ in range(50):
-        call(application, path, token)
+    profile_calls(lambda: call(application, path, token), requests, top)
+
+
+def profile_calls(once: Callable[[], object], requests: int, top: int, warm: int = 50) -> None:
+    """`once()` `requests` times under cProfile (after `warm` calls), the top functions by both orders."""
+    for _ in range(warm):
+        once()
     profiler = cProfile.Profile(time.process_time)  # CPU time: the database's own time is not ours
     profiler.enable()
     for _ in range(requests):
-        call(application, path, token)
+        once()
     profiler.disable()
     for order in ("cumulative", "tottime"):
         out = io.StringIO()
