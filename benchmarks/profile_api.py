@@ -167,13 +167,18 @@ def check(application: Application, paths: dict[str, Read]) -> None:
 
 
 def profile(application: Application, path: Read, requests: int, top: int, wall: bool = False) -> None:
-    for _ in range(50):
-        call(application, path)
+    profile_calls(lambda: call(application, path), requests, top, wall=wall)
+
+
+def profile_calls(once: Callable[[], object], requests: int, top: int, warm: int = 50, wall: bool = False) -> None:
+    """`once()` `requests` times under cProfile (after `warm` calls), the top functions by both orders."""
+    for _ in range(warm):
+        once()
     # CPU time by default: the database's own time is not ours; --wall shows where the request waits.
     profiler = cProfile.Profile(time.perf_counter if wall else time.process_time)
     profiler.enable()
     for _ in range(requests):
-        call(application, path)
+        once()
     profiler.disable()
     for order in ("cumulative", "tottime"):
         out = io.StringIO()

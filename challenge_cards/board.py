@@ -1,16 +1,21 @@
-"""The review board's row form as plain HTML: what ReviewForm shows, without a bound form per row."""
+"""The review board's rows as plain HTML: each row's cells and its form (what ReviewForm shows, without a bound
+form per row), written in Python: the board's sixty rows through the template engine cost most of its time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import Any
 
-from django.utils.html import format_html, format_html_join
+from django.template.defaultfilters import date as date_filter
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 from .domain import NOTE_MAX_LENGTH, REVIEW_DECISIONS
 from .forms import RATING_CHOICES, ReviewForm
-from .models import ChallengeCard
+from .models import ChallengeCard, Disposition
+from .rows import rating_html, shown_date, status_html, url_of
 
 
 @cache
@@ -152,3 +157,81 @@ def _untouched(omb_rating: str) -> str:
 
 _RATING_OPTIONS = tuple((str(value), str(label)) for value, label in RATING_CHOICES)
 _DECISION_OPTIONS = tuple((str(value), str(label)) for value, label in REVIEW_DECISIONS)
+
+
+# --- the rows ---------------------------------------------------------------------------------------------------
+
+_FLAGS = (
+    ("is_red_or_at_risk", '<span class="cc-flag">Red or at risk</span> '),
+    ("is_overdue", '<span class="cc-flag">Overdue</span> '),
+    ("is_stale", '<span class="cc-flag cc-flag--stale">Not updated</span> '),
+    ("ratings_differ", '<span class="cc-flag">Ratings disagree</span>'),
+)
+
+
+def rows_html(
+    rows: Iterable[tuple[Any, ReviewRowInput | None]],  # flagged cards (selectors.Flagged rows)
+    *,
+    csrf_input: str,
+    saved: str = "",
+    stale_error: str | None = None,
+) -> SafeString:
+    """The board's <tr>s for (card, form) pairs, a form None where the viewer may not review. The cards are the
+    board's (selectors.review_board: flags and action counts annotated, the agency read with them); `csrf_input`
+    the hidden input {% csrf_token %} writes, put in every row's form."""
+    card_url, review_url = url_of("challenge_cards:card_detail"), url_of("challenge_cards:card_review")
+    saved_html = (
+        format_html('<p class="margin-0 text-bold" role="status" tabindex="-1" data-focus-after-swap>{}</p>', saved)
+        if saved
+        else ""
+    )
+    stale_html = format_html('<p class="usa-error-message" role="alert">{}</p>', stale_error) if stale_error else ""
+    out = []
+    for card, form in rows:
+        pk, title, abbreviation = str(card.pk), escape(card.title), escape(card.agency.abbreviation)
+        is_open = card.disposition == Disposition.OPEN
+        select = (
+            f'<input type="checkbox" name="cards" value="{pk}" form="bulk-form" id="select-{pk}" class="cc-select">'
+            f'<input type="hidden" name="version-{pk}" value="{card.version}" form="bulk-form">'
+            f'<label for="select-{pk}" class="usa-sr-only">Select {abbreviation}: {title}</label>'
+            if form is not None and is_open
+            else ""
+        )
+        actions = f"{card.open_actions} open action{'' if card.open_actions == 1 else 's'}"
+        if card.overdue_actions:
+            actions += f" ({card.overdue_actions} overdue)"
+        updated = card.last_agency_update_at
+        if form is not None and is_open:
+            url = f"{review_url[0]}{pk}{review_url[1]}"
+            errors = "".join(
+                f'<p class="usa-error-message" role="alert">{escape(error)}</p>' for error in form.non_field_errors
+            )
+            decision = (
+                f'\n    <form method="post" action="{url}" hx-post="{url}" hx-target="#card-{pk}" hx-swap="outerHTML"'
+                f' aria-label="Review: {title} ({abbreviation})" novalidate class="cc-board-form">{csrf_input}\n'
+                f"      {stale_html}\n      {errors}\n      {form.fields_html}\n"
+                '      <button type="submit" class="usa-button usa-button--outline">Save review</button>\n'
+                "    </form>\n    "
+            )
+        elif not is_open:
+            reason = f": {escape(card.disposition_reason)}" if card.disposition_reason else ""
+            decision = f'<p class="margin-0">{escape(card.get_disposition_display())}{reason}.</p>'
+        else:
+            decision = ""
+        out.append(
+            f'<tr id="card-{pk}" class="cc-board-row">\n'
+            f'  <td data-label="Select">{select}</td>\n'
+            f'  <td data-label="Agency" class="cc-nowrap">{abbreviation}</td>\n'
+            f'  <th scope="row" data-label="Card" class="cc-board-title"><a class="usa-link"'
+            f' href="{card_url[0]}{pk}{card_url[1]}" id="card-{pk}-title">{title}</a><br><span class="font-body-3xs">'
+            f"Due {date_filter(card.due_date, 'M j, Y')} · {actions}</span></th>\n"
+            f'  <td data-label="Status" class="cc-nowrap">{status_html(card.status)}</td>\n'
+            f'  <td data-label="Ratings">{rating_html(card.agency_rating, "Agency:")}<br>'
+            f"{rating_html(card.omb_rating, 'OMB:')}</td>\n"
+            f'  <td data-label="Last update" class="cc-nowrap">'
+            f"{shown_date(updated, 'M j') if updated else 'None yet'}</td>\n"
+            f'  <td data-label="Flags">{"".join(html for name, html in _FLAGS if getattr(card, name))}</td>\n'
+            f'  <td data-label="Decision" class="cc-board-decision">\n    {saved_html}\n    {decision}\n  </td>\n'
+            "</tr>\n"
+        )
+    return mark_safe("".join(out))  # every value from the data escaped above; the rest is fixed markup

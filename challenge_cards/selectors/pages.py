@@ -149,22 +149,26 @@ def home_reads(
 
     Overdue and due cards are open cards too, so one read serves the three lists: the rows whose id is among
     the page's ids, the first overdue ids or the first due ids (LIMIT sub-selects, each a top-N of narrow
-    rows), each row flagged `in_page`, with the total as a sub-select.
+    rows), each row flagged `in_page`, with the total as a sub-select. The sub-selects start from the bare open
+    cards, not from the flagged and joined rows: Django copies and relabels all of a queryset it nests, which
+    cost more than the database's work.
     """
     today = timezone.localdate()
     cards = home_cards(user, last_meeting)
+    open_cards = ChallengeCard.objects.visible_to(user).open()  # what home_cards reads, without flags or joins
     wanted = page_number_to_read(page_number)
     number = wanted or 1  # a number Django must judge: the overdue list is read with the first page
     bottom = (number - 1) * per_page
-    page_ids = cards.values("pk")[bottom : bottom + per_page]
-    overdue_ids = cards.filter(overdue_card_q(today)).order_by("due_date", "id").values("pk")[:overdue_shown]
+    in_order = open_cards.annotate(is_overdue=_flag(overdue_card_q(today))).order_by(*HOME_ORDER)
+    page_ids = in_order.values("pk")[bottom : bottom + per_page]
+    overdue_ids = open_cards.filter(overdue_card_q(today)).order_by("due_date", "id").values("pk")[:overdue_shown]
     wanted_rows = Q(pk__in=page_ids) | Q(pk__in=overdue_ids)
     if due_until is not None:
-        due_ids = cards.filter(due_card_q(today, due_until)).order_by("due_date", "id").values("pk")[:due_shown]
+        due_ids = open_cards.filter(due_card_q(today, due_until)).order_by("due_date", "id").values("pk")[:due_shown]
         wanted_rows |= Q(pk__in=due_ids)
     rows = list(
         cards.filter(wanted_rows).annotate(
-            in_page=ExpressionWrapper(Q(pk__in=page_ids), output_field=BooleanField()), total=TotalOf(cards)
+            in_page=ExpressionWrapper(Q(pk__in=page_ids), output_field=BooleanField()), total=TotalOf(open_cards)
         )
     )
     # Every overdue row here ranks after the first `overdue_shown` in the overdue order, or is one of them.
@@ -204,7 +208,9 @@ LIST_EXACT_UP_TO = 1000
 
 
 def card_list(user) -> QuerySet[ChallengeCard]:
-    cards = ChallengeCard.objects.visible_to(user).with_related()
+    """Every card the user may see, newest first, with the agency and meeting the list shows (and only those:
+    each further join made PostgreSQL's plan of a page cost more than reading it; the exports add their own)."""
+    cards = ChallengeCard.objects.visible_to(user).select_related("agency", "meeting")
     return _with_overdue(cards).order_by(*CARD_LIST_ORDER)
 
 
@@ -277,13 +283,14 @@ def list_page(
 
 def review_row(user, pk: int, last_meeting: Meeting | None) -> ChallengeCard:
     """One card as the review board shows it (any disposition, so a just-closed card can say so)."""
-    cards = ChallengeCard.objects.visible_to(user).with_related().filter(pk=pk)
+    cards = ChallengeCard.objects.visible_to(user).select_related("agency").filter(pk=pk)
     return get_object_or_404(with_action_counts(with_flags(cards, last_meeting)))
 
 
 def review_board(user, last_meeting: Meeting | None) -> Flagged:
-    """Every open card, the ones that need OMB's attention first."""
-    cards = ChallengeCard.objects.visible_to(user).open().with_related()
+    """Every open card, the ones that need OMB's attention first (with the agency, all of its relations a row
+    shows: board.rows_html)."""
+    cards = ChallengeCard.objects.visible_to(user).open().select_related("agency")
     return with_action_counts(with_flags(cards, last_meeting)).order_by(
         "-is_red_or_at_risk", "-is_overdue", "-is_stale", "-ratings_differ", "agency__name", "due_date", "id"
     )

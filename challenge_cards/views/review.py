@@ -146,12 +146,6 @@ def _review_row(
     """One review-board row (for htmx): the card as it is now, with its flags, and a fresh form or what was typed."""
     last_meeting = selectors.meeting_context(request.user)["last_meeting"]
     card = selectors.review_row(request.user, pk, last_meeting)
-    context = {
-        "card": card,
-        "form": board.ReviewRowInput.fresh(card) if form is None else board.ReviewRowInput.typed(form),
-        "saved": saved,
-        "stale_error": stale_error,
-        "on_board": True,
-        "can_review": True,  # card_review answers OMB admins only
-    }
+    row = board.ReviewRowInput.fresh(card) if form is None else board.ReviewRowInput.typed(form)
+    context = {"rows": [(card, row)], "saved": saved, "stale_error": stale_error}  # card_review: OMB admins only
     return render(request, "challenge_cards/_review_table_row.html", context)

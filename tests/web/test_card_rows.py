@@ -1,0 +1,94 @@
+"""Tables of cards written in Python (challenge_cards.rows, challenge_cards.board): what the templates wrote,
+with every value typed by people escaped, on the home page, the card list, a meeting's page and the board."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from challenge_cards.models import CardStatus, Disposition
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+TYPED = "<b>Fish & chips</b>"
+ESCAPED = "&lt;b&gt;Fish &amp; chips&lt;/b&gt;"
+
+
+@pytest.fixture
+def cards(agency, deputy, priority):
+    held = factories.MeetingFactory(starts_at=timezone.now() - datetime.timedelta(days=20), status="held")
+    factories.MeetingFactory(starts_at=timezone.now() + datetime.timedelta(days=10))
+    today = timezone.localdate()
+    late = factories.ChallengeCardFactory(
+        meeting=held,
+        agency=agency,
+        priority=priority,
+        title=TYPED,
+        issued_at=held.starts_at - datetime.timedelta(days=1),
+        due_date=today - datetime.timedelta(days=2),
+        status=CardStatus.AT_RISK,
+        agency_rating="green",
+        omb_rating="red",
+    )
+    dropped = factories.ChallengeCardFactory(
+        meeting=held,
+        agency=agency,
+        priority=priority,
+        title="Dropped card",
+        disposition=Disposition.DROPPED,
+        disposition_reason="Merged <into> another",
+    )
+    return {"held": held, "late": late, "dropped": dropped}
+
+
+def test_the_home_page_rows_link_flag_and_escape(client, deputy, cards):
+    client.force_login(deputy)
+    html = client.get(reverse("challenge_cards:home")).content.decode()
+    late = cards["late"]
+    row = html[html.index(f'<a class="usa-link" href="/cards/{late.pk}/">{ESCAPED}</a>\n') :]
+    row = row[: row.index("</tr>")]
+    assert TYPED not in html
+    assert '<br><span class="cc-flag">Overdue</span>' in row
+    assert '<br><span class="cc-flag cc-flag--stale">Not updated since the last meeting</span>' in row
+    assert f'<td data-label="Due">{late.due_date:%b} {late.due_date.day}, {late.due_date.year}</td>' in row
+    assert '<span class="usa-tag cc-status cc-status--at-risk">At risk</span>' in row
+    assert '<span class="usa-tag cc-rating cc-rating--green">Agency: Green</span>' in row
+    assert '<span class="usa-tag cc-rating cc-rating--red">OMB: Red</span>' in row
+    assert 'data-label="Agency"' not in row  # an agency's own home does not repeat its name
+
+
+def test_the_card_list_rows_show_agency_meeting_and_disposition(client, admin_user, cards, agency):
+    client.force_login(admin_user)
+    html = client.get(reverse("challenge_cards:card_list")).content.decode()
+    dropped, held = cards["dropped"], cards["held"]
+    row = html[html.index(f'href="/cards/{dropped.pk}/">Dropped card</a>') :]
+    row = row[: row.index("</tr>")]
+    assert '<br><span class="font-body-2xs">Dropped</span>' in row
+    assert f'<td data-label="Agency">{agency.abbreviation}</td>' in row
+    starts = timezone.localtime(held.starts_at)
+    assert (
+        f'<td data-label="Meeting"><a class="usa-link" href="/meetings/{held.pk}/">'
+        f"{starts:%b} {starts.day}, {starts.year}</a></td>"
+    ) in row
+    assert ESCAPED in html and TYPED not in html
+
+
+def test_the_board_rows_escape_and_a_closed_card_says_why(client, admin_user, cards):
+    client.force_login(admin_user)
+    html = client.get(reverse("challenge_cards:review_board")).content.decode()
+    late = cards["late"]
+    assert TYPED not in html
+    assert f'id="card-{late.pk}-title">{ESCAPED}</a>' in html
+    assert f'aria-label="Review: {ESCAPED} (TREAS)"' in html
+    assert f'<label for="select-{late.pk}" class="usa-sr-only">Select TREAS: {ESCAPED}</label>' in html
+    assert 'class="cc-board-form"><input type="hidden" name="csrfmiddlewaretoken" value="' in html
+    dropped = cards["dropped"]
+    url = reverse("challenge_cards:card_review", args=[dropped.pk])
+    payload = {f"card-{dropped.pk}-version": dropped.version, f"card-{dropped.pk}-decision": "keep"}
+    row = client.post(url, payload, headers={"HX-Request": "true"}).content.decode()
+    assert '<p class="margin-0">Dropped: Merged &lt;into&gt; another.</p>' in row
+    assert "<form" not in row and 'name="cards"' not in row
