@@ -18,9 +18,16 @@ from .models import ChallengeCard, Disposition
 from .rows import rating_html, shown_date, status_html, url_of
 
 
-@cache
 def _options(choices: tuple[tuple[str, str], ...], selected: str) -> SafeString:
-    """<option> elements for a choice list with one selected, kept per selected value (a handful)."""
+    """<option> elements for a choice list with one selected, kept per selected value.
+
+    A typed value that is not a choice selects none: it is not kept, so what a post sends cannot grow the cache.
+    """
+    return _kept_options(choices, selected if any(value == selected for value, _label in choices) else None)
+
+
+@cache
+def _kept_options(choices: tuple[tuple[str, str], ...], selected: str | None) -> SafeString:
     return format_html_join(
         "",
         '<option value="{}"{}>{}</option>',

@@ -92,3 +92,19 @@ def test_the_board_rows_escape_and_a_closed_card_says_why(client, admin_user, ca
     row = client.post(url, payload, headers={"HX-Request": "true"}).content.decode()
     assert '<p class="margin-0">Dropped: Merged &lt;into&gt; another.</p>' in row
     assert "<form" not in row and 'name="cards"' not in row
+
+
+def test_a_typed_choice_that_is_not_one_selects_none_and_is_not_kept():
+    """What a post sends is drawn in its row: a value that is no choice must not grow the per-process cache."""
+    from challenge_cards import board
+
+    board._kept_options.cache_clear()
+    row = board.ReviewRowInput(prefix="card-1", version="1", decision="<script>", errors={"decision": ["Pick one."]})
+    html = row.fields_html
+    for made_up in ("x1", "x2", "x3"):
+        board.ReviewRowInput(prefix="card-1", version="1", decision=made_up, errors={"decision": ["Pick one."]})._html()
+
+    decision = html.split('name="card-1-decision"')[1].split("</select>")[0]
+    assert "<script>" not in html
+    assert " selected" not in decision
+    assert board._kept_options.cache_info().currsize == 2  # the ratings' and the decisions' options, once each
