@@ -231,14 +231,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
-# Notifications: the reminder scan and the sweeper of undelivered rows (both safe to run twice).
+# The reminder scan; the sweeper (every 30 s: a dead worker's e-mails come back within its lease and 30 s).
 CELERY_BEAT_SCHEDULE["notifications-scan"] = {"task": "notifications.tasks.scan_reminders", "schedule": 300.0}
-# The sweeper runs every 30 s, so a worker's e-mails come back within the claim's lease and 30 s after it died.
 CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.sweep_undelivered", "schedule": 30.0}
 # Briefing packets queued or building longer than this (broker down, worker gone) are queued again.
 BRIEFING_PACKET_STUCK_MINUTES = int(os.environ.get("BRIEFING_PACKET_STUCK_MINUTES", "30"))
-# Child processes that lay out the briefing packet's agencies in parallel (WeasyPrint takes one core each;
-# each holds one agency's part, ~120 MB): 2 uses both cores of a 2-core worker; 0 lays out in the worker.
+# Child processes laying out the packet's agencies (a core and ~120 MB each; 0: laid out in the worker).
 BRIEFING_PACKET_PROCESSES = int(os.environ.get("BRIEFING_PACKET_PROCESSES", "2"))
 CELERY_BEAT_SCHEDULE["packets-sweep"] = {"task": "challenge_cards.tasks.sweep_stuck_packets", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
@@ -377,8 +375,7 @@ AUTH_LOCKOUT_MINUTES = int(os.environ.get("AUTH_LOCKOUT_MINUTES", "15"))
 AUTHENTICATION_BACKENDS = ["audit.backends.LockoutBackend", "core.auth.PasswordBackend"]
 # Loaded with the signed-in user in the same query (core.auth): the page header's unread count.
 SIGNED_IN_USER_ANNOTATIONS = {"unread_notifications": "notifications.models.unread_count_of_user"}
-# Read with the card an agency's update locks (ChallengeCardQuerySet.with_update_facts): what its notifications
-# and webhooks decide on, so they ask no query of their own.
+# Read with the card an update locks (with_update_facts): what its notifications and webhooks decide on.
 CARD_UPDATE_ANNOTATIONS = {"card_updated_facts": "notifications.services.events.card_updated_facts"}
 AXES_FAILURE_LIMIT = AUTH_LOCKOUT_FAILURES
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=AUTH_LOCKOUT_MINUTES)
