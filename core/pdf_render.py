@@ -11,6 +11,7 @@ file to write. Memory stays bounded: a child holds one part, and at most two job
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -63,17 +64,21 @@ class Renderers:
         self.fonts: Fonts | None = None if processes else Fonts()
         self.children: list[subprocess.Popen[str]] = []
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_BASE_DIR), os.environ.get("PYTHONPATH", "")])}
-        for _ in range(processes):
-            self.children.append(
-                subprocess.Popen(
-                    [sys.executable, "-m", "core.pdf_render"],
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    text=True,
-                    cwd=_BASE_DIR,
-                    env=env,
+        try:
+            for _ in range(processes):
+                self.children.append(
+                    subprocess.Popen(
+                        [sys.executable, "-m", "core.pdf_render"],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        text=True,
+                        cwd=_BASE_DIR,
+                        env=env,
+                    )
                 )
-            )
+        except BaseException:
+            self.close()  # the children already started
+            raise
         self.queue: deque[tuple[subprocess.Popen[str] | None, str]] = deque()
         self.turn = 0
 
@@ -92,7 +97,10 @@ class Renderers:
             return
         child = self.children[self.turn % len(self.children)]
         self.turn += 1
-        _send(child.stdin, f"{html_path}\t{pdf_path}\n")
+        try:
+            _send(child.stdin, f"{html_path}\t{pdf_path}\n")
+        except OSError as error:  # the child is gone (killed for memory, say): say so, not "broken pipe"
+            raise RuntimeError(f"The PDF renderer stopped (exit code {child.poll()})") from error
         self.queue.append((child, pdf_path))
 
     def next_done(self) -> str:
@@ -109,15 +117,17 @@ class Renderers:
         """Children end when their input does; after an error they are stopped."""
         for child in self.children:
             if child.stdin:
-                child.stdin.close()
+                with contextlib.suppress(OSError):  # a child that died leaves a broken pipe
+                    child.stdin.close()
         for child in self.children:
             try:
                 child.wait(timeout=30 if not self.queue else 0.1)
             except subprocess.TimeoutExpired:
                 child.kill()
                 child.wait()
-            if child.stdout:
-                child.stdout.close()
+            finally:
+                if child.stdout:
+                    child.stdout.close()
         self.children = []
 
     def __enter__(self) -> Renderers:
@@ -135,6 +145,9 @@ def _send(stream: IO[str] | None, line: str) -> None:
 
 def _serve() -> None:
     """A child: render each ``html_path<TAB>pdf_path`` line, answer ``ok`` or the error, until stdin ends."""
+    # Answers go on a copy of stdout; what a library prints goes to stderr and cannot put them out of step.
+    answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     fonts = Fonts()
     for line in sys.stdin:
         html_path, pdf_path = line.rstrip("\n").split("\t")
@@ -143,8 +156,8 @@ def _serve() -> None:
             answer = "ok"
         except Exception as error:  # reported to the parent, which raises it
             answer = f"{type(error).__name__}: {error}".replace("\n", " ")[:2000]
-        sys.stdout.write(answer + "\n")
-        sys.stdout.flush()
+        answers.write(answer + "\n")
+        answers.flush()
 
 
 if __name__ == "__main__":

@@ -52,7 +52,14 @@ from .meetings import (
     meeting_update,
     next_monthly_start,
 )
-from .packets import packet_build, packet_is_stuck, packet_request, packet_requeue_stuck, packet_reset
+from .packets import (
+    packet_build,
+    packet_is_stuck,
+    packet_pdf_pieces,
+    packet_request,
+    packet_requeue_stuck,
+    packet_reset,
+)
 from .review import card_carry_over, card_decide, card_return, card_review, cards_decide
 
 __all__ = [
@@ -103,6 +110,7 @@ __all__ = [
     # packets
     "packet_build",
     "packet_is_stuck",
+    "packet_pdf_pieces",
     "packet_request",
     "packet_requeue_stuck",
     "packet_reset",

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -85,15 +85,19 @@ def packet_build(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def packet_download(request: HttpRequest, pk: int) -> HttpResponse:
+def packet_download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The PDF, only to OMB staff and only once it is ready."""
     _require_omb(request)
     packet = get_object_or_404(
-        BriefingPacket.objects.filter(meeting__in=Meeting.objects.visible_to(request.user)).select_related("meeting"),
+        BriefingPacket.objects.filter(meeting__in=Meeting.objects.visible_to(request.user))
+        .select_related("meeting")
+        .defer("pdf"),  # sent a piece at a time, never read whole
         pk=pk,
         status=BriefingPacket.Status.READY,
     )
-    response = HttpResponse(bytes(packet.pdf or b""), content_type="application/pdf")
+    length, pieces = services.packet_pdf_pieces(packet)
+    response = StreamingHttpResponse(pieces, content_type="application/pdf")
+    response["Content-Length"] = str(length)
     response["Content-Disposition"] = (
         f'attachment; filename="briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf"'
     )

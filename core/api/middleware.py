@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from rest_framework.authentication import get_authorization_header
 
 _made = threading.local()
 
@@ -28,8 +29,8 @@ def is_bearer_api_request(request) -> bool:
     """An API path with an `Authorization: Bearer ...` header (the scheme in any case, as the API reads it)."""
     if not request.path_info.startswith(getattr(settings, "API_PATH_PREFIX", "/api/")):
         return False
-    scheme = request.META.get("HTTP_AUTHORIZATION", "").split(None, 1)
-    return bool(scheme) and scheme[0].lower() == "bearer"
+    scheme = get_authorization_header(request).split()  # as BearerTokenAuthentication splits it
+    return bool(scheme) and scheme[0].lower() == b"bearer"
 
 
 class BrowserOnlyEnd:

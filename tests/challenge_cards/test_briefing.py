@@ -191,8 +191,54 @@ def test_only_omb_sees_the_packet_and_downloads_its_pdf(world, admin_user, omb_v
     client.force_login(omb_viewer_user)
     response = client.get(download)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content == b"%PDF-1.7 test"
+    assert b"".join(response.streaming_content) == b"%PDF-1.7 test"
     assert 'filename="briefing-packet-2026-12-08.pdf"' in response["Content-Disposition"]
+
+
+def test_the_pdf_is_read_and_sent_a_piece_at_a_time(world, admin_user, client, now):
+    pdf = b"%PDF-1.7 " + bytes(range(256)) * 3
+    packet = BriefingPacket.objects.create(
+        meeting=world["december"], requested_by=admin_user, status="ready", progress=100, pdf=pdf
+    )
+    packet = BriefingPacket.objects.defer("pdf").get(pk=packet.pk)
+    length, pieces = services.packet_pdf_pieces(packet, piece=100)
+    read = list(pieces)
+    assert length == len(pdf) and b"".join(read) == pdf
+    assert [len(part) for part in read] == [100] * 7 + [len(pdf) - 700]
+
+    client.force_login(admin_user)
+    response = client.get(reverse("challenge_cards:packet_download", args=[packet.pk]))
+    assert response.streaming and response["Content-Length"] == str(len(pdf))
+    assert b"".join(response.streaming_content) == pdf
+
+
+def test_a_packet_rebuilt_while_it_is_sent_ends_the_pieces_early(world, admin_user):
+    packet = BriefingPacket.objects.create(
+        meeting=world["december"], requested_by=admin_user, status="ready", progress=100, pdf=b"x" * 300
+    )
+    length, pieces = services.packet_pdf_pieces(packet, piece=100)
+    assert next(pieces) == b"x" * 100
+    BriefingPacket.objects.filter(pk=packet.pk).update(status="building", pdf=b"y" * 300)
+    assert length == 300 and list(pieces) == []  # a short download, never a mix of two builds
+
+
+def test_the_sample_packet_command_writes_the_stored_pdf(world, admin_user, tmp_path, now):
+    from django.core.management import call_command
+
+    output = tmp_path / "packet.pdf"
+    with mock.patch("challenge_cards.services.packets._write_pdf", side_effect=_store(b"%PDF-1.7 stored")):
+        call_command(
+            "build_sample_packet", "--output", str(output), "--admin", admin_user.username, stdout=io.StringIO()
+        )
+    assert output.read_bytes() == b"%PDF-1.7 stored"
+
+
+def _store(pdf: bytes):
+    def write(packet) -> int:
+        BriefingPacket.objects.filter(pk=packet.pk).update(status="ready", pdf=pdf, finished_at=packet.status_since)
+        return 0
+
+    return write
 
 
 def test_the_build_button_queues_a_packet(world, admin_user, client, django_capture_on_commit_callbacks):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pypdf import PdfReader
 
 from core.pdf_render import Renderers
@@ -63,3 +64,44 @@ def test_without_children_each_file_is_rendered_at_submit(tmp_path):
         done = [renderers.next_done(), renderers.next_done()]
     assert done == [str(tmp_path / "here.pdf"), str(tmp_path / "again.pdf")]
     assert PdfReader(tmp_path / "again.pdf").metadata.title == "Again"
+
+
+def test_a_child_that_died_is_named_as_such_and_the_others_still_stop(tmp_path):
+    renderers = Renderers(2)
+    dead, alive = renderers.children
+    dead.kill()
+    dead.wait()
+    try:
+        with pytest.raises(RuntimeError, match="renderer stopped"):
+            for n in range(20):  # each to the dead child
+                renderers.turn = 0
+                renderers.submit(_html(tmp_path, f"Lost{n}", 1), str(tmp_path / f"lost{n}.pdf"))
+    finally:
+        renderers.close()  # raises nothing, though the dead child's pipe is broken
+    assert alive.poll() is not None and renderers.children == []
+
+
+def test_what_a_library_prints_in_a_child_does_not_take_the_place_of_an_answer(tmp_path):
+    import subprocess
+    import sys
+
+    from core import pdf_render
+
+    child_code = (
+        "from core import pdf_render\n"
+        "pdf_render.Fonts = lambda: print('noise from loading fonts')\n"
+        "pdf_render.render_tagged_pdf = lambda *args, **kwargs: print('noise from a layout')\n"
+        "pdf_render._serve()\n"
+    )
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.html").write_text("<p>A part.</p>", encoding="utf-8")
+    child = subprocess.run(
+        [sys.executable, "-c", child_code],
+        input=f"{tmp_path}/a.html\t{tmp_path}/a.pdf\n{tmp_path}/b.html\t{tmp_path}/b.pdf\n",
+        capture_output=True,
+        text=True,
+        cwd=str(pdf_render._BASE_DIR),
+        timeout=60,
+    )
+    assert child.stdout == "ok\nok\n"
+    assert "noise from loading fonts" in child.stderr and child.stderr.count("noise from a layout") == 2

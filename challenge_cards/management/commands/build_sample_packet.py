@@ -34,13 +34,16 @@ class Command(BaseCommand):
             raise CommandError("No meeting to build a packet for.")
         packet = BriefingPacket.objects.create(meeting=meeting, requested_by=admin)
         services.packet_build(packet_id=packet.pk)
-        packet.refresh_from_db(fields=["status", "error", "card_count"])
+        packet = BriefingPacket.objects.defer("pdf").get(pk=packet.pk)
         if packet.status != BriefingPacket.Status.READY:
             raise CommandError(f"The packet was not built: {packet.error}")
         output = Path(options["output"])
         output.parent.mkdir(parents=True, exist_ok=True)
-        pdf = BriefingPacket.objects.values_list("pdf", flat=True).get(pk=packet.pk) or b""
-        output.write_bytes(pdf)
+        length, pieces = services.packet_pdf_pieces(packet)
+        with output.open("wb") as file:  # a piece at a time, as the download sends it
+            written = sum(file.write(piece) for piece in pieces)
+        if written != length:
+            raise CommandError(f"The packet changed while it was written to {output}: run the command again.")
         self.stdout.write(
-            self.style.SUCCESS(f"Wrote {output} ({len(pdf):,} bytes, {packet.card_count} cards, {meeting.title}).")
+            self.style.SUCCESS(f"Wrote {output} ({length:,} bytes, {packet.card_count} cards, {meeting.title}).")
         )
