@@ -76,3 +76,53 @@ def card_rows_html(
             f"{rating_html(card.omb_rating, 'OMB:')}</td>\n    </tr>\n  "
         )
     return mark_safe("".join(out))  # every value from the data escaped above; the rest is fixed markup
+
+
+def _days_left(days: int) -> str:
+    return "Due today" if days == 0 else "1 day" if days == 1 else f"{days} days"
+
+
+def due_rows_html(items: Iterable) -> SafeString:
+    """The rows of the home page's "Due before the next meeting" table (selectors.as_items' DueItems)."""
+    card_url = url_of("challenge_cards:card_detail")
+    out = []
+    for item in items:
+        is_action = item.kind == "action"
+        url = f"{card_url[0]}{item.card.pk}{card_url[1]}" + (f"#action-{item.id}" if is_action else "")
+        out.append(
+            f'\n      <tr><td data-label="Due">{escape(shown_date(item.due_date, "M j, Y"))}</td>\n'
+            f'        <td data-label="Days left" data-testid="days-left">{_days_left(item.days_left)}</td>\n'
+            f'        <th scope="row" data-label="What">{"Follow-up action: " if is_action else "Card: "}'
+            f'<a class="usa-link" href="{escape(url)}">{escape(item.title)}</a></th>\n'
+            f'        <td data-label="Card">'
+            f"{escape(item.card.title if is_action else item.card.get_status_display())}</td></tr>\n    "
+        )
+    return mark_safe("".join(out))  # every value escaped above
+
+
+def overdue_cards_html(cards: Iterable[ChallengeCard], *, show_agency: bool) -> SafeString:
+    """The <li>s of the home page's overdue cards."""
+    before, after = url_of("challenge_cards:card_detail")
+    return mark_safe(  # every value escaped here
+        "".join(
+            f'<li><a class="usa-link" href="{before}{card.pk}{after}">{escape(card.title)}</a>'
+            + (f" ({escape(card.agency.abbreviation)})" if show_agency else "")
+            + f" — was due {escape(shown_date(card.due_date, 'M j, Y'))}</li>"
+            for card in cards
+        )
+    )
+
+
+def overdue_actions_html(actions: Iterable, *, show_agency: bool) -> SafeString:
+    """The <li>s of the home page's overdue follow-up actions."""
+    before, after = url_of("challenge_cards:action_detail")
+    return mark_safe(  # every value escaped here
+        "".join(
+            f'<li><a class="usa-link" href="{before}{action.pk}{after}">{escape(action.description)}</a>'
+            f" — {escape(action.owner_display)}, was due {escape(shown_date(action.due_date, 'M j, Y'))}"
+            f" (card: {escape(action.card.title)}"
+            + (f", {escape(action.card.agency.abbreviation)}" if show_agency else "")
+            + ")</li>"
+            for action in actions
+        )
+    )

@@ -27,3 +27,21 @@ def board_rows(context, pairs) -> SafeString:
         saved=context.get("saved") or "",
         stale_error=context.get("stale_error"),
     )
+
+
+@register.simple_tag
+def due_rows(items) -> SafeString:
+    """The <tr>s of the home page's table of what is due before the next meeting."""
+    return rows.due_rows_html(items)
+
+
+@register.simple_tag
+def overdue_card_items(cards, show_agency: bool = False) -> SafeString:
+    """The <li>s of the home page's overdue cards."""
+    return rows.overdue_cards_html(cards, show_agency=bool(show_agency))
+
+
+@register.simple_tag
+def overdue_action_items(actions, show_agency: bool = False) -> SafeString:
+    """The <li>s of the home page's overdue follow-up actions."""
+    return rows.overdue_actions_html(actions, show_agency=bool(show_agency))

@@ -61,6 +61,27 @@ def test_the_home_page_rows_link_flag_and_escape(client, deputy, cards):
     assert 'data-label="Agency"' not in row  # an agency's own home does not repeat its name
 
 
+def test_the_home_pages_overdue_and_due_lists_link_and_escape(client, deputy, cards):
+    late = cards["late"]
+    action = factories.FollowUpActionFactory(
+        card=late, description=TYPED, owner_name="<i>Pat</i>", due_date=timezone.localdate() - datetime.timedelta(1)
+    )
+    soon = factories.FollowUpActionFactory(card=late, description="Brief the team", due_date=timezone.localdate())
+    client.force_login(deputy)
+    html = client.get(reverse("challenge_cards:home")).content.decode()
+    was_due = f"was due {late.due_date:%b} {late.due_date.day}, {late.due_date.year}</li>"
+    assert f'<li><a class="usa-link" href="/cards/{late.pk}/">{ESCAPED}</a> — {was_due}' in html
+    assert (
+        f'<li><a class="usa-link" href="/actions/{action.pk}/">{ESCAPED}</a> — &lt;i&gt;Pat&lt;/i&gt;, was due' in html
+    )
+    assert f"(card: {ESCAPED})</li>" in html and TYPED not in html and "<i>Pat</i>" not in html
+    due = html[html.index('data-testid="due-soon"') :]
+    due = due[: due.index("</table>")]
+    assert '<td data-label="Days left" data-testid="days-left">Due today</td>' in due
+    assert f'Follow-up action: <a class="usa-link" href="/cards/{late.pk}/#action-{soon.pk}">Brief the team</a>' in due
+    assert f'<td data-label="Card">{ESCAPED}</td></tr>' in due
+
+
 def test_the_card_list_rows_show_agency_meeting_and_disposition(client, admin_user, cards, agency):
     client.force_login(admin_user)
     html = client.get(reverse("challenge_cards:card_list")).content.decode()
