@@ -102,7 +102,7 @@ def due_rows_html(items: Iterable) -> SafeString:
 
 def overdue_cards_html(cards: Iterable[ChallengeCard], *, show_agency: bool) -> SafeString:
     """The <li>s of the home page's overdue cards."""
-    before, after = url_of("challenge_cards:card_detail")
+    before, after = (escape(part) for part in url_of("challenge_cards:card_detail"))
     return mark_safe(  # every value escaped here
         "".join(
             f'<li><a class="usa-link" href="{before}{card.pk}{after}">{escape(card.title)}</a>'
@@ -115,7 +115,7 @@ def overdue_cards_html(cards: Iterable[ChallengeCard], *, show_agency: bool) -> 
 
 def overdue_actions_html(actions: Iterable, *, show_agency: bool) -> SafeString:
     """The <li>s of the home page's overdue follow-up actions."""
-    before, after = url_of("challenge_cards:action_detail")
+    before, after = (escape(part) for part in url_of("challenge_cards:action_detail"))
     return mark_safe(  # every value escaped here
         "".join(
             f'<li><a class="usa-link" href="{before}{action.pk}{after}">{escape(action.description)}</a>'

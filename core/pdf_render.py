@@ -63,6 +63,8 @@ class Renderers:
     def __init__(self, processes: int) -> None:
         self.fonts: Fonts | None = None if processes else Fonts()
         self.children: list[subprocess.Popen[str]] = []
+        self.queue: deque[tuple[subprocess.Popen[str] | None, str]] = deque()
+        self.turn = 0
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(_BASE_DIR), os.environ.get("PYTHONPATH", "")])}
         try:
             for _ in range(processes):
@@ -72,6 +74,7 @@ class Renderers:
                         stdin=subprocess.PIPE,
                         stdout=subprocess.PIPE,
                         text=True,
+                        encoding="utf-8",  # as the child writes its answers
                         cwd=_BASE_DIR,
                         env=env,
                     )
@@ -79,8 +82,6 @@ class Renderers:
         except BaseException:
             self.close()  # the children already started
             raise
-        self.queue: deque[tuple[subprocess.Popen[str] | None, str]] = deque()
-        self.turn = 0
 
     @property
     def pending(self) -> int:

@@ -183,11 +183,15 @@ def packet_pdf_pieces(packet, *, piece: int = _STORE_CHUNK) -> tuple[int, Iterat
 
     The download and build_sample_packet send it on as it comes, so neither holds the whole PDF (46 MB for the
     large data; read in one go, the escaped copy the driver receives made the process peak at ~550 MB). Each piece
-    is read only while the packet is still the same ready build: a build started meanwhile ends the pieces early,
-    so a download is cut short (its Content-Length says so) rather than a mix of two builds.
+    is read only while the packet is still the same ready build: a packet deleted meanwhile (a ready one is never
+    rebuilt in place, but guard anyway) ends the pieces early, so a download is cut short (its Content-Length
+    says so) rather than a mix of two builds. A packet gone before the length is read: BriefingPacket.DoesNotExist.
     """
     same = type(packet).objects.filter(pk=packet.pk, status=packet.Status.READY, finished_at=packet.finished_at)
-    length = same.annotate(size=Length("pdf")).values_list("size", flat=True).first() or 0
+    found = same.annotate(size=Length("pdf")).values_list("size", flat=True)
+    if not found:
+        raise type(packet).DoesNotExist("The packet is no longer ready.")
+    length = found[0] or 0
 
     def pieces() -> Iterator[bytes]:
         for start in range(0, length, piece):

@@ -95,7 +95,10 @@ def packet_download(request: HttpRequest, pk: int) -> StreamingHttpResponse:
         pk=pk,
         status=BriefingPacket.Status.READY,
     )
-    length, pieces = services.packet_pdf_pieces(packet)
+    try:
+        length, pieces = services.packet_pdf_pieces(packet)
+    except BriefingPacket.DoesNotExist as gone:  # deleted since it was found
+        raise Http404("This packet is no longer available.") from gone
     response = StreamingHttpResponse(pieces, content_type="application/pdf")
     response["Content-Length"] = str(length)
     response["Content-Disposition"] = (

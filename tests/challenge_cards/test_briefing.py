@@ -222,6 +222,15 @@ def test_a_packet_rebuilt_while_it_is_sent_ends_the_pieces_early(world, admin_us
     assert length == 300 and list(pieces) == []  # a short download, never a mix of two builds
 
 
+def test_a_packet_deleted_before_it_is_sent_is_not_found(world, admin_user):
+    packet = BriefingPacket.objects.create(
+        meeting=world["december"], requested_by=admin_user, status="ready", progress=100, pdf=b"x" * 300
+    )
+    BriefingPacket.objects.filter(pk=packet.pk).delete()
+    with pytest.raises(BriefingPacket.DoesNotExist):
+        services.packet_pdf_pieces(packet)
+
+
 def test_the_sample_packet_command_writes_the_stored_pdf(world, admin_user, tmp_path, now):
     from django.core.management import call_command
 

@@ -105,3 +105,21 @@ def test_what_a_library_prints_in_a_child_does_not_take_the_place_of_an_answer(t
     )
     assert child.stdout == "ok\nok\n"
     assert "noise from loading fonts" in child.stderr and child.stderr.count("noise from a layout") == 2
+
+
+def test_children_started_before_one_that_fails_to_start_are_stopped(monkeypatch):
+    import subprocess
+
+    started: list[subprocess.Popen] = []
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kwargs):
+        if started:
+            raise OSError("Too many open files")
+        started.append(real_popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(subprocess, "Popen", popen)
+    with pytest.raises(OSError, match="Too many open files"):
+        Renderers(2)
+    assert len(started) == 1 and started[0].poll() is not None  # ended with its input

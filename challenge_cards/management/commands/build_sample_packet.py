@@ -40,10 +40,13 @@ class Command(BaseCommand):
         output = Path(options["output"])
         output.parent.mkdir(parents=True, exist_ok=True)
         length, pieces = services.packet_pdf_pieces(packet)
-        with output.open("wb") as file:  # a piece at a time, as the download sends it
+        partial = output.with_name(output.name + ".partial")
+        with partial.open("wb") as file:  # a piece at a time, as the download sends it
             written = sum(file.write(piece) for piece in pieces)
         if written != length:
+            partial.unlink()
             raise CommandError(f"The packet changed while it was written to {output}: run the command again.")
+        partial.replace(output)  # whole, or not at all
         self.stdout.write(
             self.style.SUCCESS(f"Wrote {output} ({length:,} bytes, {packet.card_count} cards, {meeting.title}).")
         )
