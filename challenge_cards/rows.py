@@ -17,6 +17,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .models import ChallengeCard, Disposition
+from .selectors.due import ACTION
 from .templatetags.cc_tags import rating_tag, status_tag
 
 status_html = cache(status_tag)  # a handful of values each: made once
@@ -84,11 +85,10 @@ def _days_left(days: int) -> str:
 
 def due_rows_html(items: Iterable) -> SafeString:
     """The rows of the home page's "Due before the next meeting" table (selectors.as_items' DueItems)."""
-    card_url = url_of("challenge_cards:card_detail")
     out = []
     for item in items:
-        is_action = item.kind == "action"
-        url = f"{card_url[0]}{item.card.pk}{card_url[1]}" + (f"#action-{item.id}" if is_action else "")
+        is_action = item.kind == ACTION
+        url = item.url  # DueItem's own rule (a card's page; an action's anchor on it)
         out.append(
             f'\n      <tr><td data-label="Due">{escape(shown_date(item.due_date, "M j, Y"))}</td>\n'
             f'        <td data-label="Days left" data-testid="days-left">{_days_left(item.days_left)}</td>\n'
@@ -100,29 +100,26 @@ def due_rows_html(items: Iterable) -> SafeString:
     return mark_safe("".join(out))  # every value escaped above
 
 
-def overdue_cards_html(cards: Iterable[ChallengeCard], *, show_agency: bool) -> SafeString:
+def overdue_cards_html(cards: Iterable[ChallengeCard]) -> SafeString:
     """The <li>s of the home page's overdue cards."""
     before, after = (escape(part) for part in url_of("challenge_cards:card_detail"))
     return mark_safe(  # every value escaped here
         "".join(
             f'<li><a class="usa-link" href="{before}{card.pk}{after}">{escape(card.title)}</a>'
-            + (f" ({escape(card.agency.abbreviation)})" if show_agency else "")
             + f" — was due {escape(shown_date(card.due_date, 'M j, Y'))}</li>"
             for card in cards
         )
     )
 
 
-def overdue_actions_html(actions: Iterable, *, show_agency: bool) -> SafeString:
+def overdue_actions_html(actions: Iterable) -> SafeString:
     """The <li>s of the home page's overdue follow-up actions."""
     before, after = (escape(part) for part in url_of("challenge_cards:action_detail"))
     return mark_safe(  # every value escaped here
         "".join(
             f'<li><a class="usa-link" href="{before}{action.pk}{after}">{escape(action.description)}</a>'
             f" — {escape(action.owner_display)}, was due {escape(shown_date(action.due_date, 'M j, Y'))}"
-            f" (card: {escape(action.card.title)}"
-            + (f", {escape(action.card.agency.abbreviation)}" if show_agency else "")
-            + ")</li>"
+            f" (card: {escape(action.card.title)})</li>"
             for action in actions
         )
     )

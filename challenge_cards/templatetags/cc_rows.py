@@ -36,12 +36,12 @@ def due_rows(items) -> SafeString:
 
 
 @register.simple_tag
-def overdue_card_items(cards, show_agency: bool = False) -> SafeString:
-    """The <li>s of the home page's overdue cards."""
-    return rows.overdue_cards_html(cards, show_agency=bool(show_agency))
+def overdue_card_items(cards) -> SafeString:
+    """The <li>s of the home page's overdue cards (an agency's own: OMB's home is another page)."""
+    return rows.overdue_cards_html(cards)
 
 
 @register.simple_tag
-def overdue_action_items(actions, show_agency: bool = False) -> SafeString:
+def overdue_action_items(actions) -> SafeString:
     """The <li>s of the home page's overdue follow-up actions."""
-    return rows.overdue_actions_html(actions, show_agency=bool(show_agency))
+    return rows.overdue_actions_html(actions)
