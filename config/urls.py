@@ -12,6 +12,9 @@ admin.site.site_header = "Challenge Cards administration"
 admin.site.site_title = "Challenge Cards admin"
 admin.site.index_title = "OMB administration"
 
+# A request refused before any view (a bad Host header): a problem under /api/, Django's page elsewhere.
+handler400 = "core.api.errors.bad_request"
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("healthz/live", health.live, name="healthz_live"),

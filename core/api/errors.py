@@ -16,7 +16,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -196,3 +197,15 @@ def api_not_found(request, *args, **kwargs) -> JsonResponse:
     """Unknown paths under /api/v1/ answer with a problem, not the site's HTML 404 page."""
     body = problem(404, "There is no API endpoint at this address.", code="not-found", instance=request.path)
     return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def bad_request(request, exception) -> HttpResponse:
+    """Django's handler400 (config.urls): a request refused before any view, such as one whose Host header
+    this server does not answer to. Under /api/ it is a problem like every other API error; pages keep
+    Django's own page."""
+    if request.path.startswith("/api/"):
+        body = problem(
+            400, "This request is malformed (its Host header, say).", code="bad-request", instance=request.path
+        )
+        return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
+    return defaults.bad_request(request, exception)

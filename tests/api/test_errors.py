@@ -72,6 +72,16 @@ def test_unknown_api_paths_are_404_problems(deputy_client):
     assert_problem(deputy_client.post("/api/v1/no-such-thing/", {}, format="json"), 404)
 
 
+@pytest.mark.parametrize("host", ["[", "evil.example.com", "bad host"])
+def test_a_host_this_server_does_not_answer_to_is_a_400_problem_on_the_api(deputy_client, client, host):
+    """Refused before any view (Django's DisallowedHost): a problem under /api/, Django's page elsewhere."""
+    body = assert_problem(deputy_client.post("/api/v1/actions/", {}, format="json", HTTP_HOST=host), 400)
+    assert body["type"].endswith(":bad-request")
+    assert_problem(deputy_client.get("/api/v1/cards/", HTTP_HOST=host), 400)
+    page = client.get("/accessibility/", HTTP_HOST=host)
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+
+
 def test_validation_errors_name_each_field(world, deputy_client):
     body = assert_problem(deputy_client.post("/api/v1/actions/", {"card": world["own_card"].pk}, format="json"), 400)
     assert body["errors"] == {"description": ["This field is required."]}
