@@ -18,10 +18,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from agencies.roles import roles_of
 from challenge_cards import permissions as rules
 from challenge_cards import selectors, services
 from challenge_cards.models import ChallengeCard, Disposition, FollowUpAction, Meeting
-from core.api.filtering import IndexedSearchFilter, StrictFilterBackend
+from core.api.filtering import IndexedSearchFilter, KeptLists, StrictFilterBackend
 from core.api.pagination import RowPagePagination
 from core.api.renderers import native_dates
 from core.api.rows import Clock
@@ -143,6 +144,10 @@ class MeetingViewSet(ApiViewSet):
 # --- cards ----------------------------------------------------------------------------------
 
 
+# The card list's queryset per who asks (their roles), search and ordering: see list.
+_LISTS = KeptLists()
+
+
 def current_cards(cards, params):
     """The card list's default (docs/api.md): the current cards. A carried-over card is superseded by its
     successor, so it is left out unless the tool asks for a disposition, or syncs changes (updated_since
@@ -198,7 +203,8 @@ class ChallengeCardViewSet(ApiViewSet):
     def list(self, request, *args, **kwargs):
         """Rows, not instances: one query for the page (by number: with its count), one for its actions."""
         pager = cast(RowPagePagination, self.paginator)
-        cards, position, number, size = pager.requested(request, self.filter_queryset(self.get_queryset()))
+        listed = _LISTS.queryset(roles_of(request.user), request.query_params, self._listed)
+        cards, position, number, size = pager.requested(request, listed)
         page = selectors.card_list_page(
             request.user,
             cards=cards,
@@ -219,6 +225,9 @@ class ChallengeCardViewSet(ApiViewSet):
         clock = Clock(native=True)  # dates stay objects: native_dates has the renderer write them
         written = [s.ChallengeCardSerializer.write_row(row, actions, clock) for row, actions in items]
         return native_dates(self.get_paginated_response(written))
+
+    def _listed(self):
+        return self.filter_queryset(self.get_queryset())
 
     def _card_for_change(self) -> ChallengeCard:
         card = self.get_object()

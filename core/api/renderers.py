@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import orjson
 from rest_framework import exceptions, renderers
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -25,7 +27,13 @@ _ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | or
 # under 100,000 microseconds or an offset with seconds (local mean time, before 1884): a view
 # whose data has neither (the card list: see core.api.rows.Clock(native=True)) marks its response
 # with native_dates(response).
-_ORJSON_NATIVE_DATES = orjson.OPT_NON_STR_KEYS | orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUGH_DATACLASS
+# Its data is written by core.api.rows, whose keys are all texts: without OPT_NON_STR_KEYS, which
+# costs about a third of the writing (a non-text key is refused and falls back to DRF's renderer).
+_ORJSON_NATIVE_DATES = orjson.OPT_UTC_Z | orjson.OPT_PASSTHROUGH_DATACLASS
+# U+2028 and U+2029 in UTF-8. A body without the lead byte (most) is passed by one memchr; the
+# pattern then finds them several times faster than two `in` searches.
+_SEPARATOR_LEAD = b"\xe2"
+_SEPARATORS = re.compile(b"\xe2\x80[\xa8\xa9]")
 
 
 NATIVE_DATES = "native_dates"
@@ -56,6 +64,11 @@ class FastJSONRenderer(renderers.JSONRenderer):
             body = orjson.dumps(data, default=_DRF_ENCODER.default, option=options)
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
-        if b"\xe2\x80\xa8" in body or b"\xe2\x80\xa9" in body:
-            body = body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+        if _SEPARATOR_LEAD in body and _SEPARATORS.search(body):
+            body = _SEPARATORS.sub(_escaped, body)
         return body
+
+
+def _escaped(separator: re.Match[bytes]) -> bytes:
+    """U+2028 or U+2029 as DRF writes it: a JSON escape (a bare one ends a line in older JavaScript)."""
+    return b"\\u2028" if separator[0] == b"\xe2\x80\xa8" else b"\\u2029"
