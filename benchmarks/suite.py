@@ -1,7 +1,8 @@
 """Every path of issue 17 against its baseline or across data sizes, in one run: `make bench`.
 
     .venv/bin/python benchmarks/suite.py [--sizes small large x3] [--only api pages reminders packet]
-                                         [--page-requests 20] [--api-requests 300] [--latency-requests 100]
+                                         [--page-requests 20] [--growth-requests 40] [--api-requests 600]
+                                         [--api-rounds 5] [--latency-requests 100]
                                          [--updates 60] [--reminders 1000] [--packet-time-limit 900]
                                          [--packet-memory-mb 2048] [--part-timeout 1200]
 
@@ -15,6 +16,7 @@ others still run):
 - pages.py at each size: the review board, home (OMB, deputy), scorecard, deep pages (page 500 and
   1,500 of the card list page and the API), ``?search=``; p50/p95, SQL statements and the ratio to the
   API card list's p50 at the same size;
+- growth.py: ``?search=`` at large and x3 served side by side, rounds alternating the sizes (its growth);
 - reminders.py: --reminders e-mails through a real Celery worker on Redis to a local SMTP sink,
   then the same e-mails read + built + sent + recorded in one process, and over plain SMTP;
 - packet.py: the briefing packet PDF at small and large data, in a child process with a memory cap
@@ -56,7 +58,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sizes", nargs="+", default=["small", "large", "x3"], choices=list(datasets.SIZES))
     parser.add_argument("--only", nargs="+", default=PARTS, choices=PARTS, help="run only these parts")
     parser.add_argument("--page-requests", type=int, default=20, help="requests per page and size (default 20)")
-    parser.add_argument("--api-requests", type=int, default=300, help="requests per throughput round (default 300)")
+    parser.add_argument(
+        "--growth-requests", type=int, default=40, help="search requests per size, sizes side by side (default 40)"
+    )
+    # A round of 300 took ~2 s at the card list's rate, and rounds swung by ±10 points between runs.
+    parser.add_argument("--api-requests", type=int, default=600, help="requests per throughput round (default 600)")
+    parser.add_argument("--api-rounds", type=int, default=5, help="throughput rounds per side (default 5; median)")
     parser.add_argument("--latency-requests", type=int, default=100, help="sequential API requests per side")
     parser.add_argument("--updates", type=int, default=60, help="posted updates per side (default 60)")
     parser.add_argument("--reminders", type=int, default=1000, help="reminder e-mails (default 1000; issue: 10000)")
@@ -99,6 +106,7 @@ def run_parts(args: argparse.Namespace) -> dict:
         runs["api"] = run_part(
             "API paths at large",
             [python, str(HERE / "api_paths.py"), "--size", "large", "--requests", str(args.api_requests)]
+            + ["--rounds", str(args.api_rounds)]
             + ["--latency-requests", str(args.latency_requests), "--updates", str(args.updates)],
             args.part_timeout,
         )
@@ -107,6 +115,12 @@ def run_parts(args: argparse.Namespace) -> dict:
             runs[f"pages {size}"] = run_part(
                 f"pages at {size}",
                 [python, str(HERE / "pages.py"), "--size", size, "--requests", str(args.page_requests)],
+                args.part_timeout,
+            )
+        if {"large", "x3"} <= set(args.sizes):
+            runs["growth"] = run_part(
+                "search growth, large and x3 side by side",
+                [python, str(HERE / "growth.py"), "--requests", str(args.growth_requests)],
                 args.part_timeout,
             )
     if "reminders" in args.only:
@@ -253,16 +267,20 @@ def deep_rows(pages: dict) -> list[dict]:
     return rows
 
 
-def search_row(pages: dict) -> dict:
-    large, x3 = _p50(pages, "large", SEARCH), _p50(pages, "x3", SEARCH)
-    growth = x3 / large if large and x3 else None
+def search_row(growth: dict | None) -> dict:
+    """?search= at large and x3 served side by side (growth.py): a swing of the machine between the sizes'
+    own runs (pages.py) read as growth."""
+    if growth is None or SEARCH not in growth["paths"]:
+        return _row("?search= (API, a word of a real card)", "not measured", "", "", "", None)
+    found = growth["paths"][SEARCH]
+    large, x3, ratio = found["large"], found["x3"], found["x3_over_large"]
     return _row(
-        "?search= (API, a word of a real card)",
-        _sizes_text(pages, SEARCH),
+        "?search= (API, a word of a real card), large and x3 side by side",
+        f"large {large['p50_ms']} ({large['p95_ms']}) ms; x3 {x3['p50_ms']} ({x3['p95_ms']}) ms",
         "",
-        f"x3/large {growth:.2f}" if growth else "x3 n/a",
+        f"x3/large {ratio:.2f}" if ratio else "x3 n/a",
         f"flat: x3/large <= {FLAT} (an index)",
-        None if growth is None or _errors(pages, SEARCH) else growth <= FLAT,
+        None if ratio is None or found["errors"] else ratio <= FLAT,
     )
 
 
@@ -302,7 +320,7 @@ def table(since: float, only: list[str]) -> list[dict]:
         if report:
             pages[size] = report
     rows = api_rows(_load("api_paths.json", since)) if "api" in only else []
-    rows += page_rows(pages) + deep_rows(pages) + [search_row(pages)] if "pages" in only else []
+    rows += page_rows(pages) + deep_rows(pages) + [search_row(_load("growth.json", since))] if "pages" in only else []
     rows += [reminder_row(_load("reminders.json", since))] if "reminders" in only else []
     rows += [packet_row(_load("packet.json", since))] if "packet" in only else []
     return rows

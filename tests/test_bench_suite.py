@@ -62,16 +62,28 @@ def test_a_path_that_did_not_answer_200_is_not_judged(suite):
     assert row["met"] is None and "20 NOT 200" in row["now"]
 
 
-def test_deep_pages_and_search_are_judged_against_page_one_and_growth(suite):
+def test_deep_pages_are_judged_against_page_one(suite):
     pages = {
         "large": _pages("large", list=20, page1=80, search=40),
         "x3": _pages("x3", page1=80, page1500=200, search=90),
     }
     deep = suite.deep_rows(pages)[0]
     assert deep["met"] is False and deep["ratio"] == "2.5x page 1" and "(x3)" in deep["path"]
-    assert suite.search_row(pages)["met"] is False
-    pages["x3"]["paths"]["API ?search=hiring"]["p50_ms"] = 42
-    assert suite.search_row(pages)["met"] is True
+
+
+def _growth(large: float, x3: float, errors: int = 0) -> dict:
+    """growth.json as benchmarks/growth.py writes it."""
+    sizes = {size: {"n": 40, "p50_ms": p50, "p95_ms": p50 * 2} for size, p50 in (("large", large), ("x3", x3))}
+    return {"paths": {"API ?search=hiring": {**sizes, "x3_over_large": round(x3 / large, 2), "errors": errors}}}
+
+
+def test_search_is_judged_by_its_growth_with_the_sizes_side_by_side(suite):
+    assert suite.search_row(_growth(40, 90))["met"] is False
+    assert suite.search_row(_growth(40, 51))["met"] is False
+    assert suite.search_row(_growth(40, 42))["met"] is True
+    assert suite.search_row(_growth(40, 42))["ratio"] == "x3/large 1.05"
+    assert suite.search_row(_growth(40, 42, errors=3))["met"] is None  # a path that did not answer 200
+    assert suite.search_row(None)["now"] == "not measured"
 
 
 def test_api_rows_report_ratios_and_the_update_statement_limit(suite):
