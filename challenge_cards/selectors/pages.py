@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
+from django.db import router
 from django.db.models import (
     BooleanField,
     Case,
@@ -32,7 +34,7 @@ from core.db.compiled import CompiledSql
 from core.pagination import TotalOf, page_number_to_read
 
 from ..models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
-from ..querysets import due_card_q, is_card_due, overdue_action_q, overdue_card_q
+from ..querysets import due_card_q, is_card_due, next_and_last_of, overdue_action_q, overdue_card_q
 from .cards import _rows
 from .home_rows import HOME_CARD_COLUMNS, Certification, HomeCard, home_cards_of
 
@@ -64,16 +66,45 @@ def cards_fingerprint() -> tuple:
     return tuple(ChallengeCard.objects.annotate(**changes).values_list(*changes)[:1].first() or ())
 
 
+# The meetings' SQL, kept per who asks and whether the fingerprint comes with it (see meeting_context).
+_MEETINGS_SQL = CompiledSql()
+
+
+@functools.cache
+def _cards_change_names() -> tuple[str, ...]:
+    return tuple(_cards_changes())
+
+
+@functools.cache
+def _meeting_fields() -> tuple[str, ...]:
+    return tuple(field.attname for field in Meeting._meta.concrete_fields)
+
+
 def meeting_context(user, now: datetime.datetime | None = None, *, fingerprint: bool = False) -> dict:
     """The next and last meetings and the days until the next one; with `fingerprint`, also the cards'
-    fingerprint (_cards_changes, read in the same query) under "cards_fingerprint" (see selectors.review)."""
-    meetings = Meeting.objects.visible_to(user)
-    changes = _cards_changes() if fingerprint else {}
-    upcoming, last = meetings.annotate(**changes).next_and_last(now)
+    fingerprint (_cards_changes, read in the same query) under "cards_fingerprint" (see selectors.review).
+
+    Every page asks this: the SQL is built once per who asks (their roles), `now` in a slot, and the meetings
+    made from its rows (tests/challenge_cards/test_services_meetings.py: the same values as the ORM's)."""
+    now = now or timezone.now()
+    fields = _meeting_fields()
+    names = _cards_change_names() if fingerprint else ()
+
+    def build(slots: tuple) -> QuerySet:
+        meetings = Meeting.objects.visible_to(user).annotate(**(_cards_changes() if fingerprint else {}))
+        return meetings.next_and_last_rows(slots[0]).values_list(*fields, *names)
+
+    both = []
+    for row in _rows(("meetings", roles_of(user), fingerprint), build, [now], kept=_MEETINGS_SQL):
+        meeting = Meeting.from_db(router.db_for_read(Meeting), fields, row[: len(fields)])
+        for name, value in zip(names, row[len(fields) :], strict=True):
+            setattr(meeting, name, value)
+        both.append(meeting)
+    upcoming, last = next_and_last_of(both, now)
     days = (upcoming.starts_at_eastern.date() - timezone.localdate()).days if upcoming else None
     context = {"next_meeting": upcoming, "last_meeting": last, "days_to_next_meeting": days}
     if fingerprint:  # no meeting: no card either (every card is issued at one)
-        context["cards_fingerprint"] = tuple(getattr(upcoming or last, name, None) for name in changes)
+        context["cards_fingerprint"] = tuple(getattr(upcoming or last, name, None) for name in names)
     return context
 
 
