@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime
 import functools
+import html
 from collections.abc import Iterable
 
 from django.template.defaultfilters import date as date_filter
-from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone, translation
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+
+from core.links import url_of
 
 from .models import ChallengeCard, Disposition
 from .selectors.due import ACTION
@@ -22,20 +23,12 @@ from .templatetags.cc_tags import rating_tag, status_tag
 
 status_html = functools.cache(status_tag)  # a handful of values each: made once
 rating_html = functools.cache(rating_tag)
-_ANY_ID = 987654321  # an id put in a reversed URL, then replaced by each row's own
 
 
-def url_of(name: str) -> tuple[str, str]:
-    """An object's URL as the text before and after its id: reversed once per URL configuration and script
-    prefix (both per request), where reversing it for every row cost more than the rest of the row."""
-    return _url_parts(name, get_script_prefix(), get_urlconf())
-
-
-@functools.lru_cache(maxsize=256)
-def _url_parts(name: str, script_prefix: str, urlconf: str | None) -> tuple[str, str]:
-    """url_of for the prefix and configuration that reverse() reads (the arguments are the cache's key)."""
-    before, _, after = reverse(name, args=[_ANY_ID]).partition(str(_ANY_ID))
-    return before, after
+def escape(value: object) -> str:
+    """django.utils.html.escape's text, without its wrapper for lazy strings (a page escapes hundreds of values;
+    the wrapper cost more than the escaping)."""
+    return html.escape(str(value))
 
 
 def shown_date(value, format_string: str) -> str:

@@ -14,6 +14,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractUser
 from django.db import router
 
+from core.links import url_of
+
 from ..models import ChallengeCard, FollowUpAction, Meeting
 
 # Each choice's label, as ChallengeCard.get_status_display and get_disposition_display give it.
@@ -34,7 +36,10 @@ class CardRef:
     def id(self) -> int:
         return self.pk
 
-    get_absolute_url = ChallengeCard.get_absolute_url
+    def get_absolute_url(self) -> str:
+        """ChallengeCard.get_absolute_url, from the URL's parts reversed once (core.links)."""
+        before, after = url_of("challenge_cards:card_detail")
+        return f"{before}{self.pk}{after}"
 
 
 class AgencyRef:
