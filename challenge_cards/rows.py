@@ -131,3 +131,17 @@ def overdue_actions_html(actions: Iterable) -> SafeString:
             for action in actions
         )
     )
+
+
+def certification_items_html(updates: Iterable) -> SafeString:
+    """The <li>s of the home page's drafts awaiting the deputy's certification: the card, who wrote the draft
+    (their full name, else their username: a delegate's draft always has its author) and the day."""
+    out = []
+    for update in updates:
+        by = update.author.get_full_name() or update.author.username
+        out.append(
+            f'<li><a class="usa-link" href="{escape(update.card.get_absolute_url())}#pending-heading">'
+            f"{escape(update.card.title)}</a> — update by {escape(by)}, "
+            f"{escape(shown_date(update.created_at, 'M j, Y'))}</li>"
+        )
+    return mark_safe("".join(out))  # every value escaped here

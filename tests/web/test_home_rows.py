@@ -174,3 +174,27 @@ def test_kept_sql_keeps_no_date_the_next_days_lists_are_the_next_days(client, wo
     with time_machine.travel(timezone.now() + datetime.timedelta(days=3)):
         later = _same_as_instances(client, url, None)
     assert later != today
+
+
+# home.html's list of drafts to certify, as the template wrote it before rows.certification_items_html.
+DRAFTS_TEMPLATE = (
+    "{% for update in to_certify %}"
+    '<li><a class="usa-link" href="{{ update.card.get_absolute_url }}#pending-heading">{{ update.card.title }}</a>'
+    " — update by {{ update.author.get_full_name|default:update.author.username }}, "
+    '{{ update.created_at|date:"M j, Y" }}</li>{% endfor %}'
+)
+
+
+def test_the_drafts_list_written_in_python_is_what_the_template_wrote(world, deputy):
+    from django.template import Context, Template
+
+    from challenge_cards.rows import certification_items_html
+
+    instances = list(selectors.awaiting_my_certification(deputy)[:20])
+    rows = selectors.certifications_awaiting_me(deputy)
+    assert [update.pk for update in rows] == [update.pk for update in instances]
+    with timezone.override("Pacific/Kiritimati"):  # a day away from UTC: the dates are the local ones
+        written = Template(DRAFTS_TEMPLATE).render(Context({"to_certify": instances}))
+        assert written.count("<li>") == 20
+        assert certification_items_html(instances) == written
+        assert certification_items_html(rows) == written
