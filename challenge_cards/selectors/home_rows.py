@@ -2,8 +2,10 @@
 certification, each with only the fields the page shows.
 
 The home page read ~270 model instances a request (cards, their meetings and agencies, actions, owners):
-making them cost more than the page's own Python. These classes hold a row's values and borrow the models'
-own methods (a card's URL, a status's label, an owner's name), so the page says the same thing either way.
+making them cost more than the page's own Python. These classes hold a row's values and give what the models
+give: the models' own methods (an owner's name, an action's owner) or their rules (a status's label from the
+field's choices, a card's URL from its route: core.links), so the page says the same thing either way
+(tests/web/test_home_rows.py).
 """
 
 from __future__ import annotations
