@@ -12,10 +12,12 @@ from django.template.defaultfilters import date as date_filter
 from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
+from core.links import url_of
+
 from .domain import NOTE_MAX_LENGTH, REVIEW_DECISIONS
 from .forms import RATING_CHOICES, ReviewForm
 from .models import ChallengeCard, Disposition
-from .rows import rating_html, shown_date, status_html, url_of
+from .rows import rating_html, shown_date, status_html
 
 
 def _options(choices: tuple[tuple[str, str], ...], selected: str) -> SafeString:

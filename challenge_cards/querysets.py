@@ -105,6 +105,12 @@ def action_is_overdue(action, today: datetime.date) -> bool:
     return is_action_overdue(status=action.status, due_date=action.due_date, today=today)
 
 
+def next_and_last_of(both: list[Any], now: datetime.datetime) -> tuple:
+    """(next, last) of MeetingQuerySet.next_and_last_rows' meetings."""
+    found = {m.starts_at >= now: m for m in both}
+    return found.get(True), found.get(False)
+
+
 class MeetingQuerySet(models.QuerySet):
     def visible_to(self, user) -> MeetingQuerySet:
         """Meetings are council-wide: every signed-in user with a role sees them."""
@@ -128,11 +134,13 @@ class MeetingQuerySet(models.QuerySet):
     def next_and_last(self, now: datetime.datetime | None = None) -> tuple:
         """(next_meeting, last_meeting) in one query: each is picked by a sub-select, both read together."""
         now = now or timezone.now()
+        return next_and_last_of(list(self.next_and_last_rows(now)), now)
+
+    def next_and_last_rows(self, now: datetime.datetime) -> MeetingQuerySet:
+        """next_and_last's query: the next meeting and the last one (each, if any)."""
         next_id = self.upcoming(now).values("pk")[:1]
         last_id = self.past(now).values("pk")[:1]
-        both: list[Any] = list(self.filter(Q(pk=Subquery(next_id)) | Q(pk=Subquery(last_id))))
-        found = {m.starts_at >= now: m for m in both}
-        return found.get(True), found.get(False)
+        return self.filter(Q(pk=Subquery(next_id)) | Q(pk=Subquery(last_id)))
 
     def previous_to(self, meeting):
         """The last meeting (held or scheduled, not cancelled) before this one, or None."""

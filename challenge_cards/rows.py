@@ -7,36 +7,44 @@ templates); every value from the data is escaped here.
 from __future__ import annotations
 
 import datetime
+import functools
+import html
 from collections.abc import Iterable
-from functools import cache
 
 from django.template.defaultfilters import date as date_filter
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import escape
+from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
+
+from core.links import url_of
 
 from .models import ChallengeCard, Disposition
 from .selectors.due import ACTION
 from .templatetags.cc_tags import rating_tag, status_tag
 
-status_html = cache(status_tag)  # a handful of values each: made once
-rating_html = cache(rating_tag)
-_ANY_ID = 987654321  # an id put in a reversed URL, then replaced by each row's own
+status_html = functools.cache(status_tag)  # a handful of values each: made once
+rating_html = functools.cache(rating_tag)
 
 
-def url_of(name: str) -> tuple[str, str]:
-    """An object's URL as the text before and after its id: reversed once a page (the script prefix is per
-    request), where reversing it for every row cost more than the rest of the row."""
-    before, _, after = reverse(name, args=[_ANY_ID]).partition(str(_ANY_ID))
-    return before, after
+def escape(value: object) -> str:
+    """django.utils.html.escape's text, without its wrapper for lazy strings (a page escapes hundreds of values;
+    the wrapper cost more than the escaping)."""
+    return html.escape(str(value))
 
 
 def shown_date(value, format_string: str) -> str:
-    """{{ value|date:format_string }}: an aware datetime in the current time zone first, as templates do."""
-    if isinstance(value, datetime.datetime) and timezone.is_aware(value):
-        value = timezone.localtime(value)
+    """{{ value|date:format_string }}: an aware datetime in the current time zone first, as templates do; a
+    day's text kept per format and language (a page shows the same few days many times)."""
+    if isinstance(value, datetime.datetime):
+        return date_filter(timezone.localtime(value) if timezone.is_aware(value) else value, format_string)
+    if isinstance(value, datetime.date):
+        return _day_text(value, format_string, translation.get_language())
     return date_filter(value, format_string)
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_text(day: datetime.date, format_string: str, language: str | None) -> str:
+    """date_filter of a day in a language (the arguments are the cache's key: nothing else changes it)."""
+    return date_filter(day, format_string)
 
 
 def card_rows_html(
@@ -71,7 +79,7 @@ def card_rows_html(
             f'      <th scope="row" data-label="Card"><a class="usa-link" href="{card_url[0]}{card.pk}{card_url[1]}">'
             f"{escape(card.title)}</a>\n        {notes}\n      </th>\n"
             f"      {agency}\n      {meeting}\n"
-            f'      <td data-label="Due">{date_filter(card.due_date, "M j, Y")}</td>\n'
+            f'      <td data-label="Due">{shown_date(card.due_date, "M j, Y")}</td>\n'
             f'      <td data-label="Status">{status_html(card.status)}</td>\n'
             f'      <td data-label="Ratings">{rating_html(card.agency_rating, "Agency:")} '
             f"{rating_html(card.omb_rating, 'OMB:')}</td>\n    </tr>\n  "
@@ -123,3 +131,17 @@ def overdue_actions_html(actions: Iterable) -> SafeString:
             for action in actions
         )
     )
+
+
+def certification_items_html(updates: Iterable) -> SafeString:
+    """The <li>s of the home page's drafts awaiting the deputy's certification: the card, who wrote the draft
+    (their full name, else their username: a delegate's draft always has its author) and the day."""
+    out = []
+    for update in updates:
+        by = update.author.get_full_name() or update.author.username
+        out.append(
+            f'<li><a class="usa-link" href="{escape(update.card.get_absolute_url())}#pending-heading">'
+            f"{escape(update.card.title)}</a> — update by {escape(by)}, "
+            f"{escape(shown_date(update.created_at, 'M j, Y'))}</li>"
+        )
+    return mark_safe("".join(out))  # every value escaped here

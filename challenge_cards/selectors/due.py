@@ -4,12 +4,20 @@ reminder e-mail read it here, so all three list the same cards and follow-up act
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
+
+from agencies.roles import roles_of
+from core.db.compiled import CompiledSql
 
 from ..models import EASTERN, ChallengeCard, FollowUpAction, Meeting
 from ..querysets import due_action_q, due_card_q, overdue_action_q
+from .cards import _rows
+from .home_rows import HomeAction
 
 CARD, ACTION = "card", "action"
 
@@ -23,7 +31,7 @@ class DueItem:
     title: str
     due_date: datetime.date
     days_left: int
-    card: ChallengeCard
+    card: Any  # a ChallengeCard, or a card as the home page reads it (selectors.home_rows)
 
     @property
     def url(self) -> str:
@@ -56,8 +64,8 @@ def due_before_next_meeting(
     )
 
 
-def as_items(cards: list[ChallengeCard], actions: list[FollowUpAction], today: datetime.date) -> list[DueItem]:
-    """Cards and actions read already (the home page's reads), as DueItems soonest first."""
+def as_items(cards: Sequence[Any], actions: Sequence[Any], today: datetime.date) -> list[DueItem]:
+    """Cards and actions read already (model instances, or the home page's rows), as DueItems soonest first."""
     items = [DueItem(CARD, card.pk, card.title, card.due_date, (card.due_date - today).days, card) for card in cards]
     items += [
         DueItem(ACTION, a.pk, a.description, a.due_date, (a.due_date - today).days, a.card)
@@ -68,6 +76,10 @@ def as_items(cards: list[ChallengeCard], actions: list[FollowUpAction], today: d
     return items
 
 
+# The home page's actions' SQL, kept per who asks (see home_actions).
+_HOME_ACTIONS_SQL = CompiledSql()
+
+
 def home_actions(
     user,
     until: datetime.date | None,
@@ -75,15 +87,23 @@ def home_actions(
     today: datetime.date | None = None,
     overdue_shown: int = 20,
     due_shown: int = 30,
-) -> tuple[list[FollowUpAction], list[FollowUpAction]]:
-    """The home page's overdue follow-up actions and those due by ``until``, in one query (two LIMIT sub-selects)."""
+) -> tuple[list[HomeAction], list[HomeAction]]:
+    """The home page's overdue follow-up actions and those due by ``until``, in one query (two LIMIT sub-selects),
+    as HomeActions; the SQL built once per who asks (their roles) and lengths, today and ``until`` in slots."""
     today = today or timezone.localdate()
-    visible = FollowUpAction.objects.visible_to(user)
-    ordered = visible.order_by("due_date", "id").values("pk")
-    wanted = ordered.filter(overdue_action_q(today), card__disposition="open")[:overdue_shown]
-    if until is not None:
-        # One IN over a UNION, not two INs joined by OR: with OR the database read every action to test both.
-        wanted = wanted.union(ordered.filter(due_action_q(today, until))[:due_shown], all=True)
-    rows = list(visible.filter(pk__in=wanted).select_related("card__agency", "owner").order_by("due_date", "id"))
+    values = [today] if until is None else [today, until]
+
+    def build(slots: tuple) -> QuerySet:
+        today, *until = slots
+        visible = FollowUpAction.objects.visible_to(user)
+        ordered = visible.order_by("due_date", "id").values("pk")
+        wanted = ordered.filter(overdue_action_q(today), card__disposition="open")[:overdue_shown]
+        if until:
+            # One IN over a UNION, not two INs joined by OR: with OR the database read every action to test both.
+            wanted = wanted.union(ordered.filter(due_action_q(today, until[0]))[:due_shown], all=True)
+        return visible.filter(pk__in=wanted).order_by("due_date", "id").values_list(*HomeAction.COLUMNS)
+
+    key = ("home actions", roles_of(user), overdue_shown, due_shown, until is not None)
+    rows = [HomeAction(row) for row in _rows(key, build, values, kept=_HOME_ACTIONS_SQL)]
     overdue = [a for a in rows if a.due_date is not None and a.due_date < today]
     return overdue, [a for a in rows if a.due_date is not None and a.due_date >= today]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
+from django.db import router
 from django.db.models import (
     BooleanField,
     Case,
@@ -27,10 +30,13 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from agencies.roles import roles_of
+from core.db.compiled import CompiledSql
 from core.pagination import TotalOf, page_number_to_read
 
 from ..models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
-from ..querysets import due_card_q, is_card_due, overdue_action_q, overdue_card_q
+from ..querysets import due_card_q, is_card_due, next_and_last_of, overdue_action_q, overdue_card_q
+from .cards import _rows
+from .home_rows import HOME_CARD_COLUMNS, Certification, HomeCard, home_cards_of
 
 # Cards annotated with flags and counts (is_overdue, ...): rows of ChallengeCard with extra attributes.
 Flagged = QuerySet[Any, Any]
@@ -60,24 +66,57 @@ def cards_fingerprint() -> tuple:
     return tuple(ChallengeCard.objects.annotate(**changes).values_list(*changes)[:1].first() or ())
 
 
+# The meetings' SQL, kept per who asks and whether the fingerprint comes with it (see meeting_context).
+_MEETINGS_SQL = CompiledSql()
+
+
+@functools.cache
+def _cards_change_names() -> tuple[str, ...]:
+    return tuple(_cards_changes())
+
+
+@functools.cache
+def _meeting_fields() -> tuple[str, ...]:
+    return tuple(field.attname for field in Meeting._meta.concrete_fields)
+
+
 def meeting_context(user, now: datetime.datetime | None = None, *, fingerprint: bool = False) -> dict:
     """The next and last meetings and the days until the next one; with `fingerprint`, also the cards'
-    fingerprint (_cards_changes, read in the same query) under "cards_fingerprint" (see selectors.review)."""
-    meetings = Meeting.objects.visible_to(user)
-    changes = _cards_changes() if fingerprint else {}
-    upcoming, last = meetings.annotate(**changes).next_and_last(now)
+    fingerprint (_cards_changes, read in the same query) under "cards_fingerprint" (see selectors.review).
+
+    Every page asks this: the SQL is built once per who asks (their roles), `now` in a slot, and the meetings
+    made from its rows (tests/challenge_cards/test_services_meetings.py: the same values as the ORM's)."""
+    now = now or timezone.now()
+    fields = _meeting_fields()
+    names = _cards_change_names() if fingerprint else ()
+
+    def build(slots: tuple) -> QuerySet:
+        meetings = Meeting.objects.visible_to(user).annotate(**(_cards_changes() if fingerprint else {}))
+        return meetings.next_and_last_rows(slots[0]).values_list(*fields, *names)
+
+    both = []
+    for row in _rows(("meetings", roles_of(user), fingerprint), build, [now], kept=_MEETINGS_SQL):
+        meeting = Meeting.from_db(router.db_for_read(Meeting), fields, row[: len(fields)])
+        for name, value in zip(names, row[len(fields) :], strict=True):
+            setattr(meeting, name, value)
+        both.append(meeting)
+    upcoming, last = next_and_last_of(both, now)
     days = (upcoming.starts_at_eastern.date() - timezone.localdate()).days if upcoming else None
     context = {"next_meeting": upcoming, "last_meeting": last, "days_to_next_meeting": days}
     if fingerprint:  # no meeting: no card either (every card is issued at one)
-        context["cards_fingerprint"] = tuple(getattr(upcoming or last, name, None) for name in changes)
+        context["cards_fingerprint"] = tuple(getattr(upcoming or last, name, None) for name in names)
     return context
 
 
 def with_flags(cards: QuerySet[ChallengeCard], last_meeting: Meeting | None) -> Flagged:
     """Annotate overdue / at risk / not updated since the last meeting / ratings disagree (cheap: no joins)."""
-    today = timezone.localdate()
-    if last_meeting:
-        since = last_meeting.starts_at
+    return flagged(cards, last_meeting.starts_at if last_meeting else None, timezone.localdate())
+
+
+def flagged(cards: QuerySet[ChallengeCard], since: datetime.datetime | None, today: datetime.date) -> Flagged:
+    """with_flags with the last meeting's start (None: no meeting yet) and today given: kept SQL puts them in
+    slots (core.db.compiled)."""
+    if since is not None:
         stale = _flag(
             (Q(last_agency_update_at__isnull=True) | Q(last_agency_update_at__lt=since)) & Q(issued_at__lt=since)
         )
@@ -128,10 +167,14 @@ def home_cards(user, last_meeting: Meeting | None) -> Flagged:
 
 def home_sections(
     user, last_meeting: Meeting | None, page_number: str | None, *, per_page: int = 50, overdue_shown: int = 20
-) -> tuple[Page, list[ChallengeCard]]:
+) -> tuple[Page, list[HomeCard]]:
     """The home page's page of open cards (with their total) and its first overdue cards, in one query."""
     page, overdue, _due = home_reads(user, last_meeting, page_number, per_page=per_page, overdue_shown=overdue_shown)
     return page, overdue
+
+
+# The home page's SQL, kept per who asks and which page (see home_reads).
+_HOME_SQL = CompiledSql()
 
 
 def home_reads(
@@ -143,7 +186,7 @@ def home_reads(
     overdue_shown: int = 20,
     due_until: datetime.date | None = None,
     due_shown: int = 30,
-) -> tuple[Page, list[ChallengeCard], list[ChallengeCard]]:
+) -> tuple[Page, list[HomeCard], list[HomeCard]]:
     """The home page's page of open cards (with their total), its first overdue cards and, with ``due_until``,
     the first cards due from today to then (selectors.due's rule), in one query.
 
@@ -152,13 +195,59 @@ def home_reads(
     rows), each row flagged `in_page`, with the total as a sub-select. The sub-selects start from the bare open
     cards, not from the flagged and joined rows: Django copies and relabels all of a queryset it nests, which
     cost more than the database's work.
+
+    The rows are HomeCards (only what the page shows), and the SQL is built once per who asks (their roles),
+    page and lengths, with today, ``due_until`` and the last meeting's start in slots: building and compiling
+    it, and making model instances of its rows, cost more than the rest of the page. A page number Django's
+    Paginator must judge (past the end, 0) reads that page of model instances with two queries more.
     """
     today = timezone.localdate()
-    cards = home_cards(user, last_meeting)
-    open_cards = ChallengeCard.objects.visible_to(user).open()  # what home_cards reads, without flags or joins
     wanted = page_number_to_read(page_number)
     number = wanted or 1  # a number Django must judge: the overdue list is read with the first page
     bottom = (number - 1) * per_page
+    since = last_meeting.starts_at if last_meeting else None
+    until = [due_until] if due_until is not None else []
+    values = [today, *until, *([since] if since is not None else [])]
+
+    def build(slots: tuple) -> QuerySet:
+        today, *rest = slots
+        sizes = {"per_page": per_page, "overdue_shown": overdue_shown, "due_shown": due_shown}
+        due = rest.pop(0) if until else None
+        return _home_rows(user, rest[0] if rest else None, today, due, bottom=bottom, **sizes)
+
+    key = ("home", roles_of(user), bottom, per_page, overdue_shown, due_shown, bool(until), since is not None)
+    rows = _rows(key, build, values, kept=_HOME_SQL)
+    total = rows[0][-1] if rows else 0
+    cards = home_cards_of(rows)
+    # Every overdue row here ranks after the first `overdue_shown` in the overdue order, or is one of them.
+    overdue = sorted((card for card in cards if card.is_overdue), key=lambda card: (card.due_date, card.pk))
+    due = sorted(
+        (card for card in cards if due_until is not None and is_card_due(card, today, due_until)),
+        key=lambda card: (card.due_date, card.pk),
+    )[:due_shown]
+    in_page = [card for card in cards if card.in_page]  # in HOME_ORDER, as the query returns them
+    if wanted is None or (not in_page and number > 1):  # past the end: the last page
+        paginator = Paginator(home_cards(user, last_meeting), per_page)
+        return paginator.get_page(page_number), overdue[:overdue_shown], due
+    paginator = Paginator(in_page, per_page)  # its count known: the list is never read
+    paginator.__dict__["count"] = total
+    return Page(in_page, number, paginator), overdue[:overdue_shown], due
+
+
+def _home_rows(
+    user,
+    since: datetime.datetime | None,
+    today: datetime.date,
+    due_until: datetime.date | None,
+    *,
+    bottom: int,
+    per_page: int,
+    overdue_shown: int,
+    due_shown: int,
+) -> QuerySet:
+    """home_reads' query: rows of HOME_CARD_COLUMNS (see home_reads)."""
+    open_cards = ChallengeCard.objects.visible_to(user).open()
+    cards = flagged(open_cards, since, today).order_by(*HOME_ORDER)  # home_cards, as columns
     in_order = open_cards.annotate(is_overdue=_flag(overdue_card_q(today))).order_by(*HOME_ORDER)
     page_ids = in_order.values("pk")[bottom : bottom + per_page]
     overdue_ids = open_cards.filter(overdue_card_q(today)).order_by("due_date", "id").values("pk")[:overdue_shown]
@@ -166,23 +255,11 @@ def home_reads(
     if due_until is not None:
         due_ids = open_cards.filter(due_card_q(today, due_until)).order_by("due_date", "id").values("pk")[:due_shown]
         wanted_rows |= Q(pk__in=due_ids)
-    rows = list(
-        cards.filter(wanted_rows).annotate(
-            in_page=ExpressionWrapper(Q(pk__in=page_ids), output_field=BooleanField()), total=TotalOf(open_cards)
-        )
+    return (
+        cards.filter(wanted_rows)
+        .annotate(in_page=ExpressionWrapper(Q(pk__in=page_ids), output_field=BooleanField()), total=TotalOf(open_cards))
+        .values_list(*HOME_CARD_COLUMNS)
     )
-    # Every overdue row here ranks after the first `overdue_shown` in the overdue order, or is one of them.
-    overdue = sorted((card for card in rows if card.is_overdue), key=lambda card: (card.due_date, card.pk))
-    due = sorted(
-        (card for card in rows if due_until is not None and is_card_due(card, today, due_until)),
-        key=lambda card: (card.due_date, card.pk),
-    )[:due_shown]
-    in_page = [card for card in rows if card.in_page]  # in HOME_ORDER, as the query returns them
-    paginator = Paginator(cards, per_page)
-    if wanted is None or (not in_page and number > 1):
-        return paginator.get_page(page_number), overdue[:overdue_shown], due  # past the end: the last page
-    paginator.__dict__["count"] = rows[0].total if rows else 0
-    return Page(in_page, number, paginator), overdue[:overdue_shown], due
 
 
 def overdue_actions(user) -> QuerySet[FollowUpAction]:
@@ -333,18 +410,37 @@ def card_detail(user, pk: int) -> ChallengeCard:
     return get_object_or_404(queryset, pk=pk)
 
 
-def awaiting_my_certification(user) -> QuerySet[CardUpdate]:
-    """Delegates' draft updates that this deputy secretary has to certify (the rule of permissions.can_certify)."""
+def awaiting_my_certification(user, *, on_behalf_of=None) -> QuerySet[CardUpdate]:
+    """Delegates' draft updates that this deputy secretary has to certify (the rule of permissions.can_certify).
+
+    `on_behalf_of`: the user as the drafts name them, when not `user` (kept SQL gives a slot for the id)."""
     deputy_of = roles_of(user).deputy_of
     if not deputy_of:
         return CardUpdate.objects.none()
-    mine = Q(card__agency_id__in=deputy_of) | Q(on_behalf_of=user, card__agency__parent_id__in=deputy_of)
+    me = user if on_behalf_of is None else on_behalf_of
+    mine = Q(card__agency_id__in=deputy_of) | Q(on_behalf_of=me, card__agency__parent_id__in=deputy_of)
     return (
         CardUpdate.objects.visible_to(user)
         .filter(mine, certification="pending", card__disposition="open")
         .select_related("card", "author")
         .order_by("created_at", "id")
     )
+
+
+# The home page's updates awaiting certification: SQL kept per who asks (see certifications_awaiting_me).
+_CERTIFY_SQL = CompiledSql()
+
+
+def certifications_awaiting_me(user, *, shown: int = 20) -> list[Certification]:
+    """The first `shown` of awaiting_my_certification, as the home page lists them: one query whose SQL is
+    built once per who asks (their roles; the user's id in a slot)."""
+
+    def build(slots: tuple) -> QuerySet:
+        me = get_user_model()(pk=slots[0])
+        return awaiting_my_certification(user, on_behalf_of=me).values_list(*Certification.COLUMNS)[:shown]
+
+    key = ("certify", roles_of(user), shown)
+    return [Certification(row) for row in _rows(key, build, [user.pk], kept=_CERTIFY_SQL)]
 
 
 def card_lineage(card: ChallengeCard) -> list[int]:

@@ -45,3 +45,9 @@ def overdue_card_items(cards) -> SafeString:
 def overdue_action_items(actions) -> SafeString:
     """The <li>s of the home page's overdue follow-up actions."""
     return rows.overdue_actions_html(actions)
+
+
+@register.simple_tag
+def certification_items(updates) -> SafeString:
+    """The <li>s of the home page's drafts awaiting the deputy's certification."""
+    return rows.certification_items_html(updates)

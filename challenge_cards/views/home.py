@@ -37,7 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
         overdue_cards=overdue_cards,
         overdue_actions=overdue_actions,
         due_soon=selectors.as_items(due_cards, due_actions, timezone.localdate()),
-        to_certify=list(selectors.awaiting_my_certification(user)[:20]),
+        to_certify=selectors.certifications_awaiting_me(user),
     )
     return render(request, "challenge_cards/home.html", context)
 

@@ -284,3 +284,36 @@ def test_the_service_refuses_a_meeting_longer_than_the_limit_as_pages_and_api_do
         services.meeting_update(actor=admin_user, meeting=meeting, duration_minutes=MEETING_MAX_MINUTES + 1)
     meeting.refresh_from_db()
     assert meeting.duration_minutes != MEETING_MAX_MINUTES + 1
+
+
+@pytest.mark.parametrize("who", ["deputy", "admin_user"])
+def test_meeting_context_reads_the_next_and_last_meetings_at_any_moment_from_its_kept_sql(
+    calendar_of_meetings, request, who
+):
+    """selectors.meeting_context keeps its SQL with `now` in a slot: the same meetings, every field and the
+    cards' fingerprint as the ORM reads them, whatever the moment (asked in turn in one process)."""
+    from challenge_cards import selectors
+    from challenge_cards.selectors.pages import cards_fingerprint
+
+    user = request.getfixturevalue(who)
+    factories.FollowUpActionFactory(card=factories.ChallengeCardFactory(meeting=calendar_of_meetings["december"]))
+    for now in (_at(2026, 1, 1), _at(2026, 1, 13, 10, 1), _at(2026, 3, 11), _at(2025, 11, 1), _at(2026, 2, 12)):
+        expected = Meeting.objects.next_and_last(now)
+        with time_machine.travel(now, tick=False):
+            context = selectors.meeting_context(user, fingerprint=True)
+        got = (context["next_meeting"], context["last_meeting"])
+        assert got == expected
+        fields = [field.attname for field in Meeting._meta.concrete_fields]
+        for meeting, read in zip(got, expected, strict=True):  # repr: date-times in the ORM's own time zone
+            assert repr([getattr(meeting, name, None) for name in fields]) == repr(
+                [getattr(read, name, None) for name in fields]
+            )
+        assert context["cards_fingerprint"] == cards_fingerprint()
+
+
+def test_meeting_context_shows_no_meeting_to_a_user_without_a_role(calendar_of_meetings):
+    from challenge_cards import selectors
+
+    nobody = factories.UserFactory()
+    assert selectors.meeting_context(nobody)["next_meeting"] is None
+    assert selectors.meeting_context(nobody)["last_meeting"] is None

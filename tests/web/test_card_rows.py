@@ -129,3 +129,42 @@ def test_a_typed_choice_that_is_not_one_selects_none_and_is_not_kept():
     assert "<script>" not in html
     assert " selected" not in decision
     assert board._kept_options.cache_info().currsize == 2  # the ratings' and the decisions' options, once each
+
+
+def test_shown_dates_and_urls_kept_between_calls_are_what_the_filter_and_reverse_give():
+    """rows.shown_date keeps a day's text per format and language, core.links.url_of its parts per script prefix
+    and URL configuration: the same text as the date filter and reverse() give each time."""
+    from django.template.defaultfilters import date as date_filter
+    from django.urls import set_script_prefix
+    from django.utils import translation
+
+    from challenge_cards.rows import shown_date
+    from core.links import url_of
+
+    days = [datetime.date(2026, 1, 1) + datetime.timedelta(days=n) for n in range(0, 400, 7)]
+    for language in ("en", "es"):
+        with translation.override(language):
+            for _ in range(2):
+                for day in days:
+                    for format_string in ("M j, Y", "D, N jS", "DATE_FORMAT", "l"):
+                        assert shown_date(day, format_string) == date_filter(day, format_string)
+    moment = datetime.datetime(2026, 3, 8, 6, 30, tzinfo=datetime.UTC)
+    with timezone.override("America/New_York"):
+        assert shown_date(moment, "M j, Y g:i A") == "Mar 8, 2026 1:30 AM"
+    assert shown_date(None, "M j, Y") == date_filter(None, "M j, Y")
+    for prefix in ("/", "/pmc/", "/"):
+        set_script_prefix(prefix)
+        before, after = url_of("challenge_cards:card_detail")
+        assert before + "42" + after == reverse("challenge_cards:card_detail", args=[42])
+
+
+def test_the_rows_escape_gives_django_s_text():
+    from django.utils.functional import lazy
+    from django.utils.html import escape as django_escape
+    from django.utils.safestring import mark_safe
+
+    from challenge_cards.rows import escape
+
+    lazy_text = lazy(lambda: "<lazy & 'text'>", str)()
+    for value in (TYPED, ESCAPED, mark_safe("<b>safe</b>"), "\"quoted\" 'single'", 42, None, "", lazy_text):
+        assert escape(value) == str(django_escape(value))
