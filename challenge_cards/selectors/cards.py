@@ -49,7 +49,7 @@ def _timestamptz_loader():
     return adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
 
 
-def _rows(
+def kept_rows(
     key: Hashable | None,
     build: Callable[[tuple[Any, ...]], models.QuerySet],
     values: Sequence[Any] = (),
@@ -126,14 +126,14 @@ def card_list_page(
             counted = cards.order_by(*order).annotate(total_in_page=TotalOf(cards))
             return counted.values_list(*read, "total_in_page")[offset : offset + size]
 
-        rows = _rows(key and ("cards", key, offset, size), numbered)
+        rows = kept_rows(key and ("cards", key, offset, size), numbered)
         total = rows[0][-1] if rows else 0
     else:
 
         def keyed(values: tuple[Any, ...]) -> models.QuerySet:
             return keyset_slice(cards.values_list(*read), order, values, backwards=backwards, size=size)
 
-        rows = _rows(key and ("cards", key, "keyset", backwards, size), keyed, after)
+        rows = kept_rows(key and ("cards", key, "keyset", backwards, size), keyed, after)
     if not rows:
         return RowPage(total, [])  # an empty page has no count: 0 (None on a keyset page)
     nested: dict[int, list[tuple[Any, ...]]] = {row[id_at]: [] for row in rows[:size]}
@@ -143,7 +143,7 @@ def card_list_page(
         return visible.order_by("due_date", "id").values_list(*action_columns)
 
     card_at = list(action_columns).index("card_id")
-    for action in _rows(key and ("actions", key, len(nested)), page_actions, list(nested)):
+    for action in kept_rows(key and ("actions", key, len(nested)), page_actions, list(nested)):
         nested[action[card_at]].append(action)
     width = len(columns)
     return RowPage(
@@ -166,7 +166,7 @@ def card_detail_row(
     def card(ids: tuple[int, ...]) -> models.QuerySet:
         return ChallengeCard.objects.visible_to(user).filter(pk=ids[0]).order_by().values_list(*columns)
 
-    rows = _rows(("card", key), card, [pk], kept=_DETAIL_SQL)
+    rows = kept_rows(("card", key), card, [pk], kept=_DETAIL_SQL)
     if not rows:
         return None
 
@@ -174,7 +174,7 @@ def card_detail_row(
         visible = FollowUpAction.objects.visible_to(user).filter(card_id=ids[0])
         return visible.order_by("due_date", "id").values_list(*action_columns)
 
-    return rows[0], _rows(("actions", key), actions, [pk], kept=_DETAIL_SQL)
+    return rows[0], kept_rows(("actions", key), actions, [pk], kept=_DETAIL_SQL)
 
 
 @functools.cache
@@ -213,7 +213,7 @@ def card_for_update(user, pk: int, *, action_columns: Sequence[str]) -> LockedCa
         agency = [f"agency__{name}" for name in agency_fields]
         return cards.values_list(*card_fields, *agency, "priority__number", *facts)
 
-    rows = _rows(("card", key), card, [pk], kept=_DETAIL_SQL, lock=True)
+    rows = kept_rows(("card", key), card, [pk], kept=_DETAIL_SQL, lock=True)
     if not rows:
         return None
     row = rows[0]
@@ -228,4 +228,4 @@ def card_for_update(user, pk: int, *, action_columns: Sequence[str]) -> LockedCa
         visible = FollowUpAction.objects.visible_to(user).filter(card_id=ids[0])
         return visible.order_by("due_date", "id").values_list(*action_columns)
 
-    return LockedCard(found, _rows(("actions", key), actions, [pk], kept=_DETAIL_SQL))
+    return LockedCard(found, kept_rows(("actions", key), actions, [pk], kept=_DETAIL_SQL))

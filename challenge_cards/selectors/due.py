@@ -16,7 +16,7 @@ from core.db.compiled import CompiledSql
 
 from ..models import EASTERN, ChallengeCard, FollowUpAction, Meeting
 from ..querysets import due_action_q, due_card_q, overdue_action_q
-from .cards import _rows
+from .cards import kept_rows
 from .home_rows import HomeAction
 
 CARD, ACTION = "card", "action"
@@ -104,6 +104,6 @@ def home_actions(
         return visible.filter(pk__in=wanted).order_by("due_date", "id").values_list(*HomeAction.COLUMNS)
 
     key = ("home actions", roles_of(user), overdue_shown, due_shown, until is not None)
-    rows = [HomeAction(row) for row in _rows(key, build, values, kept=_HOME_ACTIONS_SQL)]
+    rows = [HomeAction(row) for row in kept_rows(key, build, values, kept=_HOME_ACTIONS_SQL)]
     overdue = [a for a in rows if a.due_date is not None and a.due_date < today]
     return overdue, [a for a in rows if a.due_date is not None and a.due_date >= today]

@@ -35,7 +35,7 @@ from core.pagination import TotalOf, page_number_to_read
 
 from ..models import ActionStatus, CardStatus, CardUpdate, ChallengeCard, Evidence, FollowUpAction, Meeting, Rating
 from ..querysets import due_card_q, is_card_due, next_and_last_of, overdue_action_q, overdue_card_q
-from .cards import _rows
+from .cards import kept_rows
 from .home_rows import HOME_CARD_COLUMNS, Certification, HomeCard, home_cards_of
 
 # Cards annotated with flags and counts (is_overdue, ...): rows of ChallengeCard with extra attributes.
@@ -95,7 +95,7 @@ def meeting_context(user, now: datetime.datetime | None = None, *, fingerprint: 
         return meetings.next_and_last_rows(slots[0]).values_list(*fields, *names)
 
     both = []
-    for row in _rows(("meetings", roles_of(user), fingerprint), build, [now], kept=_MEETINGS_SQL):
+    for row in kept_rows(("meetings", roles_of(user), fingerprint), build, [now], kept=_MEETINGS_SQL):
         meeting = Meeting.from_db(router.db_for_read(Meeting), fields, row[: len(fields)])
         for name, value in zip(names, row[len(fields) :], strict=True):
             setattr(meeting, name, value)
@@ -216,7 +216,7 @@ def home_reads(
         return _home_rows(user, rest[0] if rest else None, today, due, bottom=bottom, **sizes)
 
     key = ("home", roles_of(user), bottom, per_page, overdue_shown, due_shown, bool(until), since is not None)
-    rows = _rows(key, build, values, kept=_HOME_SQL)
+    rows = kept_rows(key, build, values, kept=_HOME_SQL)
     total = rows[0][-1] if rows else 0
     cards = home_cards_of(rows)
     # Every overdue row here ranks after the first `overdue_shown` in the overdue order, or is one of them.
@@ -440,7 +440,7 @@ def certifications_awaiting_me(user, *, shown: int = 20) -> list[Certification]:
         return awaiting_my_certification(user, on_behalf_of=me).values_list(*Certification.COLUMNS)[:shown]
 
     key = ("certify", roles_of(user), shown)
-    return [Certification(row) for row in _rows(key, build, [user.pk], kept=_CERTIFY_SQL)]
+    return [Certification(row) for row in kept_rows(key, build, [user.pk], kept=_CERTIFY_SQL)]
 
 
 def card_lineage(card: ChallengeCard) -> list[int]:
