@@ -306,3 +306,19 @@ def _clock():
     from core.api.rows import Clock
 
     return Clock()
+
+
+def test_the_list_reads_its_actions_without_joining_the_cards_again_for_omb(world):
+    """Each nested action's agency is its card's, taken from the page's card rows: an OMB admin's actions
+    query joins no card (a deputy's still does, to scope the actions), and every action still says it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for who, joins in (("omb_admin", False), ("deputy", True)):
+        with CaptureQueriesContext(connection) as captured:
+            response = client_for(world["users"][who]).get("/api/v1/cards/")
+        assert response.status_code == 200
+        actions_sql = next(q["sql"] for q in captured if q["sql"].startswith('SELECT "challenge_cards_followupaction"'))
+        assert ('JOIN "challenge_cards_challengecard"' in actions_sql) is joins
+        for card in response.json()["results"]:
+            assert card["actions"] and {action["agency"] for action in card["actions"]} == {card["agency"]}
