@@ -135,10 +135,12 @@ def overdue_actions_html(actions: Iterable) -> SafeString:
 
 def certification_items_html(updates: Iterable) -> SafeString:
     """The <li>s of the home page's drafts awaiting the deputy's certification: the card, who wrote the draft
-    (their full name, else their username: a delegate's draft always has its author) and the day."""
+    (their full name, else their username; "an unknown author" for a draft whose author is gone, where the
+    template's loop failed) and the day."""
     out = []
     for update in updates:
-        by = update.author.get_full_name() or update.author.username
+        author = update.author
+        by = (author.get_full_name() or author.username) if author is not None else "an unknown author"
         out.append(
             f'<li><a class="usa-link" href="{escape(update.card.get_absolute_url())}#pending-heading">'
             f"{escape(update.card.title)}</a> — update by {escape(by)}, "

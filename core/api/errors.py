@@ -203,9 +203,7 @@ def bad_request(request, exception) -> HttpResponse:
     """Django's handler400 (config.urls): a request refused before any view, such as one whose Host header
     this server does not answer to. Under /api/ it is a problem like every other API error; pages keep
     Django's own page."""
-    if request.path.startswith("/api/"):
-        body = problem(
-            400, "This request is malformed (its Host header, say).", code="bad-request", instance=request.path
-        )
+    if request.path_info.startswith(getattr(settings, "API_PATH_PREFIX", "/api/")):
+        body = problem(400, "The server could not read this request.", code="bad-request", instance=request.path)
         return JsonResponse(body, status=400, content_type=PROBLEM_CONTENT_TYPE)
     return defaults.bad_request(request, exception)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django import forms
 from django.db import models
+from django.http import QueryDict
 from django_filters import filters
 from django_filters import rest_framework as django_filters
 from drf_spectacular.utils import extend_schema_field
@@ -52,24 +53,35 @@ def search_and_ordering(params: Mapping[str, Any]) -> tuple[str | None, str | No
     return params.get(api_settings.SEARCH_PARAM), params.get(api_settings.ORDERING_PARAM)
 
 
+def bad_parameters(params: QueryDict) -> dict[str, list[str]]:
+    """Each query parameter whose name or any value holds a NUL (or other text no request may hold), with why."""
+    return {
+        name: [problem]
+        for name, values in params.lists()
+        for problem in {bad_text(name) or bad_text(value) for value in values}
+        if problem is not None
+    }
+
+
 class KeptLists:
     """A plain list's queryset (is_plain_list: visible to who asks, searched and ordered, nothing filtered),
     built once per key, search and ordering in each thread and copied for each request. Building it cost
     the card list a tenth of its time; the SQL itself is kept too (challenge_cards.selectors.card_list_page).
 
     The caller promises that `key` (who asks: their roles) and the request's search and ordering
-    determine what `build` gives; a request that `build` refuses (a 400) is never kept.
+    determine what `build` gives; a request that `build` refuses (a 400) is never kept, and one with a bad
+    parameter (bad_parameters: any value, not only the last one the key reads) is refused before the lookup.
     """
 
     def __init__(self, *, keep: int = 256) -> None:
         self.keep = keep
         self._here = threading.local()
 
-    def queryset(
-        self, key: Hashable, params: Mapping[str, Any], build: Callable[[], models.QuerySet]
-    ) -> models.QuerySet:
+    def queryset(self, key: Hashable, params: QueryDict, build: Callable[[], models.QuerySet]) -> models.QuerySet:
         if not is_plain_list(params):
             return build()
+        if errors := bad_parameters(params):
+            raise exceptions.ValidationError(errors)
         kept: OrderedDict[Hashable, models.QuerySet] | None = getattr(self._here, "kept", None)
         if kept is None:
             kept = self._here.kept = OrderedDict()
@@ -88,11 +100,7 @@ class StrictFilterBackend(django_filters.DjangoFilterBackend):
     """django-filter, after refusing query parameters with NUL characters (400, not a database error)."""
 
     def filter_queryset(self, request, queryset, view):
-        errors = {
-            name: [problem]
-            for name, values in request.query_params.lists()
-            for problem in {bad_text(name) or bad_text(value) for value in values} - {None}
-        }
+        errors = bad_parameters(request.query_params)
         filterset_class = self.get_filterset_class(view, queryset)
         declared = filterset_class.base_filters if filterset_class else {}
         for name, values in request.query_params.lists():

@@ -64,3 +64,13 @@ def test_a_kept_list_is_never_shown_to_someone_with_other_roles(world, builds):
     second = factories.viewer_of(world["agency"], user__username="second.viewer")
     assert _ids(client_for(second), query) == [own.pk]
     assert len(builds) == 4
+
+
+def test_a_bad_value_is_refused_even_when_the_list_it_would_read_is_kept(world, builds):
+    """The key reads only the last ?search=; every value is still checked, kept list or not."""
+    client = client_for(world["users"]["deputy"])
+    _ids(client, "?search=x")
+    for query in ("?search=%00&search=x", "?page=%00&page=1&search=x", "?ordering=%00&search=x"):
+        response = client.get(f"/api/v1/cards/{query}")
+        assert response.status_code == 400, (query, response.content)
+    assert len(builds) == 1

@@ -198,3 +198,15 @@ def test_the_drafts_list_written_in_python_is_what_the_template_wrote(world, dep
         assert written.count("<li>") == 20
         assert certification_items_html(instances) == written
         assert certification_items_html(rows) == written
+
+
+def test_a_draft_without_an_author_is_listed_not_a_server_error(world, deputy):
+    """The column may be empty (the services always fill it); the template's loop failed on it."""
+    from challenge_cards.rows import certification_items_html
+
+    instances = list(selectors.awaiting_my_certification(deputy)[:2])
+    instances[0].author = None
+    with_author = certification_items_html(instances[1:])
+    written = certification_items_html(instances)
+    assert written.count("<li>") == 2 and written.endswith(with_author)
+    assert "— update by an unknown author, " in written
