@@ -29,25 +29,8 @@ def board_rows(context, pairs) -> SafeString:
     )
 
 
-@register.simple_tag
-def due_rows(items) -> SafeString:
-    """The <tr>s of the home page's table of what is due before the next meeting."""
-    return rows.due_rows_html(items)
-
-
-@register.simple_tag
-def overdue_card_items(cards) -> SafeString:
-    """The <li>s of the home page's overdue cards (an agency's own: OMB's home is another page)."""
-    return rows.overdue_cards_html(cards)
-
-
-@register.simple_tag
-def overdue_action_items(actions) -> SafeString:
-    """The <li>s of the home page's overdue follow-up actions."""
-    return rows.overdue_actions_html(actions)
-
-
-@register.simple_tag
-def certification_items(updates) -> SafeString:
-    """The <li>s of the home page's drafts awaiting the deputy's certification."""
-    return rows.certification_items_html(updates)
+# The home page's lists, each one argument in and its markup out (the functions say what they write).
+register.simple_tag(rows.due_rows_html, name="due_rows")
+register.simple_tag(rows.overdue_cards_html, name="overdue_card_items")
+register.simple_tag(rows.overdue_actions_html, name="overdue_action_items")
+register.simple_tag(rows.certification_items_html, name="certification_items")

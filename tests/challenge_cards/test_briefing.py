@@ -242,6 +242,31 @@ def test_the_sample_packet_command_writes_the_stored_pdf(world, admin_user, tmp_
     assert output.read_bytes() == b"%PDF-1.7 stored"
 
 
+@pytest.mark.parametrize("fault", ["shorter", "raises"])
+def test_the_sample_packet_command_leaves_no_file_when_the_packet_is_not_written_whole(
+    world, admin_user, tmp_path, now, fault
+):
+    """A packet rebuilt meanwhile (fewer bytes than its length) or a read that fails: neither file is left."""
+    from django.core.management import CommandError, call_command
+
+    def pieces(packet):
+        if fault == "raises":
+            yield b"%PDF"
+            raise RuntimeError("the database went away")
+        yield b"%PDF"  # of 15 bytes announced
+
+    output = tmp_path / "packet.pdf"
+    with (
+        mock.patch("challenge_cards.services.packets._write_pdf", side_effect=_store(b"%PDF-1.7 stored")),
+        mock.patch("challenge_cards.services.packet_pdf_pieces", side_effect=lambda packet: (15, pieces(packet))),
+        pytest.raises(CommandError if fault == "shorter" else RuntimeError),
+    ):
+        call_command(
+            "build_sample_packet", "--output", str(output), "--admin", admin_user.username, stdout=io.StringIO()
+        )
+    assert list(tmp_path.iterdir()) == []
+
+
 def _store(pdf: bytes):
     def write(packet) -> int:
         BriefingPacket.objects.filter(pk=packet.pk).update(status="ready", pdf=pdf, finished_at=packet.status_since)

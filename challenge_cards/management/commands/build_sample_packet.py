@@ -41,8 +41,12 @@ class Command(BaseCommand):
         output.parent.mkdir(parents=True, exist_ok=True)
         length, pieces = services.packet_pdf_pieces(packet)
         partial = output.with_name(output.name + ".partial")
-        with partial.open("wb") as file:  # a piece at a time, as the download sends it
-            written = sum(file.write(piece) for piece in pieces)
+        try:
+            with partial.open("wb") as file:  # a piece at a time, as the download sends it
+                written = sum(file.write(piece) for piece in pieces)
+        except BaseException:
+            partial.unlink(missing_ok=True)  # nothing half-written is left beside the output
+            raise
         if written != length:
             partial.unlink()
             raise CommandError(f"The packet changed while it was written to {output}: run the command again.")
