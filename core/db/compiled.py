@@ -50,10 +50,13 @@ class _Kept:
 
 def _kept_on(connection, owner: object, new: Callable[[], Any]) -> Any:
     """What `owner` keeps for this connection, on the connection object: it goes with the connection."""
-    kept = vars(connection).setdefault("_config_compiled", weakref.WeakKeyDictionary())
-    if owner not in kept:
-        kept[owner] = new()
-    return kept[owner]
+    kept = vars(connection).get("_config_compiled")
+    if kept is None:  # not setdefault: a WeakKeyDictionary made for each call cost more than the lookup
+        kept = vars(connection)["_config_compiled"] = weakref.WeakKeyDictionary()
+    found = kept.get(owner)
+    if found is None:
+        found = kept[owner] = new()
+    return found
 
 
 def _sql_of(queryset: QuerySet, connection) -> tuple[SQLCompiler, str, tuple] | None:
