@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -50,6 +51,19 @@ def _timestamptz_loader():
     return adapters.get_loader(adapters.types["timestamptz"].oid, Format.TEXT)
 
 
+@contextmanager
+def kept_cursor() -> Iterator[Any]:
+    """A cursor for several kept_rows reads in a row (a page and its actions): made, and its loader
+    set, once. None off PostgreSQL, where kept_rows goes through the ORM."""
+    connection = connections[router.db_for_read(ChallengeCard)]
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    with connection.cursor() as cursor:
+        cursor.cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
+        yield cursor
+
+
 def kept_rows(
     key: Hashable | None,
     build: Callable[[tuple[Any, ...]], models.QuerySet],
@@ -57,6 +71,7 @@ def kept_rows(
     kept: CompiledSql = _LIST_SQL,
     *,
     lock: bool = False,
+    cursor: Any = None,
 ) -> list[tuple[Any, ...]]:
     """The rows of the `values_list` queryset build(values): on PostgreSQL from SQL kept by `key`
     (core.db.compiled.CompiledSql) and read with psycopg's C loaders (see _timestamptz_loader).
@@ -65,10 +80,16 @@ def kept_rows(
     `lock`: the cards read are locked FOR UPDATE (the cards' rows only, not the rows joined to them: a
     values_list queryset cannot say select_for_update(of=...), so the clause is the backend's own, added
     to the kept SQL). In the caller's transaction; SQLite has no row locks (as select_for_update there).
+    `cursor`: a kept_cursor() to read with (else one is made for this read).
     """
-    connection = connections[router.db_for_read(ChallengeCard)]
-    if connection.vendor != "postgresql":
-        return list(build(tuple(values)))
+    if cursor is None:
+        with kept_cursor() as cursor:
+            return list(build(tuple(values))) if cursor is None else _read(cursor, key, build, values, kept, lock)
+    return _read(cursor, key, build, values, kept, lock)
+
+
+def _read(cursor, key, build, values, kept: CompiledSql, lock: bool) -> list[tuple[Any, ...]]:
+    connection = cursor.db
     compiled = kept.sql(connection, key, build, values)
     if compiled is None:  # the queryset matches nothing: the ORM would not ask either
         return []
@@ -76,10 +97,8 @@ def kept_rows(
     if lock:
         table = connection.ops.quote_name(ChallengeCard._meta.db_table)
         sql = f"{sql} {connection.ops.for_update_sql(of=[table])}"
-    with connection.cursor() as cursor:
-        cursor.cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
-        cursor.execute(sql, params)
-        return cursor.fetchall()
+    cursor.execute(sql, params)
+    return cursor.fetchall()
 
 
 def card_list_page(
@@ -120,44 +139,45 @@ def card_list_page(
     id_at = list(columns).index("id")
 
     total: int | None = None
-    if after is None:
-        offset = (number - 1) * size
+    with kept_cursor() as cursor:  # one cursor for both reads
+        if after is None:
+            offset = (number - 1) * size
 
-        def numbered(_no_slots: tuple[Any, ...]) -> models.QuerySet:
-            counted = cards.order_by(*order).annotate(total_in_page=TotalOf(cards))
-            return counted.values_list(*read, "total_in_page")[offset : offset + size]
+            def numbered(_no_slots: tuple[Any, ...]) -> models.QuerySet:
+                counted = cards.order_by(*order).annotate(total_in_page=TotalOf(cards))
+                return counted.values_list(*read, "total_in_page")[offset : offset + size]
 
-        rows = kept_rows(key and ("cards", key, offset, size), numbered)
-        total = rows[0][-1] if rows else 0
-    else:
+            rows = kept_rows(key and ("cards", key, offset, size), numbered, cursor=cursor)
+            total = rows[0][-1] if rows else 0
+        else:
 
-        def keyed(values: tuple[Any, ...]) -> models.QuerySet:
-            return keyset_slice(cards.values_list(*read), order, values, backwards=backwards, size=size)
+            def keyed(values: tuple[Any, ...]) -> models.QuerySet:
+                return keyset_slice(cards.values_list(*read), order, values, backwards=backwards, size=size)
 
-        rows = kept_rows(key and ("cards", key, "keyset", backwards, size), keyed, after)
-    if not rows:
-        return RowPage(total, [])  # an empty page has no count: 0 (None on a keyset page)
-    by_id = {row[id_at]: row for row in rows[:size]}
-    nested: dict[int, list[tuple[Any, ...]]] = {card_id: [] for card_id in by_id}
-    # An action's card__X column is its card's X, on the page's rows already: put in from them, not joined
-    # again (for an OMB admin the join to the cards was most of the actions' query on the database).
-    from_card = [
-        (at, columns.index(name[6:]))
-        for at, name in enumerate(action_columns)
-        if name[6:] in columns and name.startswith("card__")
-    ]
-    action_read = [name for at, name in enumerate(action_columns) if at not in dict(from_card)]
+            rows = kept_rows(key and ("cards", key, "keyset", backwards, size), keyed, after, cursor=cursor)
+        if not rows:
+            return RowPage(total, [])  # an empty page has no count: 0 (None on a keyset page)
+        by_id = {row[id_at]: row for row in rows[:size]}
+        nested: dict[int, list[tuple[Any, ...]]] = {card_id: [] for card_id in by_id}
+        # An action's card__X column is its card's X, on the page's rows already: put in from them, not joined
+        # again (for an OMB admin the join to the cards was most of the actions' query on the database).
+        from_card = [
+            (at, columns.index(name[6:]))
+            for at, name in enumerate(action_columns)
+            if name[6:] in columns and name.startswith("card__")
+        ]
+        action_read = [name for at, name in enumerate(action_columns) if at not in dict(from_card)]
 
-    def page_actions(card_ids: tuple[int, ...]) -> models.QuerySet:
-        visible = FollowUpAction.objects.visible_to(user).filter(card_id__in=card_ids)
-        return visible.order_by("due_date", "id").values_list(*action_read)
+        def page_actions(card_ids: tuple[int, ...]) -> models.QuerySet:
+            visible = FollowUpAction.objects.visible_to(user).filter(card_id__in=card_ids)
+            return visible.order_by("due_date", "id").values_list(*action_read)
 
-    card_at = action_read.index("card_id")
-    for action in kept_rows(key and ("actions", key, len(nested)), page_actions, list(nested)):
-        card_id = action[card_at]
-        for at, column in from_card:
-            action = (*action[:at], by_id[card_id][column], *action[at:])
-        nested[card_id].append(action)
+        card_at = action_read.index("card_id")
+        for action in kept_rows(key and ("actions", key, len(nested)), page_actions, list(nested), cursor=cursor):
+            card_id = action[card_at]
+            for at, column in from_card:
+                action = (*action[:at], by_id[card_id][column], *action[at:])
+            nested[card_id].append(action)
     width = len(columns)
     return RowPage(
         total,
@@ -179,15 +199,15 @@ def card_detail_row(
     def card(ids: tuple[int, ...]) -> models.QuerySet:
         return ChallengeCard.objects.visible_to(user).filter(pk=ids[0]).order_by().values_list(*columns)
 
-    rows = kept_rows(("card", key), card, [pk], kept=_DETAIL_SQL)
-    if not rows:
-        return None
-
     def actions(ids: tuple[int, ...]) -> models.QuerySet:
         visible = FollowUpAction.objects.visible_to(user).filter(card_id=ids[0])
         return visible.order_by("due_date", "id").values_list(*action_columns)
 
-    return rows[0], kept_rows(("actions", key), actions, [pk], kept=_DETAIL_SQL)
+    with kept_cursor() as cursor:
+        rows = kept_rows(("card", key), card, [pk], kept=_DETAIL_SQL, cursor=cursor)
+        if not rows:
+            return None
+        return rows[0], kept_rows(("actions", key), actions, [pk], kept=_DETAIL_SQL, cursor=cursor)
 
 
 @functools.cache
@@ -226,9 +246,15 @@ def card_for_update(user, pk: int, *, action_columns: Sequence[str]) -> LockedCa
         agency = [f"agency__{name}" for name in agency_fields]
         return cards.values_list(*card_fields, *agency, "priority__number", *facts)
 
-    rows = kept_rows(("card", key), card, [pk], kept=_DETAIL_SQL, lock=True)
-    if not rows:
-        return None
+    def actions(ids: tuple[int, ...]) -> models.QuerySet:
+        visible = FollowUpAction.objects.visible_to(user).filter(card_id=ids[0])
+        return visible.order_by("due_date", "id").values_list(*action_columns)
+
+    with kept_cursor() as cursor:
+        rows = kept_rows(("card", key), card, [pk], kept=_DETAIL_SQL, lock=True, cursor=cursor)
+        if not rows:
+            return None
+        action_rows = kept_rows(("actions", key), actions, [pk], kept=_DETAIL_SQL, cursor=cursor)
     row = rows[0]
     split = len(card_fields) + len(agency_fields)
     found = ChallengeCard.from_db(router.db_for_write(ChallengeCard), card_fields, row[: len(card_fields)])
@@ -236,9 +262,4 @@ def card_for_update(user, pk: int, *, action_columns: Sequence[str]) -> LockedCa
     found.priority = PmaPriority.from_db(found._state.db, ["id", "number"], [found.priority_id, row[split]])
     for name, value in zip(facts, row[split + 1 :], strict=True):
         setattr(found, name, json.loads(value) if isinstance(value, str) else value)
-
-    def actions(ids: tuple[int, ...]) -> models.QuerySet:
-        visible = FollowUpAction.objects.visible_to(user).filter(card_id=ids[0])
-        return visible.order_by("due_date", "id").values_list(*action_columns)
-
-    return LockedCard(found, kept_rows(("actions", key), actions, [pk], kept=_DETAIL_SQL))
+    return LockedCard(found, action_rows)
