@@ -18,6 +18,7 @@ benchmarks check that both answers hold the same data before they measure. Every
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 import zoneinfo
 from decimal import Decimal
@@ -27,6 +28,8 @@ import baseline_auth as auth
 import orjson
 import psycopg
 from django.core import signing
+
+from core.runtime import YOUNG_THRESHOLD
 
 # The API's next link from page 1 is a cursor: the last row's order key, signed as core.api.pagination
 # signs it (Django's Signer, this salt, the site's secret key; the suite gives both servers the same).
@@ -199,3 +202,10 @@ def application(environ, start_response):
     except auth.Answer as answer:
         return respond(start_response, answer.status, answer.headers, orjson.dumps({"detail": answer.detail}), -1)
     return respond(start_response, "200 OK", {}, body, statements)
+
+
+# The same garbage collector set-up as the app's server process (core.runtime.settle): what start-up made
+# frozen, the same young threshold. The two are served alike.
+gc.collect()
+gc.freeze()
+gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
