@@ -147,3 +147,30 @@ def certification_items_html(updates: Iterable) -> SafeString:
             f"{escape(shown_date(update.created_at, 'M j, Y'))}</li>"
         )
     return mark_safe("".join(out))  # every value escaped here
+
+
+def scorecard_rows_html(rows: Iterable) -> SafeString:
+    """The scorecard's <tr>s (challenge_cards.scorecard.Row: an agency and its cells, one per priority): a page
+    of 50 agencies is ~300 cells, two rating tags each, which through the template engine was most of the page."""
+    out = []
+    for row in rows:
+        cells = []
+        for cell in row.cells:
+            if cell.card_count:
+                count, plural = cell.card_count, "" if cell.card_count == 1 else "s"
+                content = (
+                    f'\n        <div>{rating_html(cell.agency_rating, "Agency:")} <span class="font-body-3xs">'
+                    f"{escape(cell.agency_movement_label)}</span></div>\n"
+                    f'        <div class="margin-top-05">{rating_html(cell.omb_rating, "OMB:")} '
+                    f'<span class="font-body-3xs">{escape(cell.omb_movement_label)}</span></div>\n'
+                    f'        <div class="font-body-3xs" data-testid="cell-count">{count} card{plural}'
+                    f", {cell.open_count} open</div>\n      "
+                )
+            else:
+                content = '<span class="font-body-3xs">No cards</span>'
+            cells.append(f"\n      <td>{content}</td>\n      ")
+        out.append(
+            f'\n    <tr>\n      <th scope="row">{escape(row.agency.name)} ({escape(row.agency.abbreviation)})</th>\n'
+            f"      {''.join(cells)}\n    </tr>\n  "
+        )
+    return mark_safe("".join(out))  # every value from the data escaped above; the rest is fixed markup

@@ -137,3 +137,41 @@ def test_the_scorecard_costs_the_same_queries_at_small_and_large_sizes(
     scorecard.build(admin_user, grid["november"])  # the user's roles are then cached on it
     with django_assert_num_queries(4):  # priorities, previous meeting, cards, agencies
         scorecard.build(admin_user, grid["november"])
+
+
+# The scorecard's rows as its template wrote them before challenge_cards.rows.scorecard_rows_html.
+ROWS_TEMPLATE = """{% load cc_tags %}{% for row in rows %}
+    <tr>
+      <th scope="row">{{ row.agency.name }} ({{ row.agency.abbreviation }})</th>
+      {% for cell in row.cells %}
+      <td>{% if cell.card_count %}
+        <div>{% rating_tag cell.agency_rating "Agency:" %} <span class="font-body-3xs">{{ cell.agency_movement_label }}</span></div>
+        <div class="margin-top-05">{% rating_tag cell.omb_rating "OMB:" %} <span class="font-body-3xs">{{ cell.omb_movement_label }}</span></div>
+        <div class="font-body-3xs" data-testid="cell-count">{{ cell.card_count }} card{{ cell.card_count|pluralize }}, {{ cell.open_count }} open</div>
+      {% else %}<span class="font-body-3xs">No cards</span>{% endif %}</td>
+      {% endfor %}
+    </tr>
+  {% endfor %}"""  # noqa: E501
+
+
+def test_the_rows_written_in_python_are_what_the_template_wrote():
+    from django.template import Context, Template
+
+    from agencies.models import Agency
+    from challenge_cards.rows import scorecard_rows_html
+
+    cells = [
+        scorecard.Cell(),
+        scorecard.Cell(card_count=1, open_count=1, agency_rating=G, omb_rating="", previous_agency_rating=R),
+        scorecard.Cell(card_count=3, open_count=0, agency_rating=Y, omb_rating=R, previous_agency_rating=None),
+        scorecard.Cell(card_count=2, open_count=2, agency_rating=R, omb_rating=G, previous_omb_rating=R),
+    ]
+    rows = [
+        scorecard.Row(Agency(name="Treasury <&> \"Fiscal\" 'Service'", abbreviation="T&S"), cells),
+        scorecard.Row(Agency(name="Labor", abbreviation="DOL"), cells[::-1]),
+        scorecard.Row(Agency(name="No priorities", abbreviation="NP"), []),
+    ]
+    written = Template(ROWS_TEMPLATE).render(Context({"rows": rows}))
+    assert "&lt;&amp;&gt;" in written and "3 cards, 0 open" in written and "1 card, 1 open" in written
+    assert scorecard_rows_html(rows) == written
+    assert scorecard_rows_html([]) == ""
