@@ -18,7 +18,6 @@ benchmarks check that both answers hold the same data before they measure. Every
 from __future__ import annotations
 
 import datetime
-import gc
 import os
 import zoneinfo
 from decimal import Decimal
@@ -29,7 +28,7 @@ import orjson
 import psycopg
 from django.core import signing
 
-from core.runtime import YOUNG_THRESHOLD
+from core import runtime
 
 # The API's next link from page 1 is a cursor: the last row's order key, signed as core.api.pagination
 # signs it (Django's Signer, this salt, the site's secret key; the suite gives both servers the same).
@@ -204,8 +203,6 @@ def application(environ, start_response):
     return respond(start_response, "200 OK", {}, body, statements)
 
 
-# The same garbage collector set-up as the app's server process (core.runtime.settle): what start-up made
-# frozen, the same young threshold. The two are served alike.
-gc.collect()
-gc.freeze()
-gc.set_threshold(YOUNG_THRESHOLD, *gc.get_threshold()[1:])
+# The same garbage collector set-up as the app's server process (core.runtime.settle), once this module is
+# loaded: the two are served alike.
+runtime.freeze_start_up()

@@ -150,8 +150,8 @@ def certification_items_html(updates: Iterable) -> SafeString:
 
 
 def scorecard_rows_html(rows: Iterable) -> SafeString:
-    """The scorecard's <tr>s (challenge_cards.scorecard.Row: an agency and its cells, one per priority): a page
-    of 50 agencies is ~300 cells, two rating tags each, which through the template engine was most of the page."""
+    """The scorecard's <tr>s (challenge_cards.scorecard.Row: an agency and its cells, one per priority), two
+    rating tags a cell: through the template engine, about a third of the page's CPU."""
     out = []
     for row in rows:
         cells = []
@@ -173,4 +173,4 @@ def scorecard_rows_html(rows: Iterable) -> SafeString:
             f'\n    <tr>\n      <th scope="row">{escape(row.agency.name)} ({escape(row.agency.abbreviation)})</th>\n'
             f"      {''.join(cells)}\n    </tr>\n  "
         )
-    return mark_safe("".join(out))  # every value from the data escaped above; the rest is fixed markup
+    return mark_safe("".join(out))  # every text from the data escaped above (the counts are ints); the rest is fixed

@@ -4,9 +4,8 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from core import runtime
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 application = get_wsgi_application()
-
-from core import runtime  # noqa: E402  (after Django's setup: it reads the settings)
-
 runtime.settle()  # the garbage collector of a long-running process (core/runtime.py)

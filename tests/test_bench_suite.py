@@ -7,6 +7,7 @@ called in-process (no database for the refusals; a private redis-server for the 
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import subprocess
@@ -160,7 +161,10 @@ def baseline(monkeypatch):
     """benchmarks/baseline_wsgi.py (the card list; detail and update by path), with no database."""
     monkeypatch.syspath_prepend(str(BENCHMARKS))
     monkeypatch.delenv("BASELINE_DATABASE_URL", raising=False)  # a query would fail: none is expected
-    return importlib.import_module("baseline_wsgi")
+    threshold = gc.get_threshold()
+    yield importlib.import_module("baseline_wsgi")
+    gc.unfreeze()  # importing it froze pytest's objects as a server's start-up (core.runtime.freeze_start_up)
+    gc.set_threshold(*threshold)
 
 
 def _call(application, path: str, authorization: str | None, method: str = "GET") -> tuple[str, dict]:

@@ -11,6 +11,7 @@ from operator import itemgetter
 from typing import Any
 
 from django.db import connections, models, router
+from django.db.backends.utils import CursorWrapper
 from django.http import QueryDict
 
 from agencies.models import Agency
@@ -52,16 +53,16 @@ def _timestamptz_loader():
 
 
 @contextmanager
-def kept_cursor() -> Iterator[Any]:
+def kept_cursor() -> Iterator[CursorWrapper | None]:
     """A cursor for several kept_rows reads in a row (a page and its actions): made, and its loader
     set, once. None off PostgreSQL, where kept_rows goes through the ORM."""
     connection = connections[router.db_for_read(ChallengeCard)]
     if connection.vendor != "postgresql":
         yield None
         return
-    with connection.cursor() as cursor:
-        cursor.cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
-        yield cursor
+    with connection.cursor() as made:
+        made.cursor.adapters.register_loader("timestamptz", _timestamptz_loader())
+        yield made
 
 
 def kept_rows(
@@ -71,7 +72,7 @@ def kept_rows(
     kept: CompiledSql = _LIST_SQL,
     *,
     lock: bool = False,
-    cursor: Any = None,
+    cursor: CursorWrapper | None = None,
 ) -> list[tuple[Any, ...]]:
     """The rows of the `values_list` queryset build(values): on PostgreSQL from SQL kept by `key`
     (core.db.compiled.CompiledSql) and read with psycopg's C loaders (see _timestamptz_loader).
@@ -83,12 +84,19 @@ def kept_rows(
     `cursor`: a kept_cursor() to read with (else one is made for this read).
     """
     if cursor is None:
-        with kept_cursor() as cursor:
-            return list(build(tuple(values))) if cursor is None else _read(cursor, key, build, values, kept, lock)
+        with kept_cursor() as made:
+            return list(build(tuple(values))) if made is None else _read(made, key, build, values, kept, lock)
     return _read(cursor, key, build, values, kept, lock)
 
 
-def _read(cursor, key, build, values, kept: CompiledSql, lock: bool) -> list[tuple[Any, ...]]:
+def _read(
+    cursor: CursorWrapper,
+    key: Hashable | None,
+    build: Callable[[tuple[Any, ...]], models.QuerySet],
+    values: Sequence[Any],
+    kept: CompiledSql,
+    lock: bool,
+) -> list[tuple[Any, ...]]:
     connection = cursor.db
     compiled = kept.sql(connection, key, build, values)
     if compiled is None:  # the queryset matches nothing: the ORM would not ask either

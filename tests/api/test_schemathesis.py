@@ -15,6 +15,7 @@ import os
 import pytest
 import schemathesis
 from django.core import signals
+from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config._checks import (
@@ -24,10 +25,11 @@ from schemathesis.config._checks import (
     PositiveDataAcceptanceConfig,
 )
 
-from config.wsgi import application
 from tests import factories
 from tests.api.conftest import client_for
 
+# Not config.wsgi's: importing it sets up the garbage collector of a server process (core.runtime) in pytest's.
+application = get_wsgi_application()
 MAX_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "12"))
 # The protocol's answers beyond the defaults: a precondition (412 stale If-Match, 428 none) and a
 # reused Idempotency-Key (422). Nothing else, and never 400.
