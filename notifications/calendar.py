@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db.models import Q
@@ -37,7 +38,10 @@ def sequence_of(meeting: Meeting) -> int:
 
 
 def organizer() -> vCalAddress:
-    address = vCalAddress(f"mailto:{getattr(settings, 'MEETING_ORGANIZER_EMAIL', '') or settings.DEFAULT_FROM_EMAIL}")
+    """MEETING_ORGANIZER_EMAIL, else DEFAULT_FROM_EMAIL's address: a mailto: URI holds the address alone, not
+    the "Name <address>" form a From header takes (the name goes in CN)."""
+    configured = settings.MEETING_ORGANIZER_EMAIL or settings.DEFAULT_FROM_EMAIL
+    address = vCalAddress(f"mailto:{parseaddr(configured)[1] or configured}")
     address.params["cn"] = vText(ORGANIZER_NAME)
     return address
 

@@ -221,6 +221,8 @@ for _option, _variable in (
         _smtp_options[_option] = os.environ[_variable]
 MAILERS = {"default": {"BACKEND": "core.mail.SMTPBackend", "OPTIONS": _smtp_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Challenge Cards <no-reply@challenge-cards.localhost>")
+# The meetings' calendar invitations name this address as their organizer (else DEFAULT_FROM_EMAIL's address).
+MEETING_ORGANIZER_EMAIL = os.environ.get("MEETING_ORGANIZER_EMAIL", "")
 
 # Celery: Redis in production; a broker that needs no server when unset (local).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -46,6 +46,22 @@ def test_schedule_sends_a_request_with_uid_organizer_attendee_sequence_alarm(sch
     assert Notification.objects.filter(rule=Rule.MEETING_INVITATION, meeting=scheduled).count() == 3
 
 
+@pytest.mark.parametrize(
+    ("organizer_email", "from_email", "expected"),
+    [
+        ("", "Challenge Cards <no-reply@cards.example.gov>", "mailto:no-reply@cards.example.gov"),
+        ("", "no-reply@cards.example.gov", "mailto:no-reply@cards.example.gov"),
+        ("ddm@omb.example.gov", "Challenge Cards <no-reply@cards.example.gov>", "mailto:ddm@omb.example.gov"),
+    ],
+)
+def test_the_organizer_is_an_address_not_a_from_header(settings, organizer_email, from_email, expected):
+    settings.MEETING_ORGANIZER_EMAIL = organizer_email
+    settings.DEFAULT_FROM_EMAIL = from_email
+    address = calendar.organizer()
+    assert str(address) == expected
+    assert address.params["CN"] == calendar.ORGANIZER_NAME
+
+
 def test_each_invitation_names_only_its_own_recipient(scheduled, deputy, delegate, admin_user):
     """Nobody's invitation shows the other invitees' addresses, and its size does not grow with the council."""
     for person in (deputy, delegate, admin_user):
