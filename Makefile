@@ -56,7 +56,7 @@ beat: install
 	$(BIN)/celery -A config beat --loglevel=INFO
 
 ## Every path of issue 17 against its baseline or across data sizes (benchmarks/suite.py; PostgreSQL and
-## Redis db 12; builds cc_bench_suite_* once, a few minutes; then ~6 min on 2 cores). BENCH_ARGS passes options to the suite.
+## Redis db 12; builds cc_bench_suite_* once, a few minutes; then 6-12 min on 2 cores, by the machine). BENCH_ARGS passes options to the suite.
 ## The card-list benchmark and the mixed load (cc_bench) stay: `make bench-card-list`.
 bench: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} $(BIN)/python benchmarks/suite.py $(BENCH_ARGS)

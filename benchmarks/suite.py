@@ -26,9 +26,9 @@ Then it prints one table — path, now, baseline, ratio, target (issue 17), met 
 var/bench/suite.json (each part also writes its own JSON there). Targets not met are reported, not
 raised: the suite exits 0 when every part wrote its figures. Only 127.0.0.1 is contacted; Redis db 12 by default
 (BENCH_REDIS_URL); databases cc_bench_suite_*; every loop is bounded by a count or a time limit.
-The default run takes about 20 minutes on 2 cores once the databases exist, 4-7 of them the large
-packet, now measured to the end (building the databases the first time: about 2, 3 and 5 minutes
-for small, large and x3 on a loaded machine).
+The default run takes 6 to 12 minutes on 2 cores once the databases exist, by the machine (the large packet
+3.5 to 8 of them; building the databases the first time: about 2, 3 and 5 minutes for small, large and x3 on a
+loaded machine).
 """
 
 from __future__ import annotations
