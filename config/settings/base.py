@@ -14,9 +14,7 @@ VAR_DIR = Path(os.environ.get("CC_VAR_DIR", BASE_DIR / "var"))
 
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -221,8 +219,7 @@ for _option, _variable in (
         _smtp_options[_option] = os.environ[_variable]
 MAILERS = {"default": {"BACKEND": "core.mail.SMTPBackend", "OPTIONS": _smtp_options}}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Challenge Cards <no-reply@challenge-cards.localhost>")
-# The meetings' calendar invitations name this address as their organizer (else DEFAULT_FROM_EMAIL's address).
-MEETING_ORGANIZER_EMAIL = os.environ.get("MEETING_ORGANIZER_EMAIL", "")
+MEETING_ORGANIZER_EMAIL = os.environ.get("MEETING_ORGANIZER_EMAIL", "")  # the invitations' ORGANIZER, if not the sender
 
 # Celery: Redis in production; a broker that needs no server when unset (local).
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

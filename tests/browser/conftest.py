@@ -83,7 +83,7 @@ def world(transactional_db):
         priority=priority,
         title="Cut IRS phone wait times",
         issued_at=past.starts_at,
-        due_date=(now + datetime.timedelta(days=8)).date(),
+        due_date=in_8_days,  # the next meeting's day in Washington (a UTC date is a day later each evening there)
         metric_name="Average phone wait",
         metric_unit="minutes",
         metric_baseline=28,
