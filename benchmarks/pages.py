@@ -9,10 +9,10 @@ asks every path once (so the machine's swings hit every path alike):
 - the API card list (OMB admin token, 50 a page): the yardstick every other path is divided by;
 - the review board, home and scorecard pages as an OMB admin, the home page as a deputy secretary;
 - the card list page (25 a page) at page 1, 500 and 1,500, and the API card list at page 500 and
-  1,500 (50 a page) — a deep page only where the data has that many pages. The API's deep pages are
-  what a tool walking the list's `next` links asks for: the cursor of that page, taken once before the
-  timing from the `next` link of the page before it (in-process); the same pages asked for by number
-  (`?page=N`, which v1 clients may still send: OFFSET, and the count) are measured beside them;
+  1,500 (50 a page) — a deep page only where the data has that many pages. A deep page is measured as
+  it is reached by walking the list: the page's Next link on the page before it (the HTML page) or its
+  `next` link (the API), a cursor, taken once before the timing (in-process); the same pages asked for
+  by number (`?page=N`, a jump, or what v1 clients may still send: OFFSET) are measured beside them;
 - the API's ``?search=`` on a word of a real card title (the same few cards match at every size).
 
 The sessions are made in-process (force_login) and read by gunicorn from Redis (BENCH_REDIS_URL,
@@ -46,11 +46,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def paths(cards: int, cursor_of=None) -> list[tuple[str, str, str]]:
+def paths(cards: int, cursor_of=None, next_link_of=None) -> list[tuple[str, str, str]]:
     """(name, who, path): who is 'api' (OMB admin token), 'omb' or 'deputy' (browser sessions).
 
-    `cursor_of(path)` gives the path of the `next` link of the API page at `path` (see cursor_path);
-    without it the API's deep pages are asked for by number only."""
+    `cursor_of(path)` gives the path of the `next` link of the API page at `path` (see cursor_path), and
+    `next_link_of(path)` that of the card list page at `path` (see page_link_path); without them the deep
+    pages are asked for by number only."""
     found = [
         ("API card list (OMB admin, 50/page)", "api", f"/api/v1/cards/?page_size={API_PAGE_SIZE}"),
         ("review board (OMB)", "omb", "/review/"),
@@ -61,7 +62,12 @@ def paths(cards: int, cursor_of=None) -> list[tuple[str, str, str]]:
     ]
     for number in (500, 1500):
         if number <= math.ceil(cards / LIST_PAGE_SIZE):
-            found.append((f"card list page, page {number}", "omb", f"/cards/?page={number}"))
+            by_number = f"/cards/?page={number}"
+            if next_link_of is not None:
+                found.append((f"card list page, page {number}", "omb", next_link_of(f"/cards/?page={number - 1}")))
+                found.append((f"card list page, page {number} by number", "omb", by_number))
+            else:
+                found.append((f"card list page, page {number}", "omb", by_number))
     for number in (500, 1500):
         if number <= math.ceil(cards / API_PAGE_SIZE):
             by_number = f"/api/v1/cards/?page={number}&page_size={API_PAGE_SIZE}"
@@ -92,6 +98,27 @@ def cursor_path(token: str):
         return f"{link.path}?{link.query}"
 
     return cursor_of
+
+
+def page_link_path(session: str):
+    """A function giving, for a card list page's path, the path of its Next link (a cursor): read once,
+    in-process, in the OMB admin's session, before anything is timed."""
+    import re
+    from html import unescape
+
+    from django.test import Client
+
+    client = Client()
+    client.cookies["sessionid"] = session
+
+    def next_link_of(path: str) -> str:
+        response = client.get(path)
+        link = re.search(r'href="(\?[^"]*)" class="usa-pagination__link usa-pagination__next-page"', response.text)
+        if response.status_code != 200 or link is None:
+            raise SystemExit(f"{path}: {response.status_code}, no Next link to measure")
+        return f"{path.split('?')[0]}{unescape(link[1])}"
+
+    return next_link_of
 
 
 def people() -> dict:
@@ -186,7 +213,7 @@ def run(args: argparse.Namespace) -> dict:
     card_list.django_setup(url)
     data = card_list.data_sizes()
     credentials = people()
-    found = paths(data["cards"], cursor_path(credentials["api"]))
+    found = paths(data["cards"], cursor_path(credentials["api"]), page_link_path(credentials["omb"]))
     counts = statements(found, credentials)
     from django.db import connections
 

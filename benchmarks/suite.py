@@ -259,7 +259,7 @@ def deep_rows(pages: dict) -> list[dict]:
                 f"{label}: page 500 / 1,500 vs page 1 ({size})",
                 " / ".join(f"p{n} {v} ms" for n, v in found.items()),
                 f"page 1: {one} ms",
-                f"{ratio:.1f}x page 1",
+                f"{ratio:.2f}x page 1",
                 f"<= {DEEP}x page 1",
                 None if _errors(pages, first, *(deep.format(n) for n in found)) else ratio <= DEEP,
             )

@@ -132,13 +132,15 @@ def build(
     meetings: list[Meeting] | None = None,
     *,
     page_number: str | None = None,
+    cursor: str | None = None,
     per_page: int | None = None,
 ) -> Scorecard:
     """The scorecard of a meeting; with meetings_for's list, the previous meeting costs no query.
 
-    With `per_page`, only page `page_number` of the agencies (by name) and their cells are read: one query
-    for the page of agencies (with their count, see selectors.list_page), one grouped query for their cells,
-    so a page costs the same whatever the number of agencies. Without it, every agency (the exports).
+    With `per_page`, only page `page_number` (or the page `cursor` names) of the agencies (by name) and their
+    cells are read: one query for the page of agencies (with their count, see selectors.list_page), one grouped
+    query for their cells, so a page costs the same whatever the number of agencies. Without it, every agency
+    (the exports).
     """
     priorities = list(PmaPriority.objects.order_by("number"))
     if meeting is None:
@@ -151,7 +153,7 @@ def build(
     )
     page = None
     if per_page is not None:
-        page = selectors.list_page(agencies, page_number, per_page)
+        page = selectors.list_page(agencies, page_number, per_page, cursor=cursor)
         listed: list[Agency] = page.object_list
         cells = visible.filter(agency_id__in=[agency.pk for agency in listed])
     else:

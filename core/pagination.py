@@ -1,11 +1,14 @@
-"""Pagination shared by pages and API: the page and its total count in one query; keyset pages."""
+"""Pagination shared by pages and API: the page and its total count in one query; keyset pages and their cursors."""
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from django.core import signing
 from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import InvalidPage, Page, Paginator
 from django.db import models
@@ -192,3 +195,193 @@ def keyset_slice(
     if values is not None:
         queryset = queryset.filter(after_key(way, fields, values))
     return queryset.order_by(*way)[: size + 1]
+
+
+# --- cursors: a keyset position as an opaque, signed token, for a page's next and previous links ----------------
+
+# The salt of the cursors' first home (the API): changing it would void the links in use.
+_SALT = "core.api.pagination.cursor"
+# A cursor is a few dozen characters; anything much longer was not made here.
+MAX_CURSOR = 1000
+
+
+class BadCursor(ValueError):
+    """A cursor not made here for this list in this order (tampered, for another ordering, or unreadable)."""
+
+    def __init__(self, message: str = "This cursor is not valid: follow the list's next or previous link."):
+        super().__init__(message)
+
+
+def _signer(model: type[models.Model]) -> signing.Signer:
+    """Signs a list's cursors (no time stamp: the same place is always the same link)."""
+    return signing.Signer(salt=f"{_SALT}:{model._meta.label}")
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a cursor page starts: after (`backwards`: before) the row whose order key is `values`.
+
+    `number`: the page's number, for a page that shows it (the API's cursors carry none)."""
+
+    order: tuple[str, ...]
+    values: tuple[Any, ...]
+    backwards: bool = False
+    number: int | None = None
+
+    def token(self, model: type[models.Model]) -> str:
+        """Opaque and signed: the order it was made for, the key's values as text, the way (and number)."""
+        values = [value.isoformat() if isinstance(value, datetime.date) else value for value in self.values]
+        made = [list(self.order), values, int(self.backwards)]
+        return _signer(model).sign_object(made if self.number is None else [*made, self.number])
+
+    @classmethod
+    def of(cls, token: str, model: type[models.Model], order: tuple[str, ...]) -> Position:
+        """The position a cursor names, for a list of `model` in the total `order`; BadCursor for anything else."""
+        if len(token) > MAX_CURSOR:
+            raise BadCursor()
+        try:
+            made_for, values, backwards, *number = _signer(model).unsign_object(token)
+        except (signing.BadSignature, ValueError, TypeError) as exc:
+            raise BadCursor() from exc
+        if tuple(made_for) != order:
+            raise BadCursor("This cursor was made for another ordering: start again from the first page.")
+        fields = keyset_fields(model, order)
+        if fields is None or len(values) != len(fields) or len(number) > 1:
+            raise BadCursor()
+        try:
+            typed = tuple(field.to_python(value) for field, value in zip(fields, values, strict=True))
+        except Exception as exc:  # a field's own conversion error (ValidationError and kin)
+            raise BadCursor() from exc
+        if number and not (isinstance(number[0], int) and number[0] >= 1):
+            raise BadCursor()
+        return cls(order, typed, bool(backwards), number[0] if number else None)
+
+
+def key_of(item: Any, order: Sequence[str]) -> tuple[Any, ...]:
+    """An instance's order key (`meeting__starts_at` read through the relation)."""
+    key = []
+    for term in order:
+        value = item
+        for part in term.lstrip("-").split("__"):
+            value = getattr(value, part)
+        key.append(value)
+    return tuple(key)
+
+
+# --- a page of a long list: its rows, its place, and links that cost what page 1 costs -------------------------
+
+# Up to this many rows a list says exactly how many there are; past it, "more than" that.
+LIST_EXACT_UP_TO = 1000
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """A page of a long list, its number and whether a next page exists; the total is exact up to
+    `exact_up_to` and otherwise only known to be larger (see list_page)."""
+
+    object_list: list[Any]
+    number: int
+    per_page: int
+    total: int
+    has_next: bool
+    exact_up_to: int = LIST_EXACT_UP_TO
+    # The next and previous pages' cursors ("": a link by page number); a cursor that was refused.
+    next_cursor: str = ""
+    previous_cursor: str = ""
+    cursor_refused: bool = False
+
+    @property
+    def total_is_exact(self) -> bool:
+        return self.total <= self.exact_up_to
+
+    @property
+    def num_pages(self) -> int | None:
+        """The number of pages when the total is exact, else None."""
+        return max(1, -(-self.total // self.per_page)) if self.total_is_exact else None
+
+    @property
+    def paginator(self) -> ListPage:
+        """As a Django Page has one: templates ask page.paginator.num_pages."""
+        return self
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def start_index(self) -> int:
+        """The 1-based position of the page's first item in the list (as Django's Page)."""
+        return (self.number - 1) * self.per_page + 1
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.object_list)
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def list_page(
+    queryset: models.QuerySet,
+    page_number: str | None,
+    per_page: int,
+    *,
+    cursor: str | None = None,
+    exact_up_to: int = LIST_EXACT_UP_TO,
+) -> ListPage:
+    """Page `page_number` of `queryset` (ordered by an index), or the page a `cursor` names, in one query.
+
+    The page's ids (and one more, to know there is more that way) are read from the index and only those rows
+    are joined and read; the total is counted no further than `exact_up_to` + 1. A page number reads the ids
+    by OFFSET, so a jump to a deep page costs more the deeper it is; the page's own next and previous links
+    carry cursors (the order key of its last or first row: WHERE (key) < (that key) ... LIMIT, on the index),
+    so a page reached by them costs what page 1 costs at any depth. The order must be over fields that are
+    never NULL; otherwise the links keep page numbers.
+
+    A number that is no page number reads the first page; a page past the end is empty (and its total 0);
+    a cursor not made for this list reads the first page, marked `cursor_refused`.
+    """
+    order = total_order(queryset.query.order_by)
+    if order is None or keyset_fields(queryset.model, order) is None:
+        order = None
+    position, refused = None, False
+    if cursor and order:
+        try:
+            position = Position.of(cursor, queryset.model, order)
+        except BadCursor:
+            refused = True
+        if position is not None and position.number is None:  # the API's cursors name no page
+            position, refused = None, True
+    total = TotalOf(queryset, up_to=exact_up_to + 1)
+    if position is None:
+        number = 1 if refused else page_number_to_read(page_number) or 1
+        bottom = (number - 1) * per_page
+        ids = queryset.values("pk")[bottom : bottom + per_page + 1]
+        rows = list(queryset.filter(pk__in=ids).annotate(total_up_to=total))
+        more_before, more_after = number > 1, len(rows) > per_page
+        rows = rows[:per_page]
+    else:
+        assert order is not None and position.number is not None
+        ids = keyset_slice(queryset.values("pk"), order, position.values, backwards=position.backwards, size=per_page)
+        rows = list(queryset.filter(pk__in=ids).annotate(total_up_to=total))
+        more = len(rows) > per_page
+        if position.backwards and not more:  # back past the start: the first page is what is there
+            return list_page(queryset, "1", per_page, exact_up_to=exact_up_to)
+        number = position.number
+        more_before, more_after = (True, True) if position.backwards else (True, more)
+        rows = rows[-per_page:] if position.backwards else rows[:per_page]
+    counted = rows[0].total_up_to if rows else 0
+    links = {}
+    if order and rows:
+        if more_after:
+            links["next_cursor"] = Position(order, key_of(rows[-1], order), False, number + 1).token(queryset.model)
+        if more_before and number > 2:  # page 1's link is its plain address
+            links["previous_cursor"] = Position(order, key_of(rows[0], order), True, number - 1).token(queryset.model)
+    return ListPage(rows, number, per_page, counted, more_after, exact_up_to, cursor_refused=refused, **links)

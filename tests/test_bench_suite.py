@@ -69,7 +69,18 @@ def test_deep_pages_are_judged_against_page_one(suite):
         "x3": _pages("x3", page1=80, page1500=200, search=90),
     }
     deep = suite.deep_rows(pages)[0]
-    assert deep["met"] is False and deep["ratio"] == "2.5x page 1" and "(x3)" in deep["path"]
+    assert deep["met"] is False and deep["ratio"] == "2.50x page 1" and "(x3)" in deep["path"]
+
+
+def test_deep_pages_are_measured_as_reached_by_the_links_of_the_page_before_and_by_number_beside(suite):
+    pages = importlib.import_module("pages")  # benchmarks/pages.py, on the path the suite fixture set
+    found = {
+        name: (who, path)
+        for name, who, path in pages.paths(90_000, cursor_of="next of {}".format, next_link_of="Next of {}".format)
+    }
+    assert found["card list page, page 1500"] == ("omb", "Next of /cards/?page=1499")
+    assert found["card list page, page 1500 by number"] == ("omb", "/cards/?page=1500")
+    assert found["API card list, page 1500"] == ("api", "next of /api/v1/cards/?page=1499&page_size=50")
 
 
 def _growth(large: float, x3: float, errors: int = 0) -> dict:

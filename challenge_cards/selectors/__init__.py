@@ -3,11 +3,12 @@
 Callers use one style: `from challenge_cards import selectors; selectors.card_detail(user, pk)`.
 """
 
+from core.pagination import ListPage, list_page
+
 from .cards import LockedCard, RowPage, card_detail_row, card_for_update, card_list_page
 from .due import DueItem, as_items, due_before_next_meeting, due_by, home_actions
 from .pages import (
     HOME_ORDER,
-    ListPage,
     agencies_with_counts,
     agency_prefetch_deputies,
     awaiting_my_certification,
@@ -20,7 +21,6 @@ from .pages import (
     home_cards,
     home_reads,
     home_sections,
-    list_page,
     meeting_cards,
     meeting_context,
     meetings_with_counts,

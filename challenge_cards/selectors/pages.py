@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -280,8 +279,6 @@ def _with_overdue(cards: QuerySet[ChallengeCard]) -> QuerySet[ChallengeCard]:
 # The card list page's order, newest first: an index on the card itself (card_issued_id) gives it, so a
 # page, however deep, is read from the index without sorting every card (by meeting, then agency name, it was).
 CARD_LIST_ORDER = ("-issued_at", "-id")
-# Up to this many cards a list says exactly how many there are; past it, "more than" that.
-LIST_EXACT_UP_TO = 1000
 
 
 def card_list(user) -> QuerySet[ChallengeCard]:
@@ -289,73 +286,6 @@ def card_list(user) -> QuerySet[ChallengeCard]:
     each further join made PostgreSQL's plan of a page cost more than reading it; the exports add their own)."""
     cards = ChallengeCard.objects.visible_to(user).select_related("agency", "meeting")
     return _with_overdue(cards).order_by(*CARD_LIST_ORDER)
-
-
-@dataclass(frozen=True)
-class ListPage:
-    """A page of a long list, its number and whether a next page exists; the total is exact up to
-    `exact_up_to` and otherwise only known to be larger (see list_page)."""
-
-    object_list: list[Any]
-    number: int
-    per_page: int
-    total: int
-    has_next: bool
-    exact_up_to: int = LIST_EXACT_UP_TO
-
-    @property
-    def total_is_exact(self) -> bool:
-        return self.total <= self.exact_up_to
-
-    @property
-    def num_pages(self) -> int | None:
-        """The number of pages when the total is exact, else None."""
-        return max(1, -(-self.total // self.per_page)) if self.total_is_exact else None
-
-    @property
-    def paginator(self) -> ListPage:
-        """As a Django Page has one: templates ask page.paginator.num_pages."""
-        return self
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def start_index(self) -> int:
-        """The 1-based position of the page's first item in the list (as Django's Page)."""
-        return (self.number - 1) * self.per_page + 1
-
-    @property
-    def end_index(self) -> int:
-        return (self.number - 1) * self.per_page + len(self.object_list)
-
-    @property
-    def has_other_pages(self) -> bool:
-        return self.has_previous or self.has_next
-
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-
-def list_page(
-    queryset: QuerySet, page_number: str | None, per_page: int, *, exact_up_to: int = LIST_EXACT_UP_TO
-) -> ListPage:
-    """Page `page_number` of `queryset` (ordered by an index), in one query whose cost does not grow with the
-    list: the page's ids (and one more, to know there is a next page) are read from the index by OFFSET and
-    LIMIT, only those rows are joined and read, and the total is counted no further than `exact_up_to` + 1.
-
-    A number that is no page number reads the first page; a page past the end is empty (and its total 0).
-    """
-    number = page_number_to_read(page_number) or 1
-    bottom = (number - 1) * per_page
-    ids = queryset.values("pk")[bottom : bottom + per_page + 1]
-    rows = list(queryset.filter(pk__in=ids).annotate(total_up_to=TotalOf(queryset, up_to=exact_up_to + 1)))
-    total = rows[0].total_up_to if rows else 0
-    return ListPage(rows[:per_page], number, per_page, total, len(rows) > per_page, exact_up_to)
 
 
 def review_row(user, pk: int, last_meeting: Meeting | None) -> ChallengeCard:

@@ -26,6 +26,15 @@ def paged(request: HttpRequest, queryset: QuerySet, size: int = PAGE_SIZE) -> Pa
     return page_of(queryset, request.GET.get("page"), size)
 
 
+def query_without_page(request: HttpRequest) -> str:
+    """The page's query string without where in the list it is (page number, cursor): what its page
+    links add those to."""
+    query = request.GET.copy()
+    for name in ("page", "cursor"):
+        query.pop(name, None)
+    return query.urlencode()
+
+
 def add_errors(form, error: ValidationError) -> None:
     """Show a service's ValidationError next to the field it names, or at the top of the form."""
     if hasattr(error, "error_dict"):

@@ -13,7 +13,7 @@ from core.limits import whole_number
 
 from .. import selectors
 from ..filters import CardFilter
-from ._common import PAGE_SIZE, paged, require_omb
+from ._common import PAGE_SIZE, paged, query_without_page, require_omb
 
 
 @require_GET
@@ -53,24 +53,23 @@ def _omb_home(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def card_list(request: HttpRequest) -> HttpResponse:
-    """Every card the user may see, newest first, filtered by the URL; 25 a page, any page as cheap as the first."""
+    """Every card the user may see, newest first, filtered by the URL; 25 a page, any page reached by its
+    next and previous links as cheap as the first (selectors.list_page)."""
     base = selectors.card_list(request.user)
     filterset = CardFilter(request.GET or None, queryset=base, request=request)
     filtered = filterset.is_bound and filterset.is_valid()
     queryset = filterset.qs if filtered else base
-    cards = selectors.list_page(queryset, request.GET.get("page"), PAGE_SIZE)
+    cards = selectors.list_page(queryset, request.GET.get("page"), PAGE_SIZE, cursor=request.GET.get("cursor"))
     agency = request.GET.get("agency", "").strip()
     if filtered and whole_number(agency) is not None and cards.object_list:  # an agency id from an older link:
         # show the agency's abbreviation (only when the list was filtered by it)
         shown = request.GET.copy()
         shown["agency"] = cards.object_list[0].agency.abbreviation
         filterset.form.data = shown
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "challenge_cards/card_list.html",
-        {"nav": "cards", "filter": filterset, "cards": cards, "query": query.urlencode()},
+        {"nav": "cards", "filter": filterset, "cards": cards, "query": query_without_page(request)},
     )
 
 

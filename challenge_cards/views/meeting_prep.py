@@ -25,6 +25,7 @@ from .. import scorecard as scorecards
 from ..api.filters import ActionFilter
 from ..filters import CardFilter
 from ..models import BriefingPacket, FollowUpAction, Meeting
+from ._common import query_without_page
 from .cards import card_page
 
 REFRESH_SECONDS = 3
@@ -167,9 +168,13 @@ def _scorecard(request: HttpRequest, *, paged: bool) -> tuple[ScorecardFilter, s
     meeting = form.chosen_meeting() or scorecards.default_meeting(meetings)
     if not paged:
         return form, scorecards.build(request.user, meeting, meetings)
-    page = request.GET.get("page")
     return form, scorecards.build(
-        request.user, meeting, meetings, page_number=page, per_page=scorecards.AGENCIES_PER_PAGE
+        request.user,
+        meeting,
+        meetings,
+        page_number=request.GET.get("page"),
+        cursor=request.GET.get("cursor"),
+        per_page=scorecards.AGENCIES_PER_PAGE,
     )
 
 
@@ -178,12 +183,10 @@ def _scorecard(request: HttpRequest, *, paged: bool) -> tuple[ScorecardFilter, s
 def scorecard(request: HttpRequest) -> HttpResponse:
     """A page of agencies (by name) against the priorities; the downloads hold every agency."""
     form, card = _scorecard(request, paged=True)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "challenge_cards/meeting_prep/scorecard.html",
-        {"nav": "meetings", "form": form, "scorecard": card, "query": query.urlencode()},
+        {"nav": "meetings", "form": form, "scorecard": card, "query": query_without_page(request)},
     )
 
 

@@ -9,13 +9,9 @@ before, with the total (v1 clients), and costs more the deeper it goes (OFFSET).
 
 from __future__ import annotations
 
-import datetime
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from django.core import signing
 from django.core.paginator import InvalidPage, Paginator
 from django.db import models
 from rest_framework import exceptions
@@ -23,70 +19,34 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from core.pagination import PAGE_NUMBER, TotalInPagePaginator, keyset_fields, keyset_slice, total_order
+from core.pagination import (
+    MAX_CURSOR,
+    PAGE_NUMBER,
+    BadCursor,
+    Position,
+    TotalInPagePaginator,
+    key_of,
+    keyset_fields,
+    keyset_slice,
+    total_order,
+)
 
 MAX_PAGE_SIZE = 200
 CURSOR_PARAM = "cursor"
-_SALT = "core.api.pagination.cursor"
-# A cursor is a few dozen characters; anything much longer was not made here.
-_MAX_CURSOR = 1000
 
 
-def _bad_cursor(message: str = "This cursor is not valid: follow the list's next or previous link.") -> Exception:
+def _bad_cursor(message: str) -> Exception:
     """A 404, as for a page past the end: a cursor is opaque, so the schema cannot tell a good one from a
     bad one, and a request the schema allows is never a 400 (docs/api.md, tests/api/test_schemathesis.py)."""
     return exceptions.NotFound(message)
 
 
-def _signer(model: type[models.Model]) -> signing.Signer:
-    """Signs a list's cursors (no time stamp: the same place is always the same link)."""
-    return signing.Signer(salt=f"{_SALT}:{model._meta.label}")
-
-
-@dataclass(frozen=True)
-class Position:
-    """Where a cursor page starts: after (`backwards`: before) the row whose order key is `values`."""
-
-    order: tuple[str, ...]
-    values: tuple[Any, ...]
-    backwards: bool = False
-
-    def token(self, model: type[models.Model]) -> str:
-        """Opaque and signed: the order it was made for, the key's values as text, the way."""
-        values = [value.isoformat() if isinstance(value, datetime.date) else value for value in self.values]
-        return _signer(model).sign_object([list(self.order), values, int(self.backwards)])
-
-    @classmethod
-    def of(cls, token: str, model: type[models.Model], order: tuple[str, ...]) -> Position:
-        """The position a cursor names, for a list of `model` in the total `order`; a 404 for anything
-        else (tampered, made for another list or another ordering, or unreadable)."""
-        if len(token) > _MAX_CURSOR:
-            raise _bad_cursor()
-        try:
-            made_for, values, backwards = _signer(model).unsign_object(token)
-        except (signing.BadSignature, ValueError, TypeError) as exc:
-            raise _bad_cursor() from exc
-        if tuple(made_for) != order:
-            raise _bad_cursor("This cursor was made for another ordering: start again from the first page.")
-        fields = keyset_fields(model, order)
-        if fields is None or len(values) != len(fields):
-            raise _bad_cursor()
-        try:
-            typed = tuple(field.to_python(value) for field, value in zip(fields, values, strict=True))
-        except Exception as exc:  # a field's own conversion error (ValidationError and kin)
-            raise _bad_cursor() from exc
-        return cls(order, typed, bool(backwards))
-
-
-def key_of(item: Any, order: Sequence[str]) -> tuple[Any, ...]:
-    """An instance's order key (`meeting__starts_at` read through the relation)."""
-    key = []
-    for term in order:
-        value = item
-        for part in term.lstrip("-").split("__"):
-            value = getattr(value, part)
-        key.append(value)
-    return tuple(key)
+def position_of(token: str, model: type[models.Model], order: tuple[str, ...]) -> Position:
+    """The position a cursor names (core.pagination.Position.of); a 404 for a bad one."""
+    try:
+        return Position.of(token, model, order)
+    except BadCursor as exc:
+        raise _bad_cursor(str(exc)) from exc
 
 
 class ApiPagination(PageNumberPagination):
@@ -144,7 +104,7 @@ class ApiPagination(PageNumberPagination):
             return queryset, None
         if self.order is None:
             raise _bad_cursor("This list is paged by page number only.")
-        self.position = Position.of(token, queryset.model, self.order)
+        self.position = position_of(token, queryset.model, self.order)
         return queryset, self.position
 
     def cursor_page(self, items: list, keys: list[tuple[Any, ...]], size: int) -> list:
@@ -230,7 +190,7 @@ class ApiPagination(PageNumberPagination):
                 "required": False,
                 "in": "query",
                 "description": "Opaque: where a page starts, from a next or previous link (a bad one is a 404).",
-                "schema": {"type": "string", "maxLength": _MAX_CURSOR},
+                "schema": {"type": "string", "maxLength": MAX_CURSOR},
             }
         )
         return parameters

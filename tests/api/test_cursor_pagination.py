@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from challenge_cards.models import ChallengeCard, Meeting
-from core.api.pagination import Position
+from core.pagination import Position
 from tests import factories
 from tests.api.conftest import client_for
 from tests.api.test_errors import assert_problem

@@ -6,6 +6,9 @@ at 3 agencies and at 30."""
 from __future__ import annotations
 
 import datetime
+import re
+from html import unescape
+from urllib.parse import parse_qsl
 
 import pytest
 from django.db import connection
@@ -15,6 +18,7 @@ from django.utils import timezone
 
 from challenge_cards import selectors, services
 from challenge_cards.models import ChallengeCard
+from core.pagination import Position
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -92,6 +96,99 @@ def test_the_card_list_is_newest_first_and_a_deep_page_reads_only_its_rows(clien
     assert 'href="?status=not_started&amp;page=1">Go to the first page</a>' in past
 
 
+def _link(html: str, way: str) -> dict[str, str] | None:
+    """The query of the page's next or previous link (None: the page has none)."""
+    found = re.search(rf'href="\?([^"]*)" class="usa-pagination__link usa-pagination__{way}-page"', html)
+    return None if found is None else dict(parse_qsl(unescape(found[1])))
+
+
+def _walk(client, url: str, query: dict[str, str], way: str) -> list[tuple[int, list[str], dict[str, str]]]:
+    """Follow the `way` links from `query`'s page to the end: each page's number, titles and query."""
+    pages = []
+    while query is not None:
+        assert len(pages) < 10, "the links go round"
+        response = client.get(url, query)
+        assert response.status_code == 200
+        page = response.context["cards"]
+        pages.append((page.number, [card.title for card in page.object_list], query))
+        query = _link(response.content.decode(), way)
+    return pages
+
+
+def test_the_card_list_s_next_and_previous_links_walk_every_card_once_by_cursor(client, council, admin_user):
+    council["add"](4, cards_each=20)  # 80 cards: four pages of 25, the last of 5
+    client.force_login(admin_user)
+    url = reverse("challenge_cards:card_list")
+    newest = list(ChallengeCard.objects.order_by("-issued_at", "-id").values_list("title", flat=True))
+    forward = _walk(client, url, {}, "next")
+    assert [number for number, _, _ in forward] == [1, 2, 3, 4]
+    assert [title for _, titles, _ in forward for title in titles] == newest
+    assert [sorted(query) for _, _, query in forward[1:]] == [["cursor"]] * 3  # no page numbers: cursors
+    back = _walk(client, url, forward[-1][2], "previous")
+    assert [(number, titles) for number, titles, _ in back] == [(n, t) for n, t, _ in reversed(forward)]
+    assert back[-1][2] == {"page": "1"}  # page 2's previous link is page 1's own address
+    html = client.get(url, forward[2][2]).content.decode()
+    assert "<title>Cards, page 3" in html and "Page 3 of 4" in html and "80 cards." in html
+
+
+def test_a_card_list_page_reached_by_its_link_is_read_by_key_not_by_offset(client, council, admin_user):
+    council["add"](4, cards_each=20)
+    client.force_login(admin_user)
+    url = reverse("challenge_cards:card_list")
+    third = _link(client.get(url, {"page": 2}).content.decode(), "next")  # a jump by number, then its link
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url, third).context["cards"]
+    assert (page.number, len(queries)) == (3, 5)  # as many queries as page 1 (test_each_page_costs_...)
+    read = next(query["sql"] for query in queries if "total_up_to" in query["sql"])
+    assert "OFFSET" not in read and re.search(r'\(\S+\."issued_at", \S+\."id"\) < \(', read), read  # the key
+    by_number = client.get(url, {"page": 3}).context["cards"]
+    assert [card.pk for card in page.object_list] == [card.pk for card in by_number.object_list]
+
+
+def test_the_card_list_s_links_keep_its_filters_and_repeat_no_card_when_cards_are_issued(client, council, admin_user):
+    council["add"](3, cards_each=20)
+    client.force_login(admin_user)
+    url = reverse("challenge_cards:card_list")
+    first = client.get(url, {"status": "not_started"})
+    second = _link(first.content.decode(), "next")
+    assert second is not None and second.pop("status") == "not_started" and list(second) == ["cursor"]
+    council["add"](1, cards_each=20)  # 20 newer cards: page numbers shift, the cursor's place does not
+    after = client.get(url, {"status": "not_started", **second}).context["cards"].object_list
+    shown = {card.pk for card in first.context["cards"].object_list}
+    assert shown.isdisjoint(card.pk for card in after)
+    newest = list(ChallengeCard.objects.order_by("-issued_at", "-id").values_list("pk", flat=True))
+    assert [card.pk for card in after] == newest[45:70]  # the 25 after page 1's last, 20 newer ones above
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["not a cursor", "x" * 2000, Position(("-issued_at", "-id"), (timezone.now(), 1)).token(ChallengeCard)],
+    ids=["tampered", "too long", "an API cursor (no page number)"],
+)
+def test_a_card_list_link_not_made_here_shows_the_first_page_and_says_so(client, council, admin_user, cursor):
+    council["add"](2, cards_each=20)
+    client.force_login(admin_user)
+    response = client.get(reverse("challenge_cards:card_list"), {"cursor": cursor})
+    newest = list(ChallengeCard.objects.order_by("-issued_at", "-id").values_list("pk", flat=True))
+    assert response.status_code == 200
+    assert [card.pk for card in response.context["cards"].object_list] == newest[:25]
+    assert "That link to a page of this list is not valid any more, so this is the first page." in (
+        response.content.decode()
+    )
+
+
+def test_going_back_past_the_start_of_the_card_list_shows_the_first_page(client, council, admin_user):
+    council["add"](3, cards_each=20)
+    client.force_login(admin_user)
+    url = reverse("challenge_cards:card_list")
+    third = _link(client.get(url, {"page": 2}).content.decode(), "next")
+    back = _link(client.get(url, third).content.decode(), "previous")  # page 2, before page 3's first card
+    newest = list(ChallengeCard.objects.order_by("-issued_at", "-id").values_list("pk", flat=True))
+    ChallengeCard.objects.filter(pk__in=newest[:40]).delete()  # now fewer than a page before that card
+    page = client.get(url, back).context["cards"]
+    assert (page.number, [card.pk for card in page.object_list]) == (1, newest[40:])
+
+
 def test_the_card_list_total_is_exact_up_to_a_bound_and_then_says_more_than(council, admin_user):
     council["add"](1, cards_each=5)
     cards = selectors.card_list(admin_user)
@@ -130,10 +227,11 @@ def test_the_scorecard_shows_fifty_agencies_a_page_and_the_downloads_every_agenc
     assert [row.agency.name for row in first.context["scorecard"].rows] == names[:50]
     html = first.content.decode()
     assert "Agencies 1 to 50 of 60, by name." in html and "Page 1 of 2" in html
-    assert f'href="?meeting={council["held"].pk}&amp;page=2"' in html
-    second = client.get(url, {**query, "page": 2})
-    assert [row.agency.name for row in second.context["scorecard"].rows] == names[50:]
-    assert "Agencies 51 to 60 of 60, by name." in second.content.decode()
+    following = _link(html, "next")  # a cursor, the meeting kept
+    assert following is not None and sorted(following) == ["cursor", "meeting"]
+    for second in (client.get(url, following), client.get(url, {**query, "page": 2})):  # the link, or a jump
+        assert [row.agency.name for row in second.context["scorecard"].rows] == names[50:]
+        assert "Agencies 51 to 60 of 60, by name." in second.content.decode()
     csv = client.get(reverse("challenge_cards:scorecard_csv"), query).content.decode("utf-8-sig")
     assert all(name in csv for name in names)
 
