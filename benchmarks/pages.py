@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -46,7 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def paths(cards: int, cursor_of=None, next_link_of=None) -> list[tuple[str, str, str]]:
+def paths(
+    cards: int, cursor_of: Callable[[str], str] | None = None, next_link_of: Callable[[str], str] | None = None
+) -> list[tuple[str, str, str]]:
     """(name, who, path): who is 'api' (OMB admin token), 'omb' or 'deputy' (browser sessions).
 
     `cursor_of(path)` gives the path of the `next` link of the API page at `path` (see cursor_path), and
@@ -81,7 +84,7 @@ def paths(cards: int, cursor_of=None, next_link_of=None) -> list[tuple[str, str,
     return found
 
 
-def cursor_path(token: str):
+def cursor_path(token: str) -> Callable[[str], str]:
     """A function giving, for an API page's path, the path of its `next` link (a cursor): read once,
     in-process, as the OMB admin, before anything is timed."""
     from urllib.parse import urlsplit
@@ -100,7 +103,7 @@ def cursor_path(token: str):
     return cursor_of
 
 
-def page_link_path(session: str):
+def page_link_path(session: str) -> Callable[[str], str]:
     """A function giving, for a card list page's path, the path of its Next link (a cursor): read once,
     in-process, in the OMB admin's session, before anything is timed."""
     import re

@@ -254,10 +254,13 @@ def deep_rows(pages: dict) -> list[dict]:
             continue
         deepest = max(found)
         ratio = found[deepest] / one
+        # Judged as the list is walked (its next links: cursors); a jump by number shown beside, not judged.
+        jumps = {n: v for n in found if (v := _p50(pages, size, f"{deep.format(n)} by number"))}
+        jumped = f"; by number (a jump): {' / '.join(f'p{n} {v} ms' for n, v in jumps.items())}" if jumps else ""
         rows.append(
             _row(
-                f"{label}: page 500 / 1,500 vs page 1 ({size})",
-                " / ".join(f"p{n} {v} ms" for n, v in found.items()),
+                f"{label}: page 500 / 1,500 by its next links vs page 1 ({size})",
+                " / ".join(f"p{n} {v} ms" for n, v in found.items()) + jumped,
                 f"page 1: {one} ms",
                 f"{ratio:.2f}x page 1",
                 f"<= {DEEP}x page 1",

@@ -208,7 +208,7 @@ MAX_CURSOR = 1000
 class BadCursor(ValueError):
     """A cursor not made here for this list in this order (tampered, for another ordering, or unreadable)."""
 
-    def __init__(self, message: str = "This cursor is not valid: follow the list's next or previous link."):
+    def __init__(self, message: str = "This cursor is not valid: follow the list's next or previous link.") -> None:
         super().__init__(message)
 
 
@@ -235,26 +235,39 @@ class Position:
         return _signer(model).sign_object(made if self.number is None else [*made, self.number])
 
     @classmethod
-    def of(cls, token: str, model: type[models.Model], order: tuple[str, ...]) -> Position:
-        """The position a cursor names, for a list of `model` in the total `order`; BadCursor for anything else."""
+    def of(cls, token: str, model: type[models.Model], order: tuple[str, ...], *, numbered: bool = False) -> Position:
+        """The position a cursor names, for a list of `model` in the total `order`, with a page number if
+        `numbered` (a page's link) or without (the API's); BadCursor for anything else."""
         if len(token) > MAX_CURSOR:
             raise BadCursor()
         try:
-            made_for, values, backwards, *number = _signer(model).unsign_object(token)
+            made_for, values, backwards, number = _unpacked(_signer(model).unsign_object(token), numbered)
         except (signing.BadSignature, ValueError, TypeError) as exc:
             raise BadCursor() from exc
-        if tuple(made_for) != order:
+        if made_for != order:
             raise BadCursor("This cursor was made for another ordering: start again from the first page.")
         fields = keyset_fields(model, order)
-        if fields is None or len(values) != len(fields) or len(number) > 1:
+        if fields is None or len(values) != len(fields):
             raise BadCursor()
         try:
             typed = tuple(field.to_python(value) for field, value in zip(fields, values, strict=True))
         except Exception as exc:  # a field's own conversion error (ValidationError and kin)
             raise BadCursor() from exc
-        if number and not (isinstance(number[0], int) and number[0] >= 1):
-            raise BadCursor()
-        return cls(order, typed, bool(backwards), number[0] if number else None)
+        return cls(order, typed, backwards, number)
+
+
+def _unpacked(made: Any, numbered: bool) -> tuple[tuple[str, ...], list[Any], bool, int | None]:
+    """A signed cursor's parts, each of the shape Position.token writes (ValueError otherwise)."""
+    if not (isinstance(made, list) and len(made) == (4 if numbered else 3)):
+        raise ValueError("not a cursor of this kind")
+    made_for, values, backwards, *number = made
+    if not (isinstance(made_for, list) and all(isinstance(term, str) for term in made_for)):
+        raise ValueError("not an order")
+    if not (isinstance(values, list) and backwards in (0, 1) and type(backwards) is int):
+        raise ValueError("not a key and a way")
+    if number and not (type(number[0]) is int and number[0] >= 1):
+        raise ValueError("not a page number")
+    return tuple(made_for), values, bool(backwards), number[0] if number else None
 
 
 def key_of(item: Any, order: Sequence[str]) -> tuple[Any, ...]:
@@ -354,11 +367,9 @@ def list_page(
     position, refused = None, False
     if cursor and order:
         try:
-            position = Position.of(cursor, queryset.model, order)
+            position = Position.of(cursor, queryset.model, order, numbered=True)
         except BadCursor:
             refused = True
-        if position is not None and position.number is None:  # the API's cursors name no page
-            position, refused = None, True
     total = TotalOf(queryset, up_to=exact_up_to + 1)
     if position is None:
         number = 1 if refused else page_number_to_read(page_number) or 1
@@ -372,10 +383,12 @@ def list_page(
         ids = keyset_slice(queryset.values("pk"), order, position.values, backwards=position.backwards, size=per_page)
         rows = list(queryset.filter(pk__in=ids).annotate(total_up_to=total))
         more = len(rows) > per_page
-        if position.backwards and not more:  # back past the start: the first page is what is there
-            return list_page(queryset, "1", per_page, exact_up_to=exact_up_to)
         number = position.number
         more_before, more_after = (True, True) if position.backwards else (True, more)
+        if position.backwards and not more:  # back at the start: what is there is the first page
+            if len(rows) < per_page:  # less than a page (rows gone since): the first page, full
+                return list_page(queryset, "1", per_page, exact_up_to=exact_up_to)
+            number, more_before = 1, False
         rows = rows[-per_page:] if position.backwards else rows[:per_page]
     counted = rows[0].total_up_to if rows else 0
     links = {}

@@ -70,6 +70,11 @@ def test_deep_pages_are_judged_against_page_one(suite):
     }
     deep = suite.deep_rows(pages)[0]
     assert deep["met"] is False and deep["ratio"] == "2.50x page 1" and "(x3)" in deep["path"]
+    pages["x3"]["paths"]["card list page, page 1500"]["p50_ms"] = 90  # by its Next link: judged
+    pages["x3"]["paths"]["card list page, page 1500 by number"] = {"p50_ms": 200, "p95_ms": 400, "sql": 5}
+    deep = suite.deep_rows(pages)[0]
+    assert (deep["met"], deep["ratio"]) == (True, "1.12x page 1")
+    assert deep["now"] == "p1500 90 ms; by number (a jump): p1500 200 ms"  # shown beside, not judged
 
 
 def test_deep_pages_are_measured_as_reached_by_the_links_of_the_page_before_and_by_number_beside(suite):

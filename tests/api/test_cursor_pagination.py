@@ -119,6 +119,7 @@ def _cursor(values, order=("due_date", "id"), model=ChallengeCard, backwards=Fal
         {"cursor": "tampered"},
         {"cursor": "made for meetings"},
         {"cursor": "another ordering"},
+        {"cursor": "a page's link"},
         {"cursor": "tampered", "page": "1"},  # a cursor comes first: page is ignored
     ],
 )
@@ -130,6 +131,8 @@ def test_a_bad_cursor_is_a_404_problem_as_a_page_past_the_end(world, many_cards,
         "tampered": good[:10] + ("A" if good[10] != "A" else "B") + good[11:],
         "made for meetings": _cursor([datetime.date(2026, 12, 1), 1], model=Meeting),
         "another ordering": _cursor(["zeta", 1], order=("title", "id")),
+        # the card list page's Next link: the API's order and a key, and the page's number (not the API's kind)
+        "a page's link": Position(("due_date", "id"), (datetime.date(2026, 12, 1), 1), number=2).token(ChallengeCard),
     }
     query = {name: made.get(value, value) for name, value in query.items()}
     body = assert_problem(client_for(world["users"]["omb_admin"]).get("/api/v1/cards/", query), 404)

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -146,18 +147,27 @@ def test_a_card_list_page_reached_by_its_link_is_read_by_key_not_by_offset(clien
 
 
 def test_the_card_list_s_links_keep_its_filters_and_repeat_no_card_when_cards_are_issued(client, council, admin_user):
+    def in_progress_from(agency) -> None:  # half of the agency's cards move on
+        cards = ChallengeCard.objects.filter(agency=agency).order_by("id").values_list("pk", flat=True)
+        ChallengeCard.objects.filter(pk__in=list(cards)[::2]).update(status="in_progress")
+
     council["add"](3, cards_each=20)
+    for agency in council["agencies"]:
+        in_progress_from(agency)  # 30 of the 60 cards
     client.force_login(admin_user)
     url = reverse("challenge_cards:card_list")
-    first = client.get(url, {"status": "not_started"})
+    first = client.get(url, {"status": "in_progress"})
     second = _link(first.content.decode(), "next")
-    assert second is not None and second.pop("status") == "not_started" and list(second) == ["cursor"]
-    council["add"](1, cards_each=20)  # 20 newer cards: page numbers shift, the cursor's place does not
-    after = client.get(url, {"status": "not_started", **second}).context["cards"].object_list
-    shown = {card.pk for card in first.context["cards"].object_list}
-    assert shown.isdisjoint(card.pk for card in after)
-    newest = list(ChallengeCard.objects.order_by("-issued_at", "-id").values_list("pk", flat=True))
-    assert [card.pk for card in after] == newest[45:70]  # the 25 after page 1's last, 20 newer ones above
+    assert second is not None and second.pop("status") == "in_progress" and list(second) == ["cursor"]
+    council["add"](1, cards_each=20)  # newer cards, 10 of them in progress: the numbers shift, the cursor's place not
+    newer = ChallengeCard.objects.filter(agency=council["agencies"][-1])
+    newer.update(issued_at=F("issued_at") + datetime.timedelta(days=1))  # after every card listed before
+    in_progress_from(council["agencies"][-1])
+    after = client.get(url, {"status": "in_progress", **second}).context["cards"].object_list
+    moving = ChallengeCard.objects.filter(status="in_progress").order_by("-issued_at", "-id")
+    newest = list(moving.values_list("pk", flat=True))
+    assert [card.pk for card in first.context["cards"].object_list] == newest[10:35]  # page 1 then
+    assert [card.pk for card in after] == newest[35:]  # the 5 after page 1's last: the filter kept, none twice
 
 
 @pytest.mark.parametrize(
@@ -175,6 +185,40 @@ def test_a_card_list_link_not_made_here_shows_the_first_page_and_says_so(client,
     assert "That link to a page of this list is not valid any more, so this is the first page." in (
         response.content.decode()
     )
+
+
+def test_the_scorecard_s_links_walk_its_agencies_both_ways_and_a_bad_link_says_so(client, council, admin_user):
+    council["add"](120, cards_each=1)  # three pages of 50 agencies
+    client.force_login(admin_user)
+    url = reverse("challenge_cards:scorecard")
+    names = sorted(agency.name for agency in council["agencies"])
+
+    def shown(query: dict[str, str]) -> tuple[int, list[str], str]:
+        response = client.get(url, {"meeting": str(council["held"].pk), **query})
+        card = response.context["scorecard"]
+        return card.page.number, [row.agency.name for row in card.rows], response.content.decode()
+
+    third = _link(shown(_link(shown({})[2], "next"))[2], "next")
+    assert third is not None and shown(third)[:2] == (3, names[100:])
+    back = _link(shown(third)[2], "previous")  # a cursor before page 3's first agency
+    assert back is not None and "cursor" in back and shown(back)[:2] == (2, names[50:100])
+    number, first, html = shown({"cursor": "not a cursor"})
+    assert (number, first) == (1, names[:50]) and "That link to a page of this list is not valid any more" in html
+
+
+def test_going_back_to_the_start_of_the_card_list_shows_the_first_page(client, council, admin_user):
+    council["add"](3, cards_each=20)
+    client.force_login(admin_user)
+    url = reverse("challenge_cards:card_list")
+    newest = list(ChallengeCard.objects.order_by("-issued_at", "-id").values_list("pk", flat=True))
+    third = _link(client.get(url, {"page": 2}).content.decode(), "next")
+    back = _link(client.get(url, third).content.decode(), "previous")  # page 2: before page 3's first card
+    ChallengeCard.objects.filter(pk__in=newest[:25]).delete()  # now exactly a page before that card
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url, back).context["cards"]
+    assert (page.number, page.has_previous, [card.pk for card in page.object_list]) == (1, False, newest[25:50])
+    assert len(queries) == 5  # the rows read were the first page: not read again
+    assert 'aria-label="Previous page"' not in client.get(url, back).content.decode()
 
 
 def test_going_back_past_the_start_of_the_card_list_shows_the_first_page(client, council, admin_user):
