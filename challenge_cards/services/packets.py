@@ -9,10 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import BinaryField, F, Func, Value
 from django.db.models.functions import Length
+from django.urls import reverse
 from django.utils import timezone
 
 from .. import permissions
@@ -210,11 +213,6 @@ class _Superseded(Exception):
 
 def packet_build(*, packet_id: int) -> None:
     """Build the PDF and record progress; running it again for a ready packet does nothing twice."""
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.core.mail import EmailMessage
-    from django.urls import reverse
-
     from ..models import BriefingPacket
 
     with transaction.atomic():
@@ -240,31 +238,43 @@ def packet_build(*, packet_id: int) -> None:
                 packet, 0, "The packet could not be built", status=BriefingPacket.Status.FAILED, error=str(error)[:2000]
             )
             raise
-    packet.refresh_from_db(fields=["status", "card_count", "email_admins", "emailed_at"])
+    packet.refresh_from_db(fields=["status", "finished_at", "card_count", "email_admins", "emailed_at"])
     if packet.email_admins and packet.emailed_at is None:
-        admins = list(
-            get_user_model()
-            .objects.filter(omb_role__kind="admin", is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
-        if admins:
-            link = settings.SITE_URL + reverse("challenge_cards:meeting_packet", args=[packet.meeting_id])
-            message = EmailMessage(
-                subject=f"Briefing packet: {packet.meeting.title}",
-                body=(
-                    f"The briefing packet for the {packet.meeting.title} is attached "
-                    f"({packet.card_count} open cards).\n\nThe packet page: {link}\n"
-                ),
-                to=admins,
-            )
-            message.attach(
-                f"briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf",
-                bytes(BriefingPacket.objects.values_list("pdf", flat=True).get(pk=packet.pk) or b""),
-                "application/pdf",
-            )
-            message.send()
+        _email_packet(packet)
         BriefingPacket.objects.filter(pk=packet.pk).update(emailed_at=timezone.now())
+
+
+def _email_packet(packet) -> None:
+    """E-mail a ready packet to the OMB admins: attached when it is at most BRIEFING_PACKET_EMAIL_MAX_MB, else
+    only its page's link (the large data's packet is ~46 MB, more than mail servers commonly take, and the
+    attachment, base64 in the message, would hold the whole PDF in the worker several times over)."""
+    admins = list(
+        get_user_model()
+        .objects.filter(omb_role__kind="admin", is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if not admins:
+        return
+    length, pieces = packet_pdf_pieces(packet)
+    pdf = b"".join(pieces) if length <= settings.BRIEFING_PACKET_EMAIL_MAX_MB * 1024 * 1024 else b""
+    attached = 0 < len(pdf) == length  # not when too large, nor when the packet went meanwhile
+    title, link = (
+        packet.meeting.title,
+        settings.SITE_URL + reverse("challenge_cards:meeting_packet", args=[packet.meeting_id]),
+    )
+    opening = (
+        f"The briefing packet for the {title} is attached ({packet.card_count} open cards)."
+        if attached
+        else f"The briefing packet for the {title} is ready ({packet.card_count} open cards, "
+        f"{length / (1024 * 1024):.1f} MB). It is too large to attach to an e-mail: download it from the packet page."
+    )
+    message = EmailMessage(
+        subject=f"Briefing packet: {title}", body=f"{opening}\n\nThe packet page: {link}\n", to=admins
+    )
+    if attached:
+        message.attach(f"briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf", pdf, "application/pdf")
+    message.send()
 
 
 class _SystemOmb:

@@ -237,6 +237,7 @@ CELERY_BEAT_SCHEDULE["notifications-sweep"] = {"task": "notifications.tasks.swee
 BRIEFING_PACKET_STUCK_MINUTES = int(os.environ.get("BRIEFING_PACKET_STUCK_MINUTES", "30"))
 # Child processes laying out the packet's agencies (a core and ~120 MB each; 0: laid out in the worker).
 BRIEFING_PACKET_PROCESSES = int(os.environ.get("BRIEFING_PACKET_PROCESSES", "2"))
+BRIEFING_PACKET_EMAIL_MAX_MB = int(os.environ.get("BRIEFING_PACKET_EMAIL_MAX_MB", "10"))  # larger: a link only
 CELERY_BEAT_SCHEDULE["packets-sweep"] = {"task": "challenge_cards.tasks.sweep_stuck_packets", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["idempotency-purge"] = {
     "task": "agencies.tasks.purge_expired_idempotency_keys",  # core.tasks, under its first name

@@ -134,6 +134,21 @@ def test_building_a_ready_packet_again_does_nothing_twice_and_emails_once(world,
     [(name, content, kind)] = message.attachments
     assert name == "briefing-packet-2026-12-08.pdf" and kind == "application/pdf"
     assert "Cut phone wait times" in pdf_text(content)
+    assert message.body.startswith("The briefing packet for the PMC meeting, December 8, 2026 is attached (")
+
+
+def test_a_packet_larger_than_the_email_limit_is_sent_as_its_link_only(world, admin_user, now, settings):
+    settings.BRIEFING_PACKET_EMAIL_MAX_MB = 0
+    packet = BriefingPacket.objects.create(meeting=world["december"], requested_by=admin_user, email_admins=True)
+    services.packet_build(packet_id=packet.pk)
+    [message] = mail.outbox
+    assert message.attachments == []
+    page = settings.SITE_URL + reverse("challenge_cards:meeting_packet", args=[world["december"].pk])
+    assert message.body.startswith("The briefing packet for the PMC meeting, December 8, 2026 is ready (")
+    assert "MB). It is too large to attach to an e-mail: download it from the packet page." in message.body
+    assert message.body.endswith(f"The packet page: {page}\n")
+    packet.refresh_from_db()
+    assert packet.emailed_at is not None
 
 
 def test_a_failed_build_is_recorded(world, admin_user, now):
