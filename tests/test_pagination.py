@@ -1,12 +1,15 @@
-"""page_of: the page views' pages, read with their total in one query, equal to Django's Paginator."""
+"""core.pagination: page_of, the page views' pages with their total in one query, equal to Django's Paginator;
+the cursors of the pages' and the API's links."""
 
 import pytest
+from django.core import signing
 from django.core.paginator import Paginator
 from django.db.models import F
 
+from agencies.models import Agency
 from challenge_cards import selectors
 from challenge_cards.models import ChallengeCard
-from core.pagination import page_of
+from core.pagination import MAX_CURSOR, BadCursor, Position, page_of
 from tests import factories
 
 
@@ -52,3 +55,55 @@ def test_nothing_at_all_is_an_empty_first_page_in_one_query(db, django_assert_nu
     with django_assert_num_queries(1):
         page = page_of(ChallengeCard.objects.order_by("id"), None, 10)
         assert (list(page.object_list), page.number, page.paginator.count) == ([], 1, 0)
+
+
+# --- cursors --------------------------------------------------------------------------------------------------
+
+# The salt the API's links were first signed with: a cursor in use must stay good.
+SIGNER = signing.Signer(salt="core.api.pagination.cursor:challenge_cards.ChallengeCard")
+
+
+@pytest.mark.parametrize(("model", "order"), [(ChallengeCard, ("title", "id")), (Agency, ("name", "id"))])
+@pytest.mark.parametrize("character", ["a", "é", "中", "😀"])
+def test_the_longest_key_of_any_text_makes_a_cursor_that_is_read_back(model, order, character):
+    text = character * model._meta.get_field(order[0]).max_length
+    made = Position(order, (text, 2**63 - 1), backwards=True, number=2**31)
+    token = made.token(model)
+    assert len(token) <= MAX_CURSOR
+    assert Position.of(token, model, order, numbered=True) == made
+
+
+def test_a_cursor_with_an_escaped_text_made_before_is_still_read():
+    """Cursors were JSON with non-ASCII text as escapes; those links still work."""
+    token = SIGNER.sign_object([["title", "id"], ["Caf\u00e9 wait times", 7], 0])
+    assert "Caf\\u00e9" in signing.b64_decode(token.split(":")[0].encode()).decode()
+    assert Position.of(token, ChallengeCard, ("title", "id")).values == ("Café wait times", 7)
+
+
+ORDER = ["-issued_at", "-id"]
+KEY = ["2026-11-30T12:00:00+00:00", 5]
+
+
+@pytest.mark.parametrize(
+    ("made", "numbered"),
+    [
+        ([ORDER, KEY, 0], True),  # an API cursor where a page's link is expected
+        ([ORDER, KEY, 0, 2], False),  # a page's link where an API cursor is expected
+        ([ORDER, KEY, 2, 2], True),  # the way is 0 or 1
+        ([ORDER, KEY, True, 2], True),  # ... as a number
+        ([ORDER, KEY, 0, 0], True),  # pages count from 1
+        ([ORDER, KEY, 0, "2"], True),
+        ([ORDER, KEY, 0, True], True),
+        ([ORDER, {"issued_at": KEY[0]}, 0], False),
+        ([ORDER, KEY[:1], 0], False),  # a key of the wrong length
+        ([ORDER, ["not a time", 5], 0], False),
+        (["-issued_at,-id", KEY, 0], False),
+        ([[1, 2], KEY, 0], False),
+        ({"order": ORDER}, False),
+        ("a cursor", False),
+    ],
+)
+def test_a_signed_cursor_of_another_shape_is_refused(made, numbered):
+    with pytest.raises(BadCursor):
+        Position.of(SIGNER.sign_object(made), ChallengeCard, tuple(ORDER), numbered=numbered)
+    assert Position.of(SIGNER.sign_object([ORDER, KEY, 0, 2]), ChallengeCard, tuple(ORDER), numbered=True).number == 2

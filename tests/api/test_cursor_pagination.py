@@ -99,6 +99,18 @@ def test_a_page_number_still_answers_with_its_total_and_links_on_by_cursor(world
     assert [row["id"] for row in following["results"]] == expected[6:8]
 
 
+def test_titles_of_200_non_ascii_characters_walk_by_title_to_the_end(world):
+    titles = ["\u00e9" * 200, "\u4e2d" * 200, "\U0001f600" * 200]  # é, 中 and an emoji: 2, 3 and 4 bytes each
+    for title in titles:
+        factories.ChallengeCardFactory(
+            agency=world["agency"], meeting=world["meeting"], priority=world["priority"], title=title
+        )
+    client = client_for(world["users"]["omb_admin"])
+    ids, bodies = _walk(client, "/api/v1/cards/", {"page_size": 1, "ordering": "title"})
+    assert ids == list(ChallengeCard.objects.order_by("title", "id").values_list("id", flat=True))
+    assert set(titles) <= {row["title"] for body in bodies for row in body["results"]}
+
+
 def test_cursor_pages_keep_the_callers_scope(world, many_cards):
     """The kept SQL of a cursor page (its key in slots) never serves one agency's rows to another."""
     own = set(many_cards.filter(agency=world["agency"]).values_list("id", flat=True))
