@@ -239,15 +239,23 @@ def packet_build(*, packet_id: int) -> None:
             )
             raise
     packet.refresh_from_db(fields=["status", "finished_at", "card_count", "email_admins", "emailed_at"])
-    if packet.email_admins and packet.emailed_at is None:
-        _email_packet(packet)
+    wanted = packet.email_admins and packet.emailed_at is None and packet.status == BriefingPacket.Status.READY
+    if wanted and _email_packet(packet):
         BriefingPacket.objects.filter(pk=packet.pk).update(emailed_at=timezone.now())
 
 
-def _email_packet(packet) -> None:
-    """E-mail a ready packet to the OMB admins: attached when it is at most BRIEFING_PACKET_EMAIL_MAX_MB, else
-    only its page's link (the large data's packet is ~46 MB, more than mail servers commonly take, and the
-    attachment, base64 in the message, would hold the whole PDF in the worker several times over)."""
+def _email_size(length: int) -> int:
+    """The bytes a PDF of `length` takes in an e-mail, as a mail server counts them: base64 in lines of 76."""
+    encoded = -(-length // 3) * 4
+    return encoded + -(-encoded // 76) * 2  # each line, the last too, ends in CRLF
+
+
+def _email_packet(packet) -> bool:
+    """E-mail a ready packet to the OMB admins; False if it went meanwhile (nothing sent: a new build e-mails).
+
+    Attached when it takes at most BRIEFING_PACKET_EMAIL_MAX_MB in the e-mail, else only its page's link: the
+    large data's packet is 46 MB, more than mail servers take (Postfix's default limit is 10,240,000 bytes),
+    and attaching it would hold the whole PDF in the worker several times over."""
     admins = list(
         get_user_model()
         .objects.filter(omb_role__kind="admin", is_active=True)
@@ -255,19 +263,22 @@ def _email_packet(packet) -> None:
         .values_list("email", flat=True)
     )
     if not admins:
-        return
-    length, pieces = packet_pdf_pieces(packet)
-    pdf = b"".join(pieces) if length <= settings.BRIEFING_PACKET_EMAIL_MAX_MB * 1024 * 1024 else b""
-    attached = 0 < len(pdf) == length  # not when too large, nor when the packet went meanwhile
-    title, link = (
-        packet.meeting.title,
-        settings.SITE_URL + reverse("challenge_cards:meeting_packet", args=[packet.meeting_id]),
-    )
+        return True
+    try:
+        length, pieces = packet_pdf_pieces(packet)
+    except type(packet).DoesNotExist:
+        return False
+    attached = _email_size(length) <= settings.BRIEFING_PACKET_EMAIL_MAX_MB * 1_000_000
+    pdf = b"".join(pieces) if attached else b""
+    if len(pdf) != length and attached:  # deleted while it was read
+        return False
+    title = packet.meeting.title
+    link = settings.SITE_URL + reverse("challenge_cards:meeting_packet", args=[packet.meeting_id])
     opening = (
         f"The briefing packet for the {title} is attached ({packet.card_count} open cards)."
         if attached
-        else f"The briefing packet for the {title} is ready ({packet.card_count} open cards, "
-        f"{length / (1024 * 1024):.1f} MB). It is too large to attach to an e-mail: download it from the packet page."
+        else f"The briefing packet for the {title} is ready ({packet.card_count} open cards, {length / 1e6:.1f} MB). "
+        "It is too large to attach to an e-mail: download it from the packet page."
     )
     message = EmailMessage(
         subject=f"Briefing packet: {title}", body=f"{opening}\n\nThe packet page: {link}\n", to=admins
@@ -275,6 +286,7 @@ def _email_packet(packet) -> None:
     if attached:
         message.attach(f"briefing-packet-{packet.meeting.starts_at_eastern:%Y-%m-%d}.pdf", pdf, "application/pdf")
     message.send()
+    return True
 
 
 class _SystemOmb:

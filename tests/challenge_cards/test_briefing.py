@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from unittest import mock
 
 import pytest
@@ -14,6 +15,7 @@ from pypdf import PdfReader
 
 from challenge_cards import briefings, services
 from challenge_cards.models import BriefingPacket
+from challenge_cards.services import packets
 from tests import factories
 
 from . import briefing_world
@@ -137,18 +139,69 @@ def test_building_a_ready_packet_again_does_nothing_twice_and_emails_once(world,
     assert message.body.startswith("The briefing packet for the PMC meeting, December 8, 2026 is attached (")
 
 
-def test_a_packet_larger_than_the_email_limit_is_sent_as_its_link_only(world, admin_user, now, settings):
-    settings.BRIEFING_PACKET_EMAIL_MAX_MB = 0
-    packet = BriefingPacket.objects.create(meeting=world["december"], requested_by=admin_user, email_admins=True)
+@pytest.fixture
+def ready_packet(world, admin_user, now):
+    """A built packet, not yet e-mailed, that asks to be: building it again e-mails it and nothing more."""
+    packet = BriefingPacket.objects.create(meeting=world["december"], requested_by=admin_user)
     services.packet_build(packet_id=packet.pk)
-    [message] = mail.outbox
-    assert message.attachments == []
-    page = settings.SITE_URL + reverse("challenge_cards:meeting_packet", args=[world["december"].pk])
-    assert message.body.startswith("The briefing packet for the PMC meeting, December 8, 2026 is ready (")
-    assert "MB). It is too large to attach to an e-mail: download it from the packet page." in message.body
-    assert message.body.endswith(f"The packet page: {page}\n")
+    BriefingPacket.objects.filter(pk=packet.pk).update(email_admins=True)
     packet.refresh_from_db()
-    assert packet.emailed_at is not None
+    return packet
+
+
+@pytest.mark.parametrize("length", [1, 56, 57, 58, 1000, 100_000])
+def test_a_pdf_s_size_in_an_email_is_what_the_message_carries(length):
+    message = mail.EmailMessage("Packet", "Attached.", to=["omb.admin@example.gov"])
+    message.attach("packet.pdf", b"%" * length, "application/pdf")
+    carried = message.message().get_payload()[1].get_payload()
+    assert packets._email_size(length) == len(carried.replace("\n", "\r\n"))
+
+
+def test_a_packet_that_fits_the_email_limit_exactly_is_attached_and_one_byte_more_is_a_link(ready_packet, settings):
+    size = packets._email_size(len(bytes(ready_packet.pdf)))
+    for limit, attachments in ((size, 1), (size - 1, 0)):
+        settings.BRIEFING_PACKET_EMAIL_MAX_MB = Decimal(limit) / 1_000_000
+        mail.outbox.clear()
+        BriefingPacket.objects.filter(pk=ready_packet.pk).update(emailed_at=None)
+        services.packet_build(packet_id=ready_packet.pk)
+        [message] = mail.outbox
+        assert len(message.attachments) == attachments
+
+
+def test_a_packet_too_large_to_attach_is_sent_as_its_link_and_size_without_being_read(ready_packet, settings):
+    def never_read():
+        raise AssertionError("the PDF was read")
+        yield b""
+
+    with mock.patch.object(packets, "packet_pdf_pieces", return_value=(46_200_000, never_read())):
+        services.packet_build(packet_id=ready_packet.pk)
+    [message] = mail.outbox
+    page = settings.SITE_URL + reverse("challenge_cards:meeting_packet", args=[ready_packet.meeting_id])
+    assert message.attachments == []
+    assert message.body == (
+        "The briefing packet for the PMC meeting, December 8, 2026 is ready (3 open cards, 46.2 MB). It is too "
+        f"large to attach to an e-mail: download it from the packet page.\n\nThe packet page: {page}\n"
+    )
+    ready_packet.refresh_from_db()
+    assert ready_packet.emailed_at is not None
+
+
+@pytest.mark.parametrize("gone", ["before its size is read", "while it is read"])
+def test_a_packet_gone_before_it_is_e_mailed_sends_nothing_and_stays_to_be_e_mailed(ready_packet, gone):
+    found = mock.patch.object(
+        packets,
+        "packet_pdf_pieces",
+        **(
+            {"side_effect": BriefingPacket.DoesNotExist}
+            if gone == "before its size is read"
+            else {"return_value": (1000, iter([b"only a part"]))}
+        ),
+    )
+    with found:
+        services.packet_build(packet_id=ready_packet.pk)
+    assert mail.outbox == []
+    ready_packet.refresh_from_db()
+    assert ready_packet.emailed_at is None
 
 
 def test_a_failed_build_is_recorded(world, admin_user, now):
