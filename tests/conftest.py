@@ -15,6 +15,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.celery_worker)
         if item.path.name.startswith("test_fault_"):
             item.add_marker(pytest.mark.fault)
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        postgresql = [item for item in items if item.get_closest_marker("postgresql")]
+        if postgresql:
+            config.hook.pytest_deselected(items=postgresql)
+            items[:] = [item for item in items if not item.get_closest_marker("postgresql")]
+            config.stash[_NOT_ON_SQLITE] = len(postgresql)
+
+
+_NOT_ON_SQLITE = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if count := config.stash.get(_NOT_ON_SQLITE, 0):
+        terminalreporter.write_line(
+            f"{count} tests check PostgreSQL itself and were not run on SQLite: set DATABASE_URL to run them (CI does)",
+            yellow=True,
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -130,6 +130,7 @@ def test_what_is_kept_goes_with_its_connection(db):
     assert dropped() is None
 
 
+@pytest.mark.postgresql
 def test_a_keyset_page_keeps_its_sql_with_its_key_values_in_slots_of_their_types(db):
     """Dates, times, texts and ids in slots: each call pages from its own values, the SQL built once."""
     from core.pagination import keyset_slice
@@ -155,6 +156,7 @@ def _next_two(agency) -> list[int]:
     return ids[ids.index(agency.pk) + 1 :][:2]
 
 
+@pytest.mark.postgresql
 def test_the_django_internals_the_kept_sql_relies_on_are_those_checked(db):
     """core.db.compiled (Query.get_compiler, SQLCompiler.as_sql, results_iter, and the converters:
     select, col_count, get_converters, apply_converters, has_composite_fields) and the card list's

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db import connections, router
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agencies.roles import roles_of
@@ -97,11 +98,15 @@ def home_actions(
         today, *until = slots
         visible = FollowUpAction.objects.visible_to(user)
         ordered = visible.order_by("due_date", "id").values("pk")
-        wanted = ordered.filter(overdue_action_q(today), card__disposition="open")[:overdue_shown]
+        overdue = ordered.filter(overdue_action_q(today), card__disposition="open")[:overdue_shown]
+        wanted = Q(pk__in=overdue)
         if until:
-            # One IN over a UNION, not two INs joined by OR: with OR the database read every action to test both.
-            wanted = wanted.union(ordered.filter(due_action_q(today, until[0]))[:due_shown], all=True)
-        return visible.filter(pk__in=wanted).order_by("due_date", "id").values_list(*HomeAction.COLUMNS)
+            due = ordered.filter(due_action_q(today, until[0]))[:due_shown]
+            # One IN over a UNION, not two INs joined by OR: with OR PostgreSQL read every action to test both.
+            # SQLite takes no LIMIT in a UNION's parts (the ORM refuses it): there, the OR.
+            union = connections[router.db_for_read(FollowUpAction)].features.supports_slicing_ordering_in_compound
+            wanted = Q(pk__in=overdue.union(due, all=True)) if union else wanted | Q(pk__in=due)
+        return visible.filter(wanted).order_by("due_date", "id").values_list(*HomeAction.COLUMNS)
 
     key = ("home actions", roles_of(user), overdue_shown, due_shown, until is not None)
     rows = [HomeAction(row) for row in kept_rows(key, build, values, kept=_HOME_ACTIONS_SQL)]

@@ -6,6 +6,7 @@ import datetime
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -15,6 +16,13 @@ from tests.api.conftest import client_for
 from tests.api.test_errors import assert_problem
 
 CAP_MESSAGE = "You already have 3 live API tokens, the most one person may hold."
+
+
+@pytest.fixture(autouse=True)
+def _whole_budgets():
+    """Each test starts with whole budgets: on SQLite a user's id comes again in the next test (and in the next
+    run on either database), and the budget kept in Redis under it with it."""
+    cache.clear()
 
 
 def test_a_user_s_tokens_share_one_budget(world, settings):

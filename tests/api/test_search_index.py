@@ -54,6 +54,7 @@ def test_search_finds_what_drfs_search_filter_finds_for_each_scope(world, search
     assert listed.json()["count"] == len(expected)
 
 
+@pytest.mark.postgresql
 def test_the_search_query_can_be_answered_from_the_trigram_indexes(world, searchable):
     """In this tiny database a sequential scan is cheaper, so it is switched off for the transaction: the
     plan proves the indexes CAN serve the query (on the large data the planner picks them by itself)."""

@@ -140,6 +140,7 @@ def _other_session() -> psycopg.Connection:
     )
 
 
+@pytest.mark.postgresql
 def test_the_locked_read_locks_the_card_and_not_its_agency_or_priority(world, issued_card):
     """selectors.card_for_update reads the card with its agency and priority joined, locked FOR UPDATE OF the
     card: another session cannot lock the card, and can still lock (and so write) the agency and priority."""
@@ -163,6 +164,7 @@ def test_the_locked_read_locks_the_card_and_not_its_agency_or_priority(world, is
                 )
 
 
+@pytest.mark.postgresql
 def test_the_locked_read_gives_the_card_as_the_orm_reads_it(world, issued_card, admin_user):
     """The instance made from the kept row holds what the ORM's own locked read holds: every field, the agency,
     the priority's number and what the update's notifications decide on; another agency's card is None."""
