@@ -64,7 +64,7 @@ SIGNER = signing.Signer(salt="core.api.pagination.cursor:challenge_cards.Challen
 
 
 @pytest.mark.parametrize(("model", "order"), [(ChallengeCard, ("title", "id")), (Agency, ("name", "id"))])
-@pytest.mark.parametrize("character", ["a", "é", "中", "😀"])
+@pytest.mark.parametrize("character", ["a", "é", "中", "😀", "\x01"])
 def test_the_longest_key_of_any_text_makes_a_cursor_that_is_read_back(model, order, character):
     text = character * model._meta.get_field(order[0]).max_length
     made = Position(order, (text, 2**63 - 1), backwards=True, number=2**31)

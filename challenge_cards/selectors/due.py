@@ -103,8 +103,8 @@ def home_actions(
         if until:
             due = ordered.filter(due_action_q(today, until[0]))[:due_shown]
             # One IN over a UNION, not two INs joined by OR: with OR PostgreSQL read every action to test both.
-            # SQLite takes no LIMIT in a UNION's parts (the ORM refuses it): there, the OR.
-            union = connections[router.db_for_read(FollowUpAction)].features.supports_slicing_ordering_in_compound
+            # SQLite takes no LIMIT in a UNION's parts (the ORM refuses it): there, the OR (kept_rows's database).
+            union = connections[router.db_for_read(ChallengeCard)].features.supports_slicing_ordering_in_compound
             wanted = Q(pk__in=overdue.union(due, all=True)) if union else wanted | Q(pk__in=due)
         return visible.filter(wanted).order_by("due_date", "id").values_list(*HomeAction.COLUMNS)
 
