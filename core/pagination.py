@@ -385,20 +385,20 @@ def list_page(
             position = Position.of(cursor, queryset.model, order, numbered=True)
         except BadCursor:
             refused = True
-    total = TotalOf(queryset, up_to=exact_up_to + 1)
     if position is None:
         number = 1 if refused else page_number_to_read(page_number) or 1
         bottom = (number - 1) * per_page
         ids = queryset.values("pk")[bottom : bottom + per_page + 1]
-        rows = list(queryset.filter(pk__in=ids).annotate(total_up_to=total))
-        more_before, more_after = number > 1, len(rows) > per_page
-        rows = rows[:per_page]
     else:
         assert order is not None and position.number is not None
-        ids = keyset_slice(queryset.values("pk"), order, position.values, backwards=position.backwards, size=per_page)
-        rows = list(queryset.filter(pk__in=ids).annotate(total_up_to=total))
-        more = len(rows) > per_page
         number = position.number
+        ids = keyset_slice(queryset.values("pk"), order, position.values, backwards=position.backwards, size=per_page)
+    rows = list(queryset.filter(pk__in=ids).annotate(total_up_to=TotalOf(queryset, up_to=exact_up_to + 1)))
+    more = len(rows) > per_page  # one row past the page, the way it was read
+    if position is None:
+        more_before, more_after = number > 1, more
+        rows = rows[:per_page]
+    else:
         more_before, more_after = (True, True) if position.backwards else (True, more)
         if position.backwards and not more:  # back at the start: what is there is the first page
             if len(rows) < per_page:  # less than a page (rows gone since): the first page, full
@@ -406,10 +406,17 @@ def list_page(
             number, more_before = 1, False
         rows = rows[-per_page:] if position.backwards else rows[:per_page]
     counted = rows[0].total_up_to if rows else 0
-    links = {}
-    if order and rows:
-        if more_after:
-            links["next_cursor"] = Position(order, key_of(rows[-1], order), False, number + 1).token(queryset.model)
-        if more_before and number > 2:  # page 1's link is its plain address
-            links["previous_cursor"] = Position(order, key_of(rows[0], order), True, number - 1).token(queryset.model)
+    links = _links(queryset.model, order, rows, number, more_before, more_after) if order and rows else {}
     return ListPage(rows, number, per_page, counted, more_after, exact_up_to, cursor_refused=refused, **links)
+
+
+def _links(
+    model: type[models.Model], order: tuple[str, ...], rows: list, number: int, before: bool, after: bool
+) -> dict[str, str]:
+    """The cursors of page `number`'s next and previous links, where there is a page that way."""
+    links: dict[str, str] = {}
+    if after:
+        links["next_cursor"] = Position(order, key_of(rows[-1], order), False, number + 1).token(model)
+    if before and number > 2:  # page 1's link is its plain address
+        links["previous_cursor"] = Position(order, key_of(rows[0], order), True, number - 1).token(model)
+    return links

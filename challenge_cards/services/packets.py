@@ -270,7 +270,7 @@ def _email_packet(packet) -> bool:
         return False
     attached = _email_size(length) <= settings.BRIEFING_PACKET_EMAIL_MAX_MB * 1_000_000
     pdf = b"".join(pieces) if attached else b""
-    if len(pdf) != length and attached:  # deleted while it was read
+    if attached and len(pdf) != length:  # deleted while it was read
         return False
     title = packet.meeting.title
     link = settings.SITE_URL + reverse("challenge_cards:meeting_packet", args=[packet.meeting_id])
